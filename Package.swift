@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependency direction (see docs/architecture.md):
+//   ShadowSQL ← ShadowConfig ← {MySQLWire, PostgresWire} ← ShadowProxy ← ShadowgateCLI ← shadowgate
+//   CMariaDB, CLibPQ ← DatabaseClients ← ShadowgateCLI (control plane only; never on the data path)
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "Shadowgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "shadowgate", targets: ["shadowgate"]),
+        .library(name: "ShadowSQL", targets: ["ShadowSQL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure SQL engine: lexers, hints, classification, table references, rewriting. No NIO, no Foundation.
+        .target(name: "ShadowSQL", swiftSettings: swiftSettings),
+        // Lanes, listeners, backends and policies: YAML → validated model → immutable routing table.
+        .target(
+            name: "ShadowConfig",
+            dependencies: ["ShadowSQL", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // MySQL/MariaDB wire protocol: framing, messages and the session state machine. NIOCore only.
+        .target(
+            name: "MySQLWire",
+            dependencies: ["ShadowSQL", "ShadowConfig", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // PostgreSQL wire protocol: message codecs and the session state machine. NIOCore only.
+        .target(
+            name: "PostgresWire",
+            dependencies: ["ShadowSQL", "ShadowConfig", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // System C client libraries, for control-plane clients only (diff, applier, tests).
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "DatabaseClients", dependencies: ["CMariaDB", "CLibPQ"], swiftSettings: swiftSettings),
+        // SwiftNIO glue: listeners, relay handlers, backend connections, TLS.
+        .target(
+            name: "ShadowProxy",
+            dependencies: [
+                "ShadowSQL", "ShadowConfig", "MySQLWire", "PostgresWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command line as a library, so commands can be tested in-process.
+        .target(
+            name: "ShadowgateCLI",
+            dependencies: [
+                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "shadowgate", dependencies: ["ShadowgateCLI"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "ShadowSQLTests", dependencies: ["ShadowSQL"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShadowConfigTests", dependencies: ["ShadowConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MySQLWireTests",
+            dependencies: ["MySQLWire", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresWireTests",
+            dependencies: ["PostgresWire", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // Real servers (MariaDB, PostgreSQL) started by scripts/servers.sh; real clients; the proxy in-process.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients", "ShadowgateCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ShadowgateCLITests", dependencies: ["ShadowgateCLI"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v5]
+)

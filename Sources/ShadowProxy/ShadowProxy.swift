@@ -1,0 +1,4 @@
+import NIOCore
+
+/// Namespace for the SwiftNIO glue: listeners, relay handlers, backend connections and TLS.
+public enum ShadowProxy {}

@@ -1,0 +1,3 @@
+import ShadowgateCLI
+
+await Shadowgate.main()
