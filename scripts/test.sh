@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts real MariaDB and PostgreSQL servers on loopback in a
+# temporary directory, builds in debug and runs every test (unit, integration, end-to-end), then stops the servers.
+# Integration tests fail loudly when a server is missing; they never skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+dir=$(mktemp -d /tmp/shadowgate-test.XXXXXX)
+cleanup() {
+  bash scripts/servers.sh stop "$dir" || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+bash scripts/servers.sh start "$dir"
+# shellcheck disable=SC1091
+. "$dir/env.sh"
+
+swift build --build-tests
+swift test --skip-build "$@"
+
+if [ -d Tests/EndToEnd ] && [ "$#" -eq 0 ]; then
+  python3 -m pytest -q Tests/EndToEnd
+fi
