@@ -50,6 +50,12 @@ let package = Package(
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "DatabaseClients", dependencies: ["CMariaDB", "CLibPQ"], swiftSettings: swiftSettings),
+        // Data tools: shadow DDL generation and the chunked, bisecting diff with report and repair.
+        .target(
+            name: "ShadowDiff",
+            dependencies: ["ShadowSQL", "ShadowConfig", "DatabaseClients"],
+            swiftSettings: swiftSettings
+        ),
         // SwiftNIO glue: listeners, relay handlers, backend connections, TLS.
         .target(
             name: "ShadowProxy",
@@ -69,7 +75,7 @@ let package = Package(
         .target(
             name: "ShadowgateCLI",
             dependencies: [
-                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients",
+                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients", "ShadowDiff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,13 +100,14 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients", "ShadowgateCLI",
+                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients", "ShadowDiff", "ShadowgateCLI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ShadowDiffTests", dependencies: ["ShadowDiff"], swiftSettings: swiftSettings),
         .testTarget(name: "ShadowgateCLITests", dependencies: ["ShadowgateCLI"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]
