@@ -112,6 +112,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ShadowProxyTests",
+            dependencies: [
+                "ShadowProxy", "ShadowConfig", "ShadowSQL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ShadowDiffTests", dependencies: ["ShadowDiff"], swiftSettings: swiftSettings),
         .testTarget(name: "ShadowgateCLITests", dependencies: ["ShadowgateCLI"], swiftSettings: swiftSettings),
     ],
