@@ -51,6 +51,17 @@ let package = Package(
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "DatabaseClients", dependencies: ["CMariaDB", "CLibPQ"], swiftSettings: swiftSettings),
+        // Durable replay log for dual-write: segments, CRC32C records, group commit, reader, checkpoint, applier.
+        .target(
+            name: "ReplayLog",
+            dependencies: [
+                "DatabaseClients",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Data tools: shadow DDL generation and the chunked, bisecting diff with report and repair.
         .target(
             name: "ShadowDiff",
@@ -80,7 +91,7 @@ let package = Package(
         .target(
             name: "ShadowgateCLI",
             dependencies: [
-                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients", "ShadowDiff",
+                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients", "ShadowDiff", "ReplayLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -125,6 +136,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ReplayLogTests", dependencies: ["ReplayLog"], swiftSettings: swiftSettings),
         .testTarget(name: "ShadowDiffTests", dependencies: ["ShadowDiff"], swiftSettings: swiftSettings),
         .testTarget(name: "ShadowgateCLITests", dependencies: ["ShadowgateCLI"], swiftSettings: swiftSettings),
     ],
