@@ -30,7 +30,7 @@ extension ConfigurationDecoder {
 
     mutating func validateNames(of source: LaneSource) {
         let lane = source.lane.name
-        let baseKeys = source.tableEntries.map(\.key) + source.sharedTableNodes.map(\.0)
+        let baseKeys = source.tableEntries.map(\.key) + source.sharedTableNodes.map(\.0) + knownBaseTables.sorted()
         for entry in source.tableEntries {
             let path = "lanes.\(lane).tables.map.\(entry.key)"
             if sameName(entry.key, entry.value) {
@@ -38,7 +38,7 @@ extension ConfigurationDecoder {
             } else if let base = baseKeys.first(where: { sameName($0, entry.value) }) {
                 reader.report(
                     .shadowEqualsBase, at: entry.valueNode, path: path,
-                    "shadow table '\(entry.value)' is also listed as base table '\(base)' in this lane",
+                    "shadow table '\(entry.value)' is also the base table '\(base)'",
                     fix: "map to a table that production never uses"
                 )
             }

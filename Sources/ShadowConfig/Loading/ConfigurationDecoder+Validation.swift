@@ -57,7 +57,10 @@ extension ConfigurationDecoder {
     }
 
     private mutating func validateLaneReferences() {
-        let listenerNames = listenerSources.map(\.listener.name)
+        var listenerNames: [String] = []
+        for source in listenerSources where !listenerNames.contains(source.listener.name) {
+            listenerNames.append(source.listener.name)
+        }
         for source in laneSources {
             for reference in source.backendRefs where !listenerNames.contains(reference.listener) {
                 let hint = DidYouMean.closest(to: reference.listener, among: listenerNames).map { "; did you mean '\($0)'?" } ?? ""
