@@ -1,0 +1,404 @@
+import NIOCore
+import ShadowConfig
+import ShadowSQL
+
+/// The per-connection protocol state machine of the PostgreSQL proxy. Pure: it consumes decoded packets and frames
+/// from both sides and returns what to do; the NIO handlers only execute those actions.
+///
+/// Per statement it resolves the lane (hint > session switch > connection label), rewrites or refuses, and tracks
+/// the server's responses so that a refusal looks to the client exactly like a server-side error at the same
+/// protocol step (the stand-in message fails on the server, which then aborts the transaction or discards the rest
+/// of the pipeline itself; the proxy swaps the error text).
+public struct PostgresSessionStateMachine: Sendable {
+    enum Phase: Sendable {
+        case startup
+        case authenticating
+        case ready
+        case closed
+    }
+
+    /// What a prepared statement or portal remembers about the lane it was prepared in.
+    struct PreparedInfo: Sendable {
+        var lane: String
+        /// Prepared with a per-statement hint: the lane travels with the statement.
+        var hinted: Bool
+        var effects: [SessionEffect]
+    }
+
+    enum CopyState: Sendable {
+        case none
+        case copyIn
+        /// The server ended COPY IN with an error; the client may still send CopyData until it notices.
+        case copyInAborted
+    }
+
+    /// Stand-in text for a refused Query/Parse: it cannot parse, so the server fails at the same step.
+    public static let refusedStandIn: [UInt8] = Array("SHADOWGATE REFUSED STATEMENT".utf8)
+    /// Stand-in names for refused Bind/Execute: they do not exist on the server.
+    public static let refusedStandInName = "shadowgate refused statement"
+
+    private var phase: Phase = .startup
+    public let listener: ListenerConfiguration
+    public let tlsAvailable: Bool
+    private let routing: RoutingTable
+    private var rewriter = SQLRewriter(dialect: .postgres)
+    private let hints: LaneHintScanner
+    private let setting: String
+
+    /// The connection-level lane (from the startup packet or the user).
+    public private(set) var connectionLane: String
+    /// The server this connection talks to.
+    public private(set) var backend: Endpoint
+    /// The session switch.
+    public private(set) var laneSetting = SessionLaneSetting()
+    /// The last transaction status the server reported (`I`, `T`, `E`).
+    public private(set) var transactionStatus: UInt8 = UInt8(ascii: "I")
+
+    private var pending: [PendingResponse] = []
+    private var pendingHead = 0
+    private var errorSinceReady = false
+    private var copy: CopyState = .none
+    private var statements: [String: PreparedInfo] = [:]
+    private var portals: [String: PreparedInfo] = [:]
+
+    public init(listener: ListenerConfiguration, routing: RoutingTable, tlsAvailable: Bool) {
+        self.listener = listener
+        self.routing = routing
+        self.tlsAvailable = tlsAvailable
+        self.hints = LaneHintScanner(key: routing.label.key)
+        self.setting = routing.label.postgresSetting
+        self.connectionLane = routing.label.baseLane
+        self.backend = listener.backend
+    }
+
+    /// Whether the session is idle: ready for query with no response outstanding (safe to close when draining).
+    public var isIdle: Bool { phase == .ready && pendingHead == pending.count && copy == .none }
+
+    /// The lane a statement without a hint runs in now.
+    public var currentLane: String { laneSetting.effectiveLane ?? connectionLane }
+
+    // MARK: startup
+
+    /// A startup-phase packet from the client.
+    public mutating func startupPacketReceived(_ packet: PostgresStartupPacket) -> PostgresStartupAction {
+        switch packet {
+        case .sslRequest:
+            return tlsAvailable ? .startTLS : .reply(PostgresMessageEncoder.singleByte(UInt8(ascii: "N")))
+        case .gssEncryptionRequest:
+            return .reply(PostgresMessageEncoder.singleByte(UInt8(ascii: "N")))
+        case .cancelRequest(let pid, let key):
+            phase = .closed
+            return .cancel(processID: pid, secretKey: key)
+        case .startup(let startup):
+            switch StartupRouting.decide(startup: startup, listener: listener, routing: routing) {
+            case .failure(let refusal):
+                phase = .closed
+                return .reject(PostgresRefusals.errorResponse(for: refusal, severity: "FATAL"))
+            case .success(let decision):
+                phase = .authenticating
+                connectionLane = decision.laneName
+                backend = decision.backend
+                let preamble =
+                    decision.mustNegotiateProtocolVersion
+                    ? PostgresMessageEncoder.negotiateProtocolVersion(
+                        newestMinor: 0, unrecognizedOptions: decision.unsupportedProtocolOptions) : nil
+                return .connect(
+                    backend: decision.backend, startup: PostgresMessageEncoder.startup(decision.startup),
+                    clientPreamble: preamble)
+            }
+        }
+    }
+
+    // MARK: client → server
+
+    /// A typed message from the client after the StartupMessage.
+    public mutating func frontendFrameReceived(_ frame: PostgresFrame) -> PostgresFrontendAction {
+        let message: FrontendMessage
+        do {
+            message = try FrontendMessage(frame: frame)
+        } catch let error as PostgresWireError {
+            return .protocolViolation(error)
+        } catch {
+            return .protocolViolation(PostgresWireError(.malformedMessage, "\(error)"))
+        }
+        if case .terminate = message {
+            phase = .closed
+            return .forwardAndClose
+        }
+        switch phase {
+        case .startup, .closed:
+            return .protocolViolation(PostgresWireError(.unexpectedMessage, "unexpected message before startup"))
+        case .authenticating:
+            if case .authenticationResponse = message { return .forward }
+            return .protocolViolation(
+                PostgresWireError(.unexpectedMessage, "unexpected message '\(frame.name)' during authentication"))
+        case .ready:
+            return commandMessage(message, frame: frame)
+        }
+    }
+
+    private mutating func commandMessage(_ message: FrontendMessage, frame: PostgresFrame) -> PostgresFrontendAction {
+        switch message {
+        case .query(let sql):
+            return simpleQuery(sql)
+        case .parse(let name, let sql, let types):
+            return parse(name: name, sql: sql, parameterTypes: types)
+        case .bind(let portal, let statement):
+            let info = statements[statement]
+            if let info, !info.hinted, info.lane != currentLane {
+                let refusal = PostgresRefusals.preparedInOtherLane(
+                    statement: statement, preparedIn: info.lane, now: currentLane)
+                portals[portal] = nil
+                enqueue(.bind(refusal: refusal))
+                return .send(PostgresMessageEncoder.bind(portal: portal, statement: Self.refusedStandInName))
+            }
+            portals[portal] = info
+            enqueue(.bind(refusal: nil))
+            return .forward
+        case .describe:
+            enqueue(.describe)
+            return .forward
+        case .execute(let portal, _):
+            enqueue(.execute(effects: portals[portal]?.effects ?? []))
+            return .forward
+        case .close(let kind, let name):
+            if kind == UInt8(ascii: "S") { statements[name] = nil } else { portals[name] = nil }
+            enqueue(.close)
+            return .forward
+        case .sync:
+            enqueue(.sync)
+            return .forward
+        case .flush:
+            return .forward
+        case .copyData:
+            switch copy {
+            case .none:
+                return .protocolViolation(PostgresWireError(.unexpectedMessage, "CopyData received outside COPY"))
+            case .copyIn, .copyInAborted:
+                return .forward
+            }
+        case .copyDone, .copyFail:
+            copy = .none
+            return .forward
+        case .functionCall:
+            if routing.isBase(currentLane) {
+                enqueue(.query(refusal: nil, effects: []))
+                return .forward
+            }
+            // A function called by OID cannot be analysed: refuse in non-base lanes.
+            let refusal = Refusal(
+                lane: currentLane, table: nil, rule: .routines,
+                message: "function calls by OID (FunctionCall message) cannot be isolated in lane \(currentLane)")
+            enqueue(.query(refusal: refusal, effects: []))
+            return .send(PostgresMessageEncoder.query(sql: Self.refusedStandIn))
+        case .authenticationResponse:
+            return .protocolViolation(PostgresWireError(.unexpectedMessage, "unexpected password message"))
+        case .terminate:
+            return .forwardAndClose
+        }
+    }
+
+    /// The outcome of routing one SQL text.
+    enum Routed {
+        case original
+        case rewritten([UInt8])
+        case refused(Refusal)
+    }
+
+    private mutating func route(_ sql: ByteBuffer) -> (Routed, lane: String, hinted: Bool, effects: [SessionEffect]) {
+        let (hint, effects) = sql.withUnsafeReadableBytes { raw in
+            (hints.lane(in: raw, dialect: .postgres), SessionStatementScanner.effects(in: raw, dialect: .postgres))
+        }
+        let laneName = hint ?? currentLane
+        if routing.isBase(laneName) {
+            if listener.backend != backend {
+                return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), laneName, hint != nil, effects)
+            }
+            return (.original, laneName, hint != nil, effects)
+        }
+        guard let lane = routing.lane(named: laneName) else {
+            return (.refused(PostgresRefusals.unknownLane(laneName, routing: routing)), laneName, hint != nil, effects)
+        }
+        if routing.backend(for: listener, lane: lane) != backend {
+            return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), laneName, hint != nil, effects)
+        }
+        let outcome = sql.withUnsafeReadableBytes { rewriter.rewrite($0, lane: lane.mapping) }
+        switch outcome {
+        case .unchanged: return (.original, laneName, hint != nil, effects)
+        case .rewritten(let bytes, _): return (.rewritten(bytes), laneName, hint != nil, effects)
+        case .refused(let refusal): return (.refused(refusal), laneName, hint != nil, effects)
+        }
+    }
+
+    private mutating func simpleQuery(_ sql: ByteBuffer) -> PostgresFrontendAction {
+        let (routed, _, _, effects) = route(sql)
+        switch routed {
+        case .original:
+            enqueue(.query(refusal: nil, effects: effects))
+            return .forward
+        case .rewritten(let bytes):
+            enqueue(.query(refusal: nil, effects: effects))
+            return .send(PostgresMessageEncoder.query(sql: bytes))
+        case .refused(let refusal):
+            enqueue(.query(refusal: refusal, effects: []))
+            return .send(PostgresMessageEncoder.query(sql: Self.refusedStandIn))
+        }
+    }
+
+    private mutating func parse(name: String, sql: ByteBuffer, parameterTypes: ByteBuffer) -> PostgresFrontendAction {
+        let (routed, lane, hinted, effects) = route(sql)
+        switch routed {
+        case .original:
+            statements[name] = PreparedInfo(lane: lane, hinted: hinted, effects: effects)
+            enqueue(.parse(refusal: nil))
+            return .forward
+        case .rewritten(let bytes):
+            statements[name] = PreparedInfo(lane: lane, hinted: hinted, effects: effects)
+            enqueue(.parse(refusal: nil))
+            return .send(PostgresMessageEncoder.parse(statement: name, sql: bytes, parameterTypes: parameterTypes))
+        case .refused(let refusal):
+            statements[name] = nil
+            enqueue(.parse(refusal: refusal))
+            return .send(
+                PostgresMessageEncoder.parse(
+                    statement: name, sql: Self.refusedStandIn, parameterTypes: ByteBuffer(bytes: [0, 0])))
+        }
+    }
+
+    // MARK: server → client
+
+    /// A typed message from the backend.
+    public mutating func backendFrameReceived(_ frame: PostgresFrame) -> PostgresBackendAction {
+        let message: BackendMessage
+        do {
+            message = try BackendMessage(frame: frame)
+        } catch let error as PostgresWireError {
+            return .protocolViolation(error)
+        } catch {
+            return .protocolViolation(PostgresWireError(.malformedMessage, "\(error)"))
+        }
+        switch phase {
+        case .startup, .closed:
+            return .forward
+        case .authenticating:
+            switch message {
+            case .authentication(code: 10):
+                return .replace(Self.withoutChannelBinding(frame))
+            case .backendKeyData(let pid, let key):
+                return .issueCancelKey(processID: pid, secretKey: key)
+            case .readyForQuery(let status):
+                phase = .ready
+                transactionStatus = status
+                return .forwardHandshakeComplete
+            default:
+                return .forward
+            }
+        case .ready:
+            return commandResponse(message, frame: frame)
+        }
+    }
+
+    private mutating func commandResponse(_ message: BackendMessage, frame: PostgresFrame) -> PostgresBackendAction {
+        switch message {
+        case .readyForQuery(let status):
+            while let head = popHead() {
+                if head.endsWithReadyForQuery { break }
+            }
+            transactionStatus = status
+            laneSetting.readyForQuery(status: status, errorSeen: errorSinceReady)
+            errorSinceReady = false
+            copy = .none
+            return .forward
+        case .errorResponse:
+            errorSinceReady = true
+            if copy == .copyIn { copy = .copyInAborted }
+            guard let head = peekHead() else { return .forward }
+            let replacement = head.refusal.map { PostgresRefusals.errorResponse(for: $0) }
+            if !head.endsWithReadyForQuery {
+                // The server now discards everything until Sync.
+                while let next = peekHead(), !next.endsWithReadyForQuery { _ = popHead() }
+            }
+            return replacement.map { .replace($0) } ?? .forward
+        case .commandComplete(let tag):
+            laneSetting.commandCompleted(tag: tag)
+            switch peekHead() {
+            case .execute(let effects):
+                _ = popHead()
+                if Self.isSessionTag(tag) {
+                    for effect in effects { laneSetting.apply(effect, setting: setting) }
+                }
+            case .query(let refusal, var effects):
+                if Self.isSessionTag(tag), !effects.isEmpty {
+                    laneSetting.apply(effects.removeFirst(), setting: setting)
+                    replaceHead(.query(refusal: refusal, effects: effects))
+                }
+            default:
+                break
+            }
+            if copy != .none { copy = .none }
+            return .forward
+        case .other(let id):
+            switch id {
+            case .parseComplete, .bindComplete, .closeComplete:
+                _ = popHead()
+            case .rowDescription, .noData:
+                if case .describe = peekHead() { _ = popHead() }
+            case .emptyQueryResponse, .portalSuspended:
+                if case .execute = peekHead() { _ = popHead() }
+            case .copyInResponse, .copyBothResponse:
+                copy = .copyIn
+            default:
+                break
+            }
+            return .forward
+        case .authentication, .backendKeyData:
+            return .forward
+        }
+    }
+
+    static func isSessionTag(_ tag: String) -> Bool {
+        tag == "SET" || tag == "RESET" || tag == "DISCARD ALL"
+    }
+
+    /// AuthenticationSASL without SCRAM-SHA-256-PLUS: the client's TLS session ends at the proxy, so channel binding
+    /// to the server's certificate could never succeed.
+    static func withoutChannelBinding(_ frame: PostgresFrame) -> ByteBuffer {
+        var body = frame.body
+        body.moveReaderIndex(forwardBy: 4)
+        var mechanisms: [String] = []
+        while let m = body.readPostgresCString(), !m.isEmpty {
+            if m != "SCRAM-SHA-256-PLUS" { mechanisms.append(m) }
+        }
+        return PostgresMessageEncoder.authenticationSASL(mechanisms: mechanisms)
+    }
+
+    // MARK: queue
+
+    private mutating func enqueue(_ response: PendingResponse) {
+        if pendingHead > 64 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        pending.append(response)
+    }
+
+    private func peekHead() -> PendingResponse? {
+        pendingHead < pending.count ? pending[pendingHead] : nil
+    }
+
+    private mutating func popHead() -> PendingResponse? {
+        guard pendingHead < pending.count else { return nil }
+        defer {
+            pendingHead += 1
+            if pendingHead == pending.count {
+                pending.removeAll(keepingCapacity: true)
+                pendingHead = 0
+            }
+        }
+        return pending[pendingHead]
+    }
+
+    private mutating func replaceHead(_ response: PendingResponse) {
+        if pendingHead < pending.count { pending[pendingHead] = response }
+    }
+}

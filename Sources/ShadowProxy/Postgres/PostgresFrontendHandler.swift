@@ -1,0 +1,373 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresWire
+import ShadowConfig
+
+/// The client side of one proxied PostgreSQL connection. It decodes client packets, asks the session state machine
+/// what to do, and executes the answer: relay bytes, start TLS, connect the backend, issue cancel keys, close.
+/// All protocol decisions live in ``PostgresSessionStateMachine``.
+final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Everything a connection needs from its listener.
+    struct Environment: Sendable {
+        var listener: ListenerConfiguration
+        var serverTLS: NIOSSLContext?
+        var backendTLS: NIOSSLContext?
+        var cancelRegistry: PostgresCancelRegistry
+        var logger: Logger
+    }
+
+    private var machine: PostgresSessionStateMachine
+    private let environment: Environment
+    private var logger: Logger
+    private var startupProcessor: NIOSingleStepByteToMessageProcessor<PostgresStartupDecoder>? =
+        NIOSingleStepByteToMessageProcessor(PostgresStartupDecoder(), maximumBufferSize: PostgresStartupDecoder.maximumLength)
+    private var frameProcessor: NIOSingleStepByteToMessageProcessor<PostgresFrameDecoder>?
+    private var context: ChannelHandlerContext?
+    private var backendChannel: (any Channel)?
+    private var backendHandler: PostgresBackendHandler?
+    private var pendingStartup: ByteBuffer?
+    private var toBackendBeforeConnect: [ByteBuffer] = []
+    private var firstBytesSeen = false
+    private var pendingRead = false
+    private var handshakeTimeout: Scheduled<Void>?
+    private var issuedKey: (processID: Int32, secretKey: Int32)?
+    private var draining = false
+    private var closed = false
+
+    init(machine: PostgresSessionStateMachine, environment: Environment) {
+        self.machine = machine
+        self.environment = environment
+        self.logger = environment.logger
+    }
+
+    // MARK: channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let remote = context.channel.remoteAddress { logger[metadataKey: "client"] = "\(remote)" }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let seconds = environment.listener.handshakeTimeoutSeconds
+        handshakeTimeout = context.eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in
+            self.failClient(sqlState: "08006", message: "handshake not completed within \(seconds) seconds")
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        if !firstBytesSeen {
+            firstBytesSeen = true
+            // PostgreSQL 17 direct TLS (sslnegotiation=direct): a TLS ClientHello instead of SSLRequest.
+            if buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0x16, let tls = environment.serverTLS {
+                do {
+                    try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+                    context.pipeline.fireChannelRead(NIOAny(buffer))
+                } catch {
+                    close()
+                }
+                return
+            }
+        }
+        do {
+            if let startupProcessor {
+                try startupProcessor.process(buffer: buffer) { packet in
+                    self.startupPacket(packet, leftover: startupProcessor.unprocessedBytes)
+                }
+            } else if let frameProcessor {
+                try frameProcessor.process(buffer: buffer) { frame in
+                    self.clientFrame(frame)
+                }
+            }
+        } catch let error as PostgresWireError {
+            failClient(sqlState: "08P01", message: error.message)
+        } catch {
+            failClient(sqlState: "08P01", message: "invalid message from client: \(error)")
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        backendChannel?.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        close()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("client connection error", metadata: ["error": "\(error)"])
+        close()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is PostgresDrainEvent {
+            draining = true
+            if machine.isIdle || backendChannel == nil { close() }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { backendHandler?.clientBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Withholds reads from the client while the server cannot take more (backpressure).
+    func read(context: ChannelHandlerContext) {
+        if let backendChannel, !backendChannel.isWritable {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    var clientIsWritable: Bool { context?.channel.isWritable ?? false }
+
+    func backendBecameWritable() {
+        if pendingRead, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    // MARK: startup
+
+    private func startupPacket(_ packet: PostgresStartupPacket, leftover: Int) {
+        startupProcessor = nil
+        switch machine.startupPacketReceived(packet) {
+        case .reply(let bytes):
+            guard leftover == 0 else {
+                return failClient(sqlState: "08P01", message: "unexpected data after SSL/GSS encryption request")
+            }
+            startupProcessor = NIOSingleStepByteToMessageProcessor(
+                PostgresStartupDecoder(), maximumBufferSize: PostgresStartupDecoder.maximumLength)
+            context?.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        case .startTLS:
+            guard leftover == 0, let context, let tls = environment.serverTLS else {
+                return failClient(sqlState: "08P01", message: "received unencrypted data after SSL request")
+            }
+            context.writeAndFlush(wrapOutboundOut(PostgresMessageEncoder.singleByte(UInt8(ascii: "S"))), promise: nil)
+            do {
+                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+            } catch {
+                return close()
+            }
+            startupProcessor = NIOSingleStepByteToMessageProcessor(
+                PostgresStartupDecoder(), maximumBufferSize: PostgresStartupDecoder.maximumLength)
+        case .cancel(let pid, let key):
+            forwardCancel(processID: pid, secretKey: key)
+            close()
+        case .reject(let error):
+            context?.writeAndFlush(wrapOutboundOut(error), promise: nil)
+            close()
+        case .connect(let backend, let startup, let preamble):
+            guard leftover == 0 else {
+                return failClient(sqlState: "08P01", message: "unexpected data after startup packet")
+            }
+            frameProcessor = NIOSingleStepByteToMessageProcessor(
+                PostgresFrameDecoder(maximumMessageSize: environment.listener.maxMessageSize),
+                maximumBufferSize: environment.listener.maxMessageSize)
+            if let preamble { context?.writeAndFlush(wrapOutboundOut(preamble), promise: nil) }
+            logger[metadataKey: "lane"] = "\(machine.connectionLane)"
+            connectBackend(backend, startup: startup)
+        }
+    }
+
+    private func connectBackend(_ endpoint: Endpoint, startup: ByteBuffer) {
+        guard let context else { return }
+        let handler = PostgresBackendHandler(frontend: self, maximumMessageSize: environment.listener.maxMessageSize)
+        backendHandler = handler
+        pendingStartup = startup
+        let timeout = TimeAmount.milliseconds(Int64(environment.listener.connectTimeoutSeconds * 1000))
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    self.backendConnected(channel)
+                case .failure(let error):
+                    self.failClient(
+                        sqlState: "08006",
+                        message: "could not connect to backend server \(endpoint): \(error)")
+                }
+            }
+    }
+
+    private func backendConnected(_ channel: any Channel) {
+        guard !closed else {
+            channel.close(promise: nil)
+            return
+        }
+        backendChannel = channel
+        if environment.listener.backendTLS {
+            backendHandler?.awaitingSSLResponse = true
+            channel.writeAndFlush(PostgresMessageEncoder.sslRequest(), promise: nil)
+        } else {
+            sendStartup()
+        }
+    }
+
+    func backendSSLResponse(_ byte: UInt8, extraBytes: Int) {
+        guard byte == UInt8(ascii: "S"), extraBytes == 0, let channel = backendChannel,
+            let tls = environment.backendTLS
+        else {
+            return failClient(
+                sqlState: "08006",
+                message: "backend server \(machine.backend) refused TLS (backend_tls is on for this listener)")
+        }
+        do {
+            try channel.pipeline.syncOperations.addHandler(
+                NIOSSLClientHandler(context: tls, serverHostname: nil), position: .first)
+        } catch {
+            return failClient(sqlState: "08006", message: "TLS to backend server \(machine.backend) failed: \(error)")
+        }
+        sendStartup()
+    }
+
+    private func sendStartup() {
+        guard let channel = backendChannel, let startup = pendingStartup else { return }
+        pendingStartup = nil
+        channel.write(startup, promise: nil)
+        for buffer in toBackendBeforeConnect { channel.write(buffer, promise: nil) }
+        toBackendBeforeConnect = []
+        channel.flush()
+    }
+
+    private func forwardCancel(processID: Int32, secretKey: Int32) {
+        guard let target = environment.cancelRegistry.target(processID: processID, secretKey: secretKey),
+            let context
+        else {
+            logger.debug("cancel request with an unknown key ignored")
+            return
+        }
+        let request = PostgresMessageEncoder.cancelRequest(processID: target.processID, secretKey: target.secretKey)
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(.milliseconds(Int64(environment.listener.connectTimeoutSeconds * 1000)))
+            .connect(host: target.backend.host, port: target.backend.port)
+            .whenSuccess { channel in
+                channel.writeAndFlush(request).whenComplete { _ in channel.close(promise: nil) }
+            }
+    }
+
+    // MARK: client → server
+
+    private func clientFrame(_ frame: PostgresFrame) {
+        switch machine.frontendFrameReceived(frame) {
+        case .forward:
+            sendToBackend(frame.bytes)
+        case .send(let bytes):
+            sendToBackend(bytes)
+        case .forwardAndClose:
+            sendToBackend(frame.bytes)
+            backendChannel?.flush()
+            close()
+        case .protocolViolation(let error):
+            failClient(sqlState: "08P01", message: error.message)
+        }
+    }
+
+    private func sendToBackend(_ bytes: ByteBuffer) {
+        if let backendChannel, pendingStartup == nil {
+            backendChannel.write(bytes, promise: nil)
+        } else {
+            toBackendBeforeConnect.append(bytes)
+        }
+    }
+
+    // MARK: server → client
+
+    func backendFrameReceived(_ frame: PostgresFrame) {
+        guard let context, !closed else { return }
+        switch machine.backendFrameReceived(frame) {
+        case .forward:
+            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+        case .replace(let bytes):
+            context.write(wrapOutboundOut(bytes), promise: nil)
+        case .issueCancelKey(let pid, let key):
+            let issued = environment.cancelRegistry.register(
+                .init(backend: machine.backend, processID: pid, secretKey: key))
+            issuedKey = issued
+            context.write(
+                wrapOutboundOut(
+                    PostgresMessageEncoder.backendKeyData(processID: issued.processID, secretKey: issued.secretKey)),
+                promise: nil)
+        case .forwardHandshakeComplete:
+            handshakeTimeout?.cancel()
+            handshakeTimeout = nil
+            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+        case .protocolViolation(let error):
+            logger.warning("backend protocol violation", metadata: ["error": "\(error.message)"])
+            failClient(sqlState: "08P01", message: "backend server \(machine.backend): \(error.message)")
+            return
+        }
+        if draining, frame.id == UInt8(ascii: "Z"), machine.isIdle {
+            context.flush()
+            close()
+        }
+    }
+
+    func flushToClient() {
+        context?.flush()
+    }
+
+    func backendClosed() {
+        guard !closed else { return }
+        context?.flush()
+        close()
+    }
+
+    func backendFailed(_ error: any Error) {
+        logger.debug("backend connection error", metadata: ["error": "\(error)"])
+        if let error = error as? PostgresWireError {
+            failClient(sqlState: "08P01", message: "backend server \(machine.backend): \(error.message)")
+        } else {
+            close()
+        }
+    }
+
+    // MARK: closing
+
+    /// Sends a FATAL ErrorResponse to the client and closes both sides.
+    private func failClient(sqlState: String, message: String) {
+        guard !closed, let context else { return close() }
+        logger.debug("closing client connection", metadata: ["reason": "\(message)"])
+        context.writeAndFlush(
+            wrapOutboundOut(PostgresMessageEncoder.errorResponse(severity: "FATAL", sqlState: sqlState, message: message)),
+            promise: nil)
+        close()
+    }
+
+    private func close() {
+        guard !closed else { return }
+        closed = true
+        handshakeTimeout?.cancel()
+        handshakeTimeout = nil
+        if let key = issuedKey {
+            environment.cancelRegistry.remove(processID: key.processID, secretKey: key.secretKey)
+        }
+        backendChannel?.close(promise: nil)
+        context?.close(promise: nil)
+    }
+}
+
+/// Asks a connection to close as soon as it has no statement in flight (graceful shutdown).
+struct PostgresDrainEvent: Sendable {}

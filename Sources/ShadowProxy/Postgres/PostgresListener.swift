@@ -1,0 +1,122 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresWire
+import ShadowConfig
+
+/// A client-facing PostgreSQL listener: accepts connections, terminates TLS if configured, and runs one
+/// ``PostgresSessionStateMachine`` per connection in front of the listener's base server (or a lane's own server).
+///
+/// The routing source is a closure so a configuration reload can swap the table; each connection reads it once, when
+/// it is accepted.
+public final class PostgresListener: Sendable {
+    public let configuration: ListenerConfiguration
+    private let routing: @Sendable () -> RoutingTable
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let cancelRegistry: PostgresCancelRegistry
+    private let state = NIOLockedValueBox(State())
+
+    struct State {
+        var serverChannel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+    }
+
+    /// - Parameters:
+    ///   - routing: returns the current routing table; called once per accepted connection.
+    ///   - cancelRegistry: where issued cancel keys are kept; share one per process (the default).
+    public init(
+        configuration: ListenerConfiguration,
+        routing: @escaping @Sendable () -> RoutingTable,
+        group: any EventLoopGroup,
+        logger: Logger,
+        cancelRegistry: PostgresCancelRegistry = .shared
+    ) {
+        self.configuration = configuration
+        self.routing = routing
+        self.group = group
+        self.logger = logger
+        self.cancelRegistry = cancelRegistry
+    }
+
+    /// The bound address (useful with port 0), once started.
+    public var localAddress: SocketAddress? {
+        state.withLockedValue { $0.serverChannel?.localAddress }
+    }
+
+    /// Open client connections.
+    public var connectionCount: Int {
+        state.withLockedValue { $0.connections.count }
+    }
+
+    /// Binds the listening socket and starts accepting.
+    public func start() async throws {
+        let serverTLS = try configuration.tls.map { files -> NIOSSLContext in
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            // PostgreSQL 17 clients using direct TLS require the "postgresql" ALPN protocol.
+            tls.applicationProtocols = ["postgresql"]
+            return try NIOSSLContext(configuration: tls)
+        }
+        let backendTLS: NIOSSLContext? =
+            configuration.backendTLS
+            ? try {
+                var tls = TLSConfiguration.makeClientConfiguration()
+                // Like libpq's sslmode=require: encrypt, do not verify (the backend is configured by the operator).
+                tls.certificateVerification = .none
+                return try NIOSSLContext(configuration: tls)
+            }() : nil
+        let environmentBase = PostgresFrontendHandler.Environment(
+            listener: configuration, serverTLS: serverTLS, backendTLS: backendTLS, cancelRegistry: cancelRegistry,
+            logger: logger)
+        let routing = self.routing
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [weak self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let machine = PostgresSessionStateMachine(
+                        listener: environmentBase.listener, routing: routing(),
+                        tlsAvailable: environmentBase.serverTLS != nil)
+                    try channel.pipeline.syncOperations.addHandler(
+                        PostgresFrontendHandler(machine: machine, environment: environmentBase))
+                    self?.track(channel)
+                }
+            }
+            .bind(host: configuration.listen.host, port: configuration.listen.port)
+            .get()
+        state.withLockedValue { $0.serverChannel = channel }
+        logger.info(
+            "postgres listener started",
+            metadata: ["listener": "\(configuration.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+    }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLockedValue { $0.connections[id] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.state.withLockedValue { $0.connections.removeValue(forKey: id) }
+        }
+    }
+
+    /// Stops accepting, lets connections finish their in-flight statements until `gracefulDeadline`, then closes
+    /// whatever is left.
+    public func shutdown(gracefulDeadline: NIODeadline) async {
+        let (server, connections) = state.withLockedValue { ($0.serverChannel, Array($0.connections.values)) }
+        try? await server?.close()
+        for channel in connections {
+            channel.pipeline.fireUserInboundEventTriggered(PostgresDrainEvent())
+        }
+        while connectionCount > 0 && NIODeadline.now() < gracefulDeadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let remaining = state.withLockedValue { Array($0.connections.values) }
+        for channel in remaining {
+            try? await channel.close()
+        }
+    }
+}
