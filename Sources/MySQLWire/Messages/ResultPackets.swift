@@ -71,13 +71,16 @@ public struct ERRPacket: Sendable, Hashable, Error {
         message = buffer.readString(length: buffer.readableBytes) ?? ""
     }
 
-    public func encode() -> ByteBuffer {
+    /// Encodes the packet. Before the handshake (instead of a greeting) clients expect no SQLSTATE marker.
+    public func encode(withSQLState: Bool = true) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeInteger(Self.header)
         buffer.writeInteger(code, endianness: .little)
-        buffer.writeInteger(UInt8(ascii: "#"))
-        let state = Array(sqlState.utf8.prefix(5))
-        buffer.writeBytes(state + Array(repeating: UInt8(ascii: "0"), count: 5 - state.count))
+        if withSQLState {
+            buffer.writeInteger(UInt8(ascii: "#"))
+            let state = Array(sqlState.utf8.prefix(5))
+            buffer.writeBytes(state + Array(repeating: UInt8(ascii: "0"), count: 5 - state.count))
+        }
         buffer.writeString(message)
         return buffer
     }

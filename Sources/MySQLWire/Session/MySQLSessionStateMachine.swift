@@ -274,13 +274,14 @@ public struct MySQLSessionStateMachine: Sendable {
     /// A backend could not be reached: tell the client which, then close.
     public mutating func backendUnreachable(_ endpoint: Endpoint, reason: String) -> Action {
         let seq: UInt8
+        var beforeGreeting = false
         switch state {
         case .connectingLaneBackend(_, let responseSeq): seq = responseSeq &+ 1
-        default: seq = 0
+        default: seq = 0; beforeGreeting = true
         }
         state = .closed
         let err = ERRPacket.backendUnreachable("shadowgate: cannot connect to MySQL server at \(endpoint) (\(reason))")
-        return .sendToClientAndClose(MySQLPacket(sequenceID: seq, payload: err.encode()))
+        return .sendToClientAndClose(MySQLPacket(sequenceID: seq, payload: err.encode(withSQLState: !beforeGreeting)))
     }
 
     // MARK: - Backend frames
