@@ -1,0 +1,195 @@
+import NIOCore
+import ShadowConfig
+import ShadowSQL
+
+/// Command phase: the lane of each command, rewriting and refusals.
+extension MySQLSessionStateMachine {
+    /// Where a statement runs, or why it cannot.
+    enum LaneDecision {
+        case lane(LaneConfiguration?, fromHint: Bool)
+        case refuse(ERRPacket)
+    }
+
+    mutating func command(_ packet: MySQLPacket) -> Action {
+        guard let byte = packet.firstByte else { return unexpected("empty command packet") }
+        guard let command = MySQLCommand(rawValue: byte) else {
+            // Unknown commands are passed through in base only; the server answers with one packet (an ERR).
+            if currentLaneName == nil && !quiescing { tracker.expect(.single); return .sendToBackend(packet) }
+            return refuse(packet, .proxyRefusal("shadowgate: command 0x\(String(byte, radix: 16)) is not supported in lane '\(currentLaneName ?? "")'"))
+        }
+        switch command {
+        case .query:
+            return statement(packet, command: .query)
+        case .stmtPrepare:
+            return statement(packet, command: .stmtPrepare)
+        case .quit:
+            state = .closed
+            return .sendToBackendAndClose(packet)
+        case .initDB:
+            return initDB(packet)
+        case .stmtExecute, .stmtFetch, .stmtReset, .stmtSendLongData, .stmtClose:
+            return statementCommand(packet, command: command)
+        case .changeUser:
+            let change: ChangeUser
+            do { change = try ChangeUser(payload: packet.payload, capabilities: clientCapabilities) } catch { return close(error) }
+            let attributeLane = change.attributes[routing.label.key]
+            if let attributeLane, case .unknown(let name) = resolver.resolve(attributeLane) {
+                return refuse(packet, .proxyRefusal(resolver.unknownLaneMessage(name, source: "connection attribute '\(routing.label.key)'")))
+            }
+            var newLane = routing.lane(forUser: change.username)
+            if let attributeLane, case .lane(let lane) = resolver.resolve(attributeLane) { newLane = lane }
+            if let attributeLane, routing.isBase(attributeLane) { newLane = nil }
+            if routing.backend(for: settings.listener, lane: newLane) != backend {
+                return refuse(packet, .proxyRefusal("shadowgate: COM_CHANGE_USER to user '\(change.username)' would need another server (lane '\(newLane?.name ?? routing.label.baseLane)'); open a new connection instead"))
+            }
+            pendingReset = .changeUser(user: change.username, attributeLane: attributeLane)
+            tracker.expect(.authentication)
+            return .sendToBackend(packet)
+        case .resetConnection:
+            pendingReset = .resetConnection
+            tracker.expect(.single)
+            return .sendToBackend(packet)
+        case .fieldList:
+            if currentLaneName != nil {
+                return refuse(packet, .proxyRefusal("shadowgate: COM_FIELD_LIST is not supported in lane '\(currentLaneName ?? "")'; use SHOW COLUMNS"))
+            }
+            tracker.expect(.fieldList)
+            return .sendToBackend(packet)
+        case .processInfo:
+            tracker.expect(.result(binary: false))
+            return .sendToBackend(packet)
+        case .createDB, .dropDB:
+            if currentLaneName != nil {
+                return refuse(packet, .proxyRefusal("shadowgate: creating or dropping databases is refused in lane '\(currentLaneName ?? "")'"))
+            }
+            tracker.expect(.single)
+            return .sendToBackend(packet)
+        case .binlogDump, .stmtBulkExecute:
+            return refuse(packet, .proxyRefusal("shadowgate: command \(command) is not supported through the proxy"))
+        case .refresh, .shutdown, .statistics, .processKill, .debug, .ping, .setOption:
+            tracker.expect(.single)
+            return .sendToBackend(packet)
+        }
+    }
+
+    /// COM_QUERY / COM_STMT_PREPARE: hint, session switch, lane, rewrite.
+    mutating func statement(_ packet: MySQLPacket, command: MySQLCommand) -> Action {
+        let text = TextCommand.text(of: packet.payload)
+        let hint = text.withUnsafeReadableBytes { hints.lane(in: $0, dialect: .mysql) }
+        let effects = text.withUnsafeReadableBytes { SessionStatementScanner.effects(in: $0, dialect: .mysql) }
+        for effect in effects {
+            switch effect {
+            case .setVariable(let name, let value, _) where name.lowercased() == routing.label.mysqlSessionVariable.lowercased():
+                if let value, case .unknown(let bad) = resolver.resolve(value) {
+                    return refuse(packet, .proxyRefusal(resolver.unknownLaneMessage(bad, source: "SET @\(name)")))
+                }
+                if let value, case .lane(let lane) = resolver.resolve(value), routing.backend(for: settings.listener, lane: lane) != backend {
+                    return refuse(packet, otherServer(lane.name))
+                }
+                sessionLane = value
+            case .useDatabase(let db):
+                currentDatabase = db
+            default:
+                break
+            }
+        }
+        let decision = laneFor(hint: hint)
+        let lane: LaneConfiguration?
+        let fromHint: Bool
+        switch decision {
+        case .refuse(let err): return refuse(packet, err)
+        case .lane(let l, let h): lane = l; fromHint = h
+        }
+        if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
+        tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
+        guard let lane else { return .sendToBackend(packet) }
+        let outcome = text.withUnsafeReadableBytes { raw in
+            var rewriter = self.rewriter
+            let outcome = rewriter.rewrite(raw, lane: lane.mapping)
+            return (outcome, rewriter)
+        }
+        rewriter = outcome.1
+        switch outcome.0 {
+        case .unchanged:
+            return .sendToBackend(packet)
+        case .rewritten(let sql, _):
+            return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(command, text: sql)))
+        case .refused(let refusal):
+            tracker.expect(.idle)
+            pendingPrepare = nil
+            let err: ERRPacket = (refusal.rule == .unmappedWrites || refusal.rule == .unmappedReads)
+                ? .tableRefusal(refusal.message) : .proxyRefusal(refusal.message)
+            return refuse(packet, err)
+        }
+    }
+
+    /// Lane precedence: hint > session switch > connection attribute > login user > base.
+    func laneFor(hint: String?) -> LaneDecision {
+        let name: String?
+        let fromHint: Bool
+        if let hint { name = hint; fromHint = true } else { name = sessionLane; fromHint = false }
+        var lane = connectionLane
+        if let name {
+            switch resolver.resolve(name) {
+            case .base: lane = nil
+            case .lane(let l): lane = l
+            case .unknown(let bad):
+                return .refuse(.proxyRefusal(resolver.unknownLaneMessage(bad, source: fromHint ? "statement hint" : "session lane")))
+            }
+        }
+        if routing.backend(for: settings.listener, lane: lane) != backend {
+            return .refuse(otherServer(lane?.name ?? routing.label.baseLane))
+        }
+        return .lane(lane, fromHint: fromHint)
+    }
+
+    func otherServer(_ lane: String) -> ERRPacket {
+        .proxyRefusal("shadowgate: lane '\(lane)' lives on another server; label the connection (connection attribute '\(routing.label.key)') instead")
+    }
+
+    /// COM_INIT_DB follows the lane's database map.
+    mutating func initDB(_ packet: MySQLPacket) -> Action {
+        var text = TextCommand.text(of: packet.payload)
+        let db = text.readString(length: text.readableBytes) ?? ""
+        currentDatabase = db
+        tracker.expect(.single)
+        guard case .lane(let lane?, _) = laneFor(hint: nil), let mapped = lane.mapping.databases[db] else {
+            if case .refuse(let err) = laneFor(hint: nil) { tracker.expect(.idle); return refuse(packet, err) }
+            return .sendToBackend(packet)
+        }
+        return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(.initDB, text: Array(mapped.utf8))))
+    }
+
+    /// Statement-id commands: the statement must be used in the lane it was prepared in.
+    mutating func statementCommand(_ packet: MySQLPacket, command: MySQLCommand) -> Action {
+        guard var id = StatementCommand.statementID(of: packet.payload) else { return unexpected("short statement command") }
+        if id == StatementCommand.lastPrepared, let last = lastPreparedID { id = last }
+        let hasResponse = command != .stmtSendLongData && command != .stmtClose
+        if let info = prepared[id], !info.fromHint, info.lane != currentLaneName, command != .stmtClose {
+            let message = "shadowgate: prepared statement \(id) was prepared in lane '\(info.lane ?? routing.label.baseLane)' and cannot run in lane '\(currentLaneName ?? routing.label.baseLane)'; prepare it again in this lane"
+            if hasResponse { return refuse(packet, .proxyRefusal(message)) }
+            // No answer is expected to SEND_LONG_DATA: drop it; the EXECUTE that follows is refused.
+            return .none
+        }
+        switch command {
+        case .stmtClose:
+            prepared[id] = nil
+            return .sendToBackend(packet)
+        case .stmtSendLongData:
+            return .sendToBackend(packet)
+        case .stmtExecute:
+            tracker.expect(.result(binary: true))
+        case .stmtFetch:
+            tracker.expect(.rows(binary: true))
+        default:
+            tracker.expect(.single)
+        }
+        return .sendToBackend(packet)
+    }
+
+    /// Answers the command with a proxy-made ERR instead of sending it; the connection stays usable.
+    mutating func refuse(_ packet: MySQLPacket, _ err: ERRPacket) -> Action {
+        tracker.expect(.idle)
+        return .sendToClient(MySQLPacket(sequenceID: packet.lastSequenceID &+ 1, payload: err.encode()))
+    }
+}

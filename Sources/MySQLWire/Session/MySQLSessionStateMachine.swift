@@ -1,0 +1,399 @@
+import NIOCore
+import ShadowConfig
+import ShadowSQL
+
+/// The pure protocol state of one proxied MySQL connection: handshake relay (with capability masking, TLS and
+/// the handshake-time move to a lane's own server), lane decisions per command, rewriting and refusals, and
+/// tracking of each answer. It performs no I/O: every event returns an ``Action`` the channel handler executes.
+public struct MySQLSessionStateMachine: Sendable {
+    /// What the handler must do after an event.
+    public enum Action: Sendable, Hashable {
+        /// Nothing to do now.
+        case none
+        /// Send a packet to the client (proxy-made, translated or relayed as a whole packet).
+        case sendToClient(MySQLPacket)
+        /// Relay one backend frame to the client untouched.
+        case forwardToClient(MySQLFrame)
+        /// Send a packet to the current backend (the client's original bytes when nothing changed).
+        case sendToBackend(MySQLPacket)
+        /// Send an SSLRequest to the backend, start TLS on it, then send the handshake response over TLS.
+        case startBackendTLS(sslRequest: MySQLPacket, response: MySQLPacket)
+        /// Begin TLS with the client (it sent an SSLRequest); the next client packet arrives encrypted.
+        case startClientTLS
+        /// Connect to a lane's own server and feed its greeting to ``laneBackendGreetingReceived(_:)``.
+        case connectLaneBackend(Endpoint)
+        /// Close the base backend, make the lane backend current, and send this AuthSwitchRequest to the client.
+        case switchToLaneBackend(authSwitch: MySQLPacket)
+        /// Send a packet to the client, then close both sides.
+        case sendToClientAndClose(MySQLPacket)
+        /// Send a packet to the backend (COM_QUIT), then close both sides.
+        case sendToBackendAndClose(MySQLPacket)
+        /// A protocol violation: close both sides.
+        case closeConnection(MySQLWireError)
+    }
+
+    /// Fixed facts about the connection.
+    public struct Settings: Sendable {
+        public var listener: ListenerConfiguration
+        /// Whether the proxy can terminate client TLS (the listener has a certificate).
+        public var clientTLS: Bool
+        /// Whether the proxy speaks TLS to the servers.
+        public var backendTLS: Bool
+
+        public init(listener: ListenerConfiguration, clientTLS: Bool, backendTLS: Bool = false) {
+            self.listener = listener
+            self.clientTLS = clientTLS
+            self.backendTLS = backendTLS
+        }
+    }
+
+    enum State: Sendable {
+        case awaitingGreeting
+        case awaitingResponse(greeting: HandshakeV10, tlsDone: Bool)
+        case connectingLaneBackend(response: HandshakeResponse41, responseSequenceID: UInt8)
+        case awaitingSwitchedAuth(response: HandshakeResponse41, laneGreeting: HandshakeV10)
+        case authenticating
+        case command
+        case closed
+    }
+
+    struct Prepared: Sendable, Hashable {
+        var lane: String?
+        var fromHint: Bool
+    }
+
+    public let settings: Settings
+    let routing: RoutingTable
+    let resolver: LaneResolver
+    var state: State = .awaitingGreeting
+    var rewriter = SQLRewriter(dialect: .mysql)
+    let hints: LaneHintScanner
+
+    /// Client sequence id minus backend sequence id during the handshake (SSLRequest, auth switch to a lane server).
+    var sequenceOffset: UInt8 = 0
+    var serverCapabilities: MySQLCapabilities = []
+    public internal(set) var clientCapabilities: MySQLCapabilities = []
+    public internal(set) var user: String = ""
+    /// The lane from the connection attribute or the login user; nil is base.
+    public internal(set) var connectionLane: LaneConfiguration?
+    /// The lane set by `SET @lane = '…'`; nil when unset (then the connection lane applies).
+    public internal(set) var sessionLane: String?
+    /// The server this connection talks to.
+    public internal(set) var backend: Endpoint
+    public internal(set) var currentDatabase: String?
+    public internal(set) var inTransaction = false
+    var tracker = ResponseTracker(deprecateEOF: false)
+    var prepared: [UInt32: Prepared] = [:]
+    var pendingPrepare: Prepared?
+    var lastPreparedID: UInt32?
+    var pendingReset: PendingReset?
+    /// Client commands that arrived while an answer was in flight; run in order when the backend finishes.
+    var queued: [MySQLPacket] = []
+    public internal(set) var quiescing = false
+    /// The last sequence id of the client's current command (a proxy-made answer uses the next one).
+    var lastClientSequenceID: UInt8 = 0
+
+    enum PendingReset: Sendable {
+        case changeUser(user: String, attributeLane: String?)
+        case resetConnection
+    }
+
+    public init(settings: Settings, routing: RoutingTable) {
+        self.settings = settings
+        self.routing = routing
+        self.resolver = LaneResolver(routing: routing)
+        self.hints = LaneHintScanner(key: routing.label.key)
+        self.backend = settings.listener.backend
+    }
+
+    /// Whether no command is in flight and none is queued (safe to close for shutdown).
+    public var isIdle: Bool {
+        if case .command = state { return tracker.isIdle && queued.isEmpty }
+        return false
+    }
+
+    /// Whether commands wait in the queue (the handler stops reading the client while it is long).
+    public var queuedCount: Int { queued.count }
+
+    /// The lane a statement without a hint would run in now (nil is base).
+    public var currentLaneName: String? {
+        if let sessionLane { return routing.isBase(sessionLane) ? nil : sessionLane }
+        return connectionLane?.name
+    }
+
+    // MARK: - Handshake
+
+    /// The backend's first frame: its greeting. Relay it with capabilities masked.
+    public mutating func backendGreetingReceived(_ frame: MySQLFrame) -> Action {
+        guard case .awaitingGreeting = state else { return unexpected("server greeting") }
+        if frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt8.self) == ERRPacket.header {
+            state = .closed
+            return .sendToClientAndClose(MySQLPacket(sequenceID: frame.sequenceID, payload: frame.payload))
+        }
+        do {
+            let greeting = try HandshakeV10(payload: frame.payload)
+            let masked = try HandshakeV10.maskCapabilities(in: frame.payload, tls: settings.clientTLS)
+            serverCapabilities = greeting.capabilities.masked(tls: false)
+            state = .awaitingResponse(greeting: greeting, tlsDone: false)
+            return .sendToClient(MySQLPacket(sequenceID: frame.sequenceID, payload: masked))
+        } catch {
+            return close(error)
+        }
+    }
+
+    /// A logical packet from the client.
+    public mutating func clientPacketReceived(_ packet: MySQLPacket) -> Action {
+        switch state {
+        case .awaitingResponse(let greeting, let tlsDone):
+            return handshakeResponse(packet, greeting: greeting, tlsDone: tlsDone)
+        case .awaitingSwitchedAuth(var response, let laneGreeting):
+            // The client's answer to our AuthSwitchRequest is its auth data for the lane server's scramble.
+            response.authResponse = packet.payload.getBytes(at: packet.payload.readerIndex, length: packet.payload.readableBytes) ?? []
+            response.authPluginName = laneGreeting.authPluginName
+            serverCapabilities = laneGreeting.capabilities.masked(tls: false)
+            if !response.capabilities.contains(.pluginAuthLengthEncodedData) && response.authResponse.count > 250 {
+                return close(MySQLWireError(.invalidValue, "auth response too long for the negotiated capabilities"))
+            }
+            tracker.deprecateEOF = clientCapabilities.contains(.deprecateEOF) && serverCapabilities.contains(.deprecateEOF)
+            sequenceOffset = packet.sequenceID &- 1
+            state = .authenticating
+            return forwardResponse(response, backendSequenceID: 1)
+        case .authenticating:
+            return .sendToBackend(translatedToBackend(packet))
+        case .command:
+            lastClientSequenceID = packet.lastSequenceID
+            if case .localInfileData = tracker.expectation {
+                if packet.payload.readableBytes == 0 { tracker.localInfileFinished() }
+                return .sendToBackend(packet)
+            }
+            if case .authentication = tracker.expectation { return .sendToBackend(packet) }
+            guard tracker.isIdle, queued.isEmpty else {
+                queued.append(packet)
+                return .none
+            }
+            return command(packet)
+        case .awaitingGreeting, .connectingLaneBackend:
+            return unexpected("client packet before the handshake allows one")
+        case .closed:
+            return .none
+        }
+    }
+
+    mutating func handshakeResponse(_ packet: MySQLPacket, greeting: HandshakeV10, tlsDone: Bool) -> Action {
+        if !tlsDone, SSLRequest.isSSLRequest(packet.payload) {
+            guard settings.clientTLS else { return unexpected("SSLRequest although TLS was not offered") }
+            state = .awaitingResponse(greeting: greeting, tlsDone: true)
+            sequenceOffset = 1
+            return .startClientTLS
+        }
+        var response: HandshakeResponse41
+        do { response = try HandshakeResponse41(payload: packet.payload) } catch { return close(error) }
+        user = response.username
+        let errorSeq = packet.sequenceID &+ 1
+        // Lane: connection attribute, then login user.
+        if let label = response.attribute(routing.label.key) {
+            switch resolver.resolve(label) {
+            case .base: connectionLane = nil
+            case .lane(let lane): connectionLane = lane
+            case .unknown(let name):
+                state = .closed
+                let err = ERRPacket.proxyRefusal(resolver.unknownLaneMessage(name, source: "connection attribute '\(routing.label.key)'"))
+                return .sendToClientAndClose(MySQLPacket(sequenceID: errorSeq, payload: err.encode()))
+            }
+        } else {
+            connectionLane = routing.lane(forUser: response.username)
+        }
+        response.capabilities = response.capabilities.masked(tls: false)
+        if let db = response.database, !db.isEmpty {
+            currentDatabase = db
+            if let mapped = connectionLane?.mapping.databases[db] { response.database = mapped }
+        }
+        clientCapabilities = response.capabilities
+        let target = routing.backend(for: settings.listener, lane: connectionLane)
+        if target != settings.listener.backend {
+            state = .connectingLaneBackend(response: response, responseSequenceID: packet.sequenceID)
+            backend = target
+            return .connectLaneBackend(target)
+        }
+        serverCapabilities = greeting.capabilities.masked(tls: false)
+        tracker.deprecateEOF = clientCapabilities.contains(.deprecateEOF) && serverCapabilities.contains(.deprecateEOF)
+        state = .authenticating
+        return forwardResponse(response, backendSequenceID: packet.sequenceID &- sequenceOffset)
+    }
+
+    /// Sends the handshake response, preceded by an SSLRequest when the proxy speaks TLS to the server.
+    mutating func forwardResponse(_ response: HandshakeResponse41, backendSequenceID: UInt8) -> Action {
+        guard settings.backendTLS else {
+            return .sendToBackend(MySQLPacket(sequenceID: backendSequenceID, payload: response.encode()))
+        }
+        var secured = response
+        secured.capabilities.insert(.ssl)
+        sequenceOffset &-= 1
+        return .startBackendTLS(
+            sslRequest: MySQLPacket(sequenceID: backendSequenceID, payload: SSLRequest.encode(from: secured)),
+            response: MySQLPacket(sequenceID: backendSequenceID &+ 1, payload: secured.encode())
+        )
+    }
+
+    /// Whether the handshake is over.
+    public var isCommandPhase: Bool {
+        if case .command = state { return true }
+        return false
+    }
+
+    /// The backend closed its side.
+    public mutating func backendClosed() -> Action {
+        switch state {
+        case .closed:
+            return .none
+        case .command where !tracker.isIdle:
+            state = .closed
+            let err = ERRPacket(code: 2013, sqlState: "HY000", message: "shadowgate: lost connection to MySQL server at \(backend) during query")
+            return .sendToClientAndClose(MySQLPacket(sequenceID: lastClientSequenceID &+ 1, payload: err.encode()))
+        default:
+            return close(MySQLWireError(.unexpectedPacket, "server \(backend) closed the connection"))
+        }
+    }
+
+    /// The lane server's greeting: ask the client to authenticate again against its scramble.
+    public mutating func laneBackendGreetingReceived(_ frame: MySQLFrame) -> Action {
+        guard case .connectingLaneBackend(let response, let responseSeq) = state else { return unexpected("lane greeting") }
+        do {
+            let greeting = try HandshakeV10(payload: frame.payload)
+            guard let plugin = greeting.authPluginName else {
+                return close(MySQLWireError(.unexpectedPacket, "lane server greeting names no auth plugin"))
+            }
+            state = .awaitingSwitchedAuth(response: response, laneGreeting: greeting)
+            let authSwitch = AuthSwitchRequest(pluginName: plugin, pluginData: greeting.authPluginData)
+            return .switchToLaneBackend(authSwitch: MySQLPacket(sequenceID: responseSeq &+ 1, payload: authSwitch.encode()))
+        } catch {
+            return close(error)
+        }
+    }
+
+    /// A backend could not be reached: tell the client which, then close.
+    public mutating func backendUnreachable(_ endpoint: Endpoint, reason: String) -> Action {
+        let seq: UInt8
+        var beforeGreeting = false
+        switch state {
+        case .connectingLaneBackend(_, let responseSeq): seq = responseSeq &+ 1
+        default: seq = 0; beforeGreeting = true
+        }
+        state = .closed
+        let err = ERRPacket.backendUnreachable("shadowgate: cannot connect to MySQL server at \(endpoint) (\(reason))")
+        return .sendToClientAndClose(MySQLPacket(sequenceID: seq, payload: err.encode(withSQLState: !beforeGreeting)))
+    }
+
+    // MARK: - Backend frames
+
+    /// One frame from the current backend.
+    public mutating func backendFrameReceived(_ frame: MySQLFrame) -> Action {
+        switch state {
+        case .awaitingGreeting:
+            return backendGreetingReceived(frame)
+        case .authenticating:
+            let first = frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt8.self)
+            let translated = MySQLPacket(sequenceID: frame.sequenceID &+ sequenceOffset, payload: frame.payload)
+            switch first {
+            case 0x00:
+                state = .command
+                sequenceOffset = 0
+                return .sendToClient(translated)
+            case ERRPacket.header:
+                state = .closed
+                return .sendToClientAndClose(translated)
+            default:
+                // Auth switch (0xFE) and more data (0x01, incl. caching_sha2 0x03/0x04): relay only.
+                return .sendToClient(translated)
+            }
+        case .command:
+            return commandResponseFrame(frame)
+        case .closed:
+            return .none
+        case .awaitingResponse, .connectingLaneBackend, .awaitingSwitchedAuth:
+            if frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt8.self) == ERRPacket.header {
+                state = .closed
+                return .sendToClientAndClose(MySQLPacket(sequenceID: frame.sequenceID &+ sequenceOffset, payload: frame.payload))
+            }
+            return unexpected("server packet during the client's handshake")
+        }
+    }
+
+    mutating func commandResponseFrame(_ frame: MySQLFrame) -> Action {
+        if tracker.isIdle {
+            // An unsolicited ERR (e.g. the server killed the connection): relay it and close.
+            if frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt8.self) == ERRPacket.header {
+                state = .closed
+                return .sendToClientAndClose(MySQLPacket(sequenceID: frame.sequenceID, payload: frame.payload))
+            }
+            return unexpected("server packet while no command was in flight")
+        }
+        let outcome: ResponseTracker.Outcome
+        do { outcome = try tracker.frame(frame) } catch { return close(error) }
+        switch outcome {
+        case .continuing, .localInfileRequested:
+            break
+        case .prepared(let id):
+            if let pendingPrepare { prepared[id] = pendingPrepare }
+            lastPreparedID = id
+            pendingPrepare = nil
+        case .complete(let status, let error):
+            if let status { inTransaction = status.contains(.inTransaction) }
+            if let reset = pendingReset {
+                pendingReset = nil
+                if !error { applyReset(reset) }
+            }
+            pendingPrepare = nil
+        }
+        return .forwardToClient(frame)
+    }
+
+    mutating func applyReset(_ reset: PendingReset) {
+        sessionLane = nil
+        prepared = [:]
+        lastPreparedID = nil
+        switch reset {
+        case .resetConnection:
+            break
+        case .changeUser(let newUser, let attributeLane):
+            user = newUser
+            if let attributeLane, case .lane(let lane) = resolver.resolve(attributeLane) {
+                connectionLane = lane
+            } else if attributeLane.map(routing.isBase) == true {
+                connectionLane = nil
+            } else {
+                connectionLane = routing.lane(forUser: newUser)
+            }
+        }
+    }
+
+    /// After a complete answer: the next queued command, if any. Call until it returns `.none` or the
+    /// machine is busy again.
+    public mutating func nextQueuedCommand() -> Action {
+        guard case .command = state, tracker.isIdle, !queued.isEmpty else { return .none }
+        let packet = queued.removeFirst()
+        return command(packet)
+    }
+
+    /// The proxy is shutting down: close now if idle, else after the answer in flight.
+    public mutating func quiesce() -> Bool {
+        quiescing = true
+        return isIdle || { if case .command = state { return false }; return true }()
+    }
+
+    // MARK: - Helpers
+
+    func translatedToBackend(_ packet: MySQLPacket) -> MySQLPacket {
+        MySQLPacket(sequenceID: packet.sequenceID &- sequenceOffset, lastSequenceID: packet.lastSequenceID &- sequenceOffset, payload: packet.payload)
+    }
+
+    mutating func unexpected(_ what: String) -> Action {
+        close(MySQLWireError(.unexpectedPacket, "unexpected \(what)"))
+    }
+
+    mutating func close(_ error: any Error) -> Action {
+        state = .closed
+        if let wire = error as? MySQLWireError { return .closeConnection(wire) }
+        return .closeConnection(MySQLWireError(.invalidValue, "\(error)"))
+    }
+}

@@ -1,0 +1,66 @@
+import MySQLWire
+import NIOCore
+
+/// The server side of one proxied connection: decodes frames and hands them to the frontend handler, which owns
+/// the session state. Same event loop as the frontend, so calls are direct.
+final class MySQLBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let frontend: MySQLFrontendHandler
+    private var inbound = ByteBuffer()
+    private var decoder = MySQLFrameDecoder()
+
+    init(frontend: MySQLFrontendHandler) {
+        self.frontend = frontend
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inbound.appendKeepingSlices(unwrapInboundIn(data))
+        do {
+            while let frame = try decoder.decode(buffer: &inbound) {
+                frontend.backendFrame(frame, from: context.channel)
+            }
+            inbound.compactAfterDecoding()
+        } catch {
+            frontend.backendProtocolError(error)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        frontend.backendReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        frontend.backendWritabilityChanged(context.channel)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        frontend.backendClosed(context.channel)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+extension ByteBuffer {
+    /// Appends received bytes; when nothing is pending the received buffer is adopted as is, so decoded frames
+    /// are slices of it and relaying them copies nothing.
+    mutating func appendKeepingSlices(_ received: ByteBuffer) {
+        if readableBytes == 0 {
+            self = received
+        } else {
+            var received = received
+            writeBuffer(&received)
+        }
+    }
+
+    /// Drops consumed bytes after a decode pass.
+    mutating func compactAfterDecoding() {
+        if readableBytes == 0 {
+            self = ByteBuffer()
+        } else if readerIndex > 1 << 20 {
+            discardReadBytes()
+        }
+    }
+}

@@ -1,0 +1,311 @@
+import Logging
+import MySQLWire
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ShadowConfig
+
+/// The client side of one proxied connection. Thin: it decodes frames, feeds the session state machine and
+/// executes the actions it returns; the backend channel lives on the same event loop and calls back into it.
+final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let settings: MySQLConnectionSettings
+    private var machine: MySQLSessionStateMachine
+    private var logger: Logger
+    private var context: ChannelHandlerContext?
+    private var inbound = ByteBuffer()
+    private var decoder = MySQLFrameDecoder()
+    private var assembler: MySQLPacketAssembler
+    private var backend: (any Channel)?
+    private var laneBackend: (any Channel)?
+    private var handshakeTimeout: Scheduled<Void>?
+    private var closing = false
+    private var clientNeedsFlush = false
+    private var backendNeedsFlush = false
+    private var readingPaused = false
+
+    /// Stop reading the client when this many commands wait behind the one in flight.
+    private static let maxQueuedCommands = 32
+
+    init(settings: MySQLConnectionSettings, routing: RoutingTable) {
+        self.settings = settings
+        self.machine = MySQLSessionStateMachine(
+            settings: .init(listener: settings.listener, clientTLS: settings.clientTLS != nil, backendTLS: settings.backendTLS != nil),
+            routing: routing
+        )
+        self.logger = settings.logger
+        self.assembler = MySQLPacketAssembler(maxSize: settings.listener.maxMessageSize)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        logger[metadataKey: "client"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        let timeout = TimeAmount.milliseconds(Int64(settings.listener.handshakeTimeoutSeconds * 1000))
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        handshakeTimeout = context.eventLoop.scheduleTask(in: timeout) {
+            let handler = loopBound.value
+            guard !handler.machine.isAuthenticated else { return }
+            handler.logger.debug("handshake timeout")
+            handler.closeAll()
+        }
+        connectBackend(settings.listener.backend, context: context, isLane: false)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshakeTimeout?.cancel()
+        closeAll()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inbound.appendKeepingSlices(unwrapInboundIn(data))
+        processInbound(context: context)
+    }
+
+    private func processInbound(context: ChannelHandlerContext) {
+        do {
+            while !closing, let frame = try decoder.decode(buffer: &inbound) {
+                guard let packet = try assembler.push(frame) else { continue }
+                let action = machine.clientPacketReceived(packet)
+                if case .startClientTLS = action {
+                    startClientTLS(context: context)
+                    return
+                }
+                run(action)
+            }
+            inbound.compactAfterDecoding()
+            if inbound.readableBytes > MySQLFrame.maxPayloadLength + 4 {
+                throw MySQLWireError(.packetTooLarge, "frame larger than 16 MiB")
+            }
+        } catch {
+            logger.debug("client protocol error", metadata: ["error": "\(error)"])
+            closeAll()
+        }
+        updateClientReading()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushAll()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // Backpressure: stop reading the server while the client cannot take more.
+        backend?.setOption(.autoRead, value: context.channel.isWritable).whenComplete { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is MySQLQuiesceEvent {
+            if machine.quiesce() { closeAll() }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("client channel error", metadata: ["error": "\(error)"])
+        closeAll()
+    }
+
+    // MARK: - Backend events (called on the same event loop)
+
+    func backendFrame(_ frame: MySQLFrame, from channel: any Channel) {
+        guard !closing else { return }
+        if let laneBackend, channel === laneBackend {
+            run(machine.laneBackendGreetingReceived(frame))
+            return
+        }
+        guard let backend, channel === backend else { return }
+        run(machine.backendFrameReceived(frame))
+        drainQueue()
+    }
+
+    func backendReadComplete() {
+        flushAll()
+    }
+
+    func backendWritabilityChanged(_ channel: any Channel) {
+        context?.channel.setOption(.autoRead, value: channel.isWritable && !readingPaused).whenComplete { _ in }
+    }
+
+    func backendClosed(_ channel: any Channel) {
+        guard !closing else { return }
+        if let laneBackend, channel === laneBackend { return closeAll() }
+        guard let backend, channel === backend else { return }
+        run(machine.backendClosed())
+    }
+
+    func backendProtocolError(_ error: any Error) {
+        logger.debug("backend protocol error", metadata: ["error": "\(error)"])
+        closeAll()
+    }
+
+    // MARK: - Actions
+
+    private func run(_ action: MySQLSessionStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .sendToClient(let packet):
+            writeClient(packet)
+        case .forwardToClient(let frame):
+            writeFrame(frame, to: context?.channel)
+            clientNeedsFlush = true
+        case .sendToBackend(let packet):
+            writePacket(packet, to: backend)
+            backendNeedsFlush = true
+        case .startBackendTLS(let sslRequest, let response):
+            guard let backend, let tls = settings.backendTLS else { return closeAll() }
+            writePacket(sslRequest, to: backend)
+            backend.flush()
+            do {
+                let handler = try NIOSSLClientHandler(context: tls, serverHostname: nil)
+                try backend.pipeline.syncOperations.addHandler(handler, position: .first)
+            } catch {
+                logger.warning("backend TLS failed", metadata: ["error": "\(error)"])
+                return closeAll()
+            }
+            writePacket(response, to: backend)
+            backendNeedsFlush = true
+        case .startClientTLS:
+            break // handled in processInbound, where the bytes after the SSLRequest are at hand
+        case .connectLaneBackend(let endpoint):
+            if let context { connectBackend(endpoint, context: context, isLane: true) }
+        case .switchToLaneBackend(let authSwitch):
+            let old = backend
+            backend = laneBackend
+            laneBackend = nil
+            old?.close(promise: nil)
+            writeClient(authSwitch)
+        case .sendToClientAndClose(let packet):
+            writeClient(packet)
+            flushAll()
+            closeAll()
+        case .sendToBackendAndClose(let packet):
+            writePacket(packet, to: backend)
+            flushAll()
+            closeAll()
+        case .closeConnection(let error):
+            logger.debug("closing connection", metadata: ["error": "\(error)"])
+            closeAll()
+        }
+    }
+
+    private func drainQueue() {
+        while !closing {
+            let action = machine.nextQueuedCommand()
+            if case .none = action { break }
+            run(action)
+        }
+        if machine.quiescing && machine.isIdle { closeAll() }
+        updateClientReading()
+    }
+
+    private func updateClientReading() {
+        guard let channel = context?.channel else { return }
+        let shouldPause = machine.queuedCount >= Self.maxQueuedCommands
+        if shouldPause != readingPaused {
+            readingPaused = shouldPause
+            channel.setOption(.autoRead, value: !shouldPause).whenComplete { _ in }
+        }
+    }
+
+    private func writeClient(_ packet: MySQLPacket) {
+        writePacket(packet, to: context?.channel)
+        clientNeedsFlush = true
+    }
+
+    private func writePacket(_ packet: MySQLPacket, to channel: (any Channel)?) {
+        guard let channel else { return }
+        if packet.payload.readableBytes < MySQLFrame.maxPayloadLength {
+            writeFrame(MySQLFrame(sequenceID: packet.sequenceID, payload: packet.payload), to: channel)
+            return
+        }
+        for frame in packet.frames() { writeFrame(frame, to: channel) }
+    }
+
+    /// Header and payload as two writes: the payload slice goes out as received, never copied.
+    private func writeFrame(_ frame: MySQLFrame, to channel: (any Channel)?) {
+        guard let channel else { return }
+        var header = channel.allocator.buffer(capacity: 4)
+        MySQLFrame.writeHeader(length: frame.payload.readableBytes, sequenceID: frame.sequenceID, into: &header)
+        channel.write(header, promise: nil)
+        if frame.payload.readableBytes > 0 { channel.write(frame.payload, promise: nil) }
+    }
+
+    private func flushAll() {
+        if clientNeedsFlush { clientNeedsFlush = false; context?.channel.flush() }
+        if backendNeedsFlush { backendNeedsFlush = false; backend?.flush() }
+    }
+
+    private func closeAll() {
+        guard !closing else { return }
+        closing = true
+        handshakeTimeout?.cancel()
+        flushAll()
+        backend?.close(promise: nil)
+        laneBackend?.close(promise: nil)
+        backend = nil
+        laneBackend = nil
+        context?.close(promise: nil)
+    }
+
+    // MARK: - Connections and TLS
+
+    private func connectBackend(_ endpoint: Endpoint, context: ChannelHandlerContext, isLane: Bool) {
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let timeout = TimeAmount.milliseconds(Int64(settings.listener.connectTimeoutSeconds * 1000))
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MySQLBackendHandler(frontend: loopBound.value))
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .whenComplete { result in
+                let handler = loopBound.value
+                switch result {
+                case .success(let channel):
+                    if handler.closing {
+                        channel.close(promise: nil)
+                    } else if isLane {
+                        handler.laneBackend = channel
+                    } else {
+                        handler.backend = channel
+                    }
+                case .failure(let error):
+                    guard !handler.closing else { return }
+                    handler.logger.warning("backend unreachable", metadata: ["backend": "\(endpoint)", "error": "\(error)"])
+                    handler.run(handler.machine.backendUnreachable(endpoint, reason: "\(error)"))
+                }
+            }
+    }
+
+    private func startClientTLS(context: ChannelHandlerContext) {
+        guard let tls = settings.clientTLS else { return closeAll() }
+        let leftover = inbound
+        inbound = ByteBuffer()
+        do {
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+        } catch {
+            logger.warning("client TLS failed", metadata: ["error": "\(error)"])
+            return closeAll()
+        }
+        if leftover.readableBytes > 0 {
+            context.pipeline.syncOperations.fireChannelRead(NIOAny(leftover))
+        }
+    }
+}
+
+extension MySQLSessionStateMachine {
+    /// Whether the handshake finished (the handshake timeout no longer applies).
+    var isAuthenticated: Bool { isCommandPhase }
+}

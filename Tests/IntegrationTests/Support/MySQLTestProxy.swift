@@ -1,0 +1,96 @@
+import DatabaseClients
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ShadowConfig
+import ShadowProxy
+import ShadowSQL
+
+/// An in-process MySQL proxy in front of the real base server, on 127.0.0.1 with a free port.
+struct MySQLTestProxy {
+    static let listenerName = "mysql-test"
+
+    let env: TestEnvironment
+    let listener: MySQLListener
+    let port: Int
+
+    /// The lanes every MySQL integration test uses:
+    /// - gray: shadow tables (`T → T_gray`), user gray_app;
+    /// - dbgray: shadow database (`mse_demo → mse_demo_gray`);
+    /// - remote: the whole connection on the second MariaDB server (no renaming).
+    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil) -> ShadowgateConfiguration {
+        let listener = ListenerConfiguration(
+            name: listenerName, wireProtocol: .mysql, listen: Endpoint(host: "127.0.0.1", port: 0),
+            backend: backend ?? Endpoint(host: env.mysql.host, port: env.mysql.port), tls: tls,
+            handshakeTimeoutSeconds: 5, connectTimeoutSeconds: 2)
+        let gray = LaneConfiguration(
+            name: "gray",
+            mapping: LaneMapping(lane: "gray", tables: ["mse_demo_table": "mse_demo_table_gray"], tableSuffix: "_gray"),
+            users: ["gray_app"])
+        let dbgray = LaneConfiguration(
+            name: "dbgray",
+            mapping: LaneMapping(lane: "dbgray", databases: ["mse_demo": "mse_demo_gray"], unmappedWrites: .pass))
+        let remote = LaneConfiguration(
+            name: "remote", mapping: LaneMapping(lane: "remote", unmappedWrites: .pass),
+            backends: [listenerName: Endpoint(host: env.mysql.host, port: env.mysql.shadowPort)])
+        return ShadowgateConfiguration(listeners: [listener], lanes: [gray, dbgray, remote])
+    }
+
+    static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil) async throws -> MySQLTestProxy {
+        let config = configuration(env: env, backend: backend, tls: tls)
+        let routing = RoutingTable(configuration: config)
+        var logger = Logger(label: "mysql-proxy-test")
+        logger.logLevel = .info
+        let listener = try MySQLListener(
+            configuration: config.listeners[0], routing: { routing },
+            group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        try await listener.start()
+        let port = listener.localAddress?.port ?? 0
+        return MySQLTestProxy(env: env, listener: listener, port: port)
+    }
+
+    func stop() async {
+        await listener.shutdown(gracefulDeadline: .now() + .seconds(2))
+    }
+
+    /// Connects libmariadb through the proxy.
+    func connect(
+        user: String? = nil, password: String? = nil, database: String? = "mse_demo",
+        attributes: [String: String] = [:], multiStatements: Bool = false,
+        tls: MariaDBConnection.Configuration.TLS = .disabled
+    ) throws -> MariaDBConnection {
+        try MariaDBConnection(configuration: .init(
+            host: "127.0.0.1", port: port, user: user ?? env.mysql.user, password: password ?? env.mysql.password,
+            database: database, connectionAttributes: attributes, tls: tls,
+            timeouts: .init(connect: 10, read: 30, write: 30), multiStatements: multiStatements))
+    }
+
+    /// Connects libmariadb straight to the base (or shadow) server, to check what landed where.
+    func direct(shadow: Bool = false, database: String? = "mse_demo") throws -> MariaDBConnection {
+        try MariaDBConnection(configuration: env.mariaDB(shadow: shadow, database: database, multiStatements: true))
+    }
+}
+
+/// Runs a Python script (PyMySQL) as a subprocess; returns its stdout, throws with stderr on failure.
+enum MySQLPythonClient {
+    struct Failed: Error, CustomStringConvertible { var description: String }
+
+    static func run(_ script: String, environment: [String: String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failed(description: "python exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}

@@ -1,0 +1,275 @@
+@testable import MySQLWire
+import NIOCore
+import ShadowConfig
+import Testing
+
+@Suite struct SessionHandshakeTests {
+    func fresh(clientTLS: Bool = false) -> MySQLSessionStateMachine {
+        MySQLSessionStateMachine(settings: .init(listener: Wire.listener, clientTLS: clientTLS), routing: Wire.routing())
+    }
+
+    @Test("the server greeting is relayed to the client with unsupported capabilities masked")
+    func relaysMaskedGreeting() throws {
+        var machine = fresh()
+        let action = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        let packet = try #require(action.clientPacket)
+        let caps = try HandshakeV10(payload: packet.payload).capabilities
+        #expect(!caps.contains(.compress) && !caps.contains(.ssl) && !caps.contains(.queryAttributes))
+    }
+
+    @Test("a malformed greeting closes the connection with a protocol error")
+    func malformedGreeting() {
+        var machine = fresh()
+        let action = machine.backendGreetingReceived(Wire.frame([10, 0x41], seq: 0))
+        guard case .closeConnection = action else { Issue.record("expected close, got \(action)"); return }
+    }
+
+    @Test("the handshake response is forwarded with masked capabilities and the login completes on OK")
+    func plainHandshake() throws {
+        var machine = fresh()
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        var response = Wire.response()
+        response.capabilities.insert(.compress)
+        let forwarded = try #require(machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: response.encode())).backendPacket)
+        #expect(forwarded.sequenceID == 1)
+        #expect(try !HandshakeResponse41(payload: forwarded.payload).capabilities.contains(.compress))
+        #expect(machine.backendFrameReceived(Wire.ok(seq: 2)).clientPacket?.sequenceID == 2)
+        #expect(machine.isCommandPhase)
+    }
+
+    @Test("after an SSLRequest the client's sequence ids are one ahead of the server's and are translated")
+    func tlsSequenceTranslation() throws {
+        var machine = fresh(clientTLS: true)
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        var response = Wire.response()
+        response.capabilities.insert(.ssl)
+        #expect(machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: SSLRequest.encode(from: response))) == .startClientTLS)
+        let forwarded = try #require(machine.clientPacketReceived(MySQLPacket(sequenceID: 2, payload: response.encode())).backendPacket)
+        #expect(forwarded.sequenceID == 1)
+        #expect(try !HandshakeResponse41(payload: forwarded.payload).capabilities.contains(.ssl))
+        // Auth switch from the server (seq 2) reaches the client as seq 3; the client's answer (4) goes out as 3.
+        let switchRequest = AuthSwitchRequest(pluginName: "client_ed25519", pluginData: Array(1...32))
+        #expect(machine.backendFrameReceived(MySQLFrame(sequenceID: 2, payload: switchRequest.encode())).clientPacket?.sequenceID == 3)
+        #expect(machine.clientPacketReceived(MySQLPacket(sequenceID: 4, payload: ByteBuffer(repeating: 1, count: 64))).backendPacket?.sequenceID == 3)
+        // caching_sha2 fast-auth success (0x01 0x03) is relayed, then the OK.
+        #expect(machine.backendFrameReceived(Wire.frame([0x01, 0x03], seq: 4)).clientPacket?.sequenceID == 5)
+        #expect(machine.backendFrameReceived(Wire.ok(seq: 5)).clientPacket?.sequenceID == 6)
+        #expect(machine.isCommandPhase)
+    }
+
+    @Test("an SSLRequest to a listener without TLS closes the connection")
+    func sslWithoutTLS() {
+        var machine = fresh()
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        var response = Wire.response()
+        response.capabilities.insert(.ssl)
+        guard case .closeConnection = machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: SSLRequest.encode(from: response))) else {
+            Issue.record("expected close"); return
+        }
+    }
+
+    @Test("an unknown lane in the connection attribute is answered with an ERR naming the lanes, then closed")
+    func unknownLane() throws {
+        var machine = fresh()
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        let action = machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: Wire.response(attributes: [("lane", "purple")]).encode()))
+        guard case .sendToClientAndClose(let packet) = action else { Issue.record("got \(action)"); return }
+        #expect(packet.sequenceID == 2)
+        let err = try ERRPacket(payload: packet.payload)
+        #expect(err.message.contains("unknown lane 'purple'") && err.message.contains("base, gray, db, remote"))
+    }
+
+    @Test("the connection attribute and the login user choose the connection lane; the database follows the lane's map")
+    func connectionLane() throws {
+        var machine = fresh()
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        let forwarded = try #require(machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: Wire.response(attributes: [("lane", "db")]).encode())).backendPacket)
+        #expect(machine.connectionLane?.name == "db")
+        #expect(try HandshakeResponse41(payload: forwarded.payload).database == "mse_demo_db")
+        #expect(Wire.commandPhase(user: "gray_app").connectionLane?.name == "gray")
+        #expect(Wire.commandPhase(attributes: [("lane", "base")], user: "gray_app").connectionLane == nil)
+    }
+
+    @Test("a lane with its own server: connect there, auth-switch the client to its scramble, forward the new response")
+    func laneServerAtHandshake() throws {
+        var machine = fresh()
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        let response = Wire.response(attributes: [("lane", "remote")])
+        #expect(machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: response.encode())) == .connectLaneBackend(Endpoint(host: "10.0.0.2", port: 3306)))
+        let laneGreeting = Wire.greeting(scramble: Array(100...131), plugin: "client_ed25519")
+        let switchPacket = try #require(machine.laneBackendGreetingReceived(MySQLFrame(sequenceID: 0, payload: laneGreeting)).clientPacket)
+        #expect(switchPacket.sequenceID == 2)
+        let request = try AuthSwitchRequest(payload: switchPacket.payload)
+        #expect(request.pluginName == "client_ed25519")
+        #expect(request.pluginData == Array(100...131))
+        let signature = [UInt8](repeating: 0x5A, count: 64)
+        let forwarded = try #require(machine.clientPacketReceived(MySQLPacket(sequenceID: 3, payload: ByteBuffer(bytes: signature))).backendPacket)
+        #expect(forwarded.sequenceID == 1)
+        let sent = try HandshakeResponse41(payload: forwarded.payload)
+        #expect(sent.authResponse == signature)
+        #expect(sent.authPluginName == "client_ed25519")
+        #expect(sent.username == "app" && sent.attribute("lane") == "remote" && sent.database == "mse_demo")
+        #expect(machine.backendFrameReceived(Wire.ok(seq: 2)).clientPacket?.sequenceID == 4)
+        #expect(machine.backend == Endpoint(host: "10.0.0.2", port: 3306))
+    }
+
+    @Test("an unreachable backend before the greeting is reported as error 2003 without SQLSTATE")
+    func unreachable() throws {
+        var machine = fresh()
+        let action = machine.backendUnreachable(Endpoint(host: "10.0.0.1", port: 3306), reason: "refused")
+        guard case .sendToClientAndClose(let packet) = action else { Issue.record("got \(action)"); return }
+        #expect(packet.sequenceID == 0)
+        #expect(packet.payload.getBytes(at: 0, length: 3) == [0xFF, 0xD3, 0x07])
+        #expect(packet.payload.getString(at: 3, length: packet.payload.readableBytes - 3)?.contains("10.0.0.1:3306") == true)
+    }
+}
+
+@Suite struct SessionCommandTests {
+    @Test("a base-lane query is forwarded as the same packet and a result set ending in OK completes it")
+    func baseQueryAndResultSet() {
+        var machine = Wire.commandPhase()
+        let query = Wire.query("SELECT a FROM t")
+        #expect(machine.clientPacketReceived(query) == .sendToBackend(query))
+        #expect(!machine.isIdle)
+        let frames = [Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([1, 0x41], seq: 3), Wire.frame([1, 0x42], seq: 4)]
+        for frame in frames { #expect(machine.backendFrameReceived(frame) == .forwardToClient(frame)) }
+        #expect(!machine.isIdle)
+        _ = machine.backendFrameReceived(Wire.ok(status: [.autocommit, .inTransaction], header: 0xFE, seq: 5))
+        #expect(machine.isIdle)
+        #expect(machine.inTransaction)
+    }
+
+    @Test("without CLIENT_DEPRECATE_EOF a result set ends at the second EOF")
+    func eofResultSet() {
+        var machine = Wire.commandPhase(deprecateEOF: false)
+        _ = machine.clientPacketReceived(Wire.query("SELECT 1"))
+        let eof = MySQLFrame(sequenceID: 3, payload: EOFPacket(status: [.autocommit]).encode())
+        for frame in [Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), eof, Wire.frame([1, 0x31], seq: 4)] {
+            _ = machine.backendFrameReceived(frame)
+            #expect(!machine.isIdle)
+        }
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 5, payload: EOFPacket(status: [.autocommit]).encode()))
+        #expect(machine.isIdle)
+    }
+
+    @Test("multi-statement results chain with SERVER_MORE_RESULTS_EXISTS until a result without it")
+    func multiResults() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("INSERT ...; SELECT 1"))
+        _ = machine.backendFrameReceived(Wire.ok(status: [.autocommit, .moreResultsExist], seq: 1))
+        #expect(!machine.isIdle)
+        _ = machine.backendFrameReceived(Wire.frame([1], seq: 2))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 3))
+        _ = machine.backendFrameReceived(Wire.frame([1, 0x31], seq: 4))
+        _ = machine.backendFrameReceived(Wire.ok(status: [.autocommit], header: 0xFE, seq: 5))
+        #expect(machine.isIdle)
+    }
+
+    @Test("a command sent while an answer is in flight waits and runs when the answer completes")
+    func queuesPipelinedCommands() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("SELECT 1"))
+        let second = Wire.query("SELECT 2")
+        #expect(machine.clientPacketReceived(second) == MySQLSessionStateMachine.Action.none)
+        #expect(machine.nextQueuedCommand() == MySQLSessionStateMachine.Action.none)
+        _ = machine.backendFrameReceived(Wire.ok(seq: 1))
+        #expect(machine.nextQueuedCommand() == .sendToBackend(second))
+    }
+
+    @Test("LOCAL INFILE: the client's data packets and empty terminator go to the server, then its OK ends the command")
+    func localInfile() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("LOAD DATA LOCAL INFILE 'x' INTO TABLE t"))
+        _ = machine.backendFrameReceived(Wire.frame([0xFB, 0x78], seq: 1))
+        let data = MySQLPacket(sequenceID: 2, payload: ByteBuffer(string: "1,a\n"))
+        #expect(machine.clientPacketReceived(data) == .sendToBackend(data))
+        let end = MySQLPacket(sequenceID: 3, payload: ByteBuffer())
+        #expect(machine.clientPacketReceived(end) == .sendToBackend(end))
+        #expect(!machine.isIdle)
+        _ = machine.backendFrameReceived(Wire.ok(seq: 4))
+        #expect(machine.isIdle)
+    }
+
+    @Test("a prepared statement's definitions are tracked and its id is remembered with the lane")
+    func prepareAndExecute() throws {
+        var machine = Wire.commandPhase()
+        let prepare = MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("SELECT ?".utf8)))
+        #expect(machine.clientPacketReceived(prepare) == .sendToBackend(prepare))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 5, numColumns: 1, numParams: 1).encode()))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        #expect(!machine.isIdle)
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 3))
+        #expect(machine.isIdle)
+        let execute = MySQLPacket(sequenceID: 0, payload: StatementCommand.encode(.stmtExecute, statementID: 5))
+        #expect(machine.clientPacketReceived(execute) == .sendToBackend(execute))
+        // Binary rows start with 0x00 and are not mistaken for an OK.
+        for frame in [Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([0, 0, 1], seq: 3)] {
+            _ = machine.backendFrameReceived(frame)
+            #expect(!machine.isIdle)
+        }
+        _ = machine.backendFrameReceived(Wire.ok(header: 0xFE, seq: 4))
+        #expect(machine.isIdle)
+    }
+
+    @Test("executing a statement in another lane than it was prepared in is refused with an ERR at sequence id 1")
+    func crossLaneExecuteRefused() throws {
+        var machine = Wire.commandPhase(attributes: [("lane", "gray")])
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("DO 1".utf8))))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 9, numColumns: 0, numParams: 0).encode()))
+        #expect(machine.isIdle)
+        machine.sessionLane = "base"
+        let action = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: StatementCommand.encode(.stmtExecute, statementID: 9)))
+        let packet = try #require(action.clientPacket)
+        #expect(packet.sequenceID == 1)
+        #expect(try ERRPacket(payload: packet.payload).message.contains("prepared in lane 'gray'"))
+        #expect(machine.isIdle)
+    }
+
+    @Test("COM_INIT_DB follows the lane's database map")
+    func initDBMapped() throws {
+        var machine = Wire.commandPhase(attributes: [("lane", "db")])
+        let packet = try #require(machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.initDB, text: Array("mse_demo".utf8)))).backendPacket)
+        #expect(TextCommand.text(of: packet.payload) == ByteBuffer(string: "mse_demo_db"))
+        #expect(machine.currentDatabase == "mse_demo")
+    }
+
+    @Test("COM_RESET_CONNECTION clears the session lane once the server confirms")
+    func resetConnection() {
+        var machine = Wire.commandPhase()
+        machine.sessionLane = "gray"
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: ByteBuffer(bytes: [MySQLCommand.resetConnection.rawValue])))
+        #expect(machine.sessionLane == "gray")
+        _ = machine.backendFrameReceived(Wire.ok(seq: 1))
+        #expect(machine.sessionLane == nil)
+    }
+
+    @Test("a server packet while no command is in flight closes the connection; an unsolicited ERR is relayed first")
+    func unexpectedBackendPackets() {
+        var machine = Wire.commandPhase()
+        guard case .closeConnection = machine.backendFrameReceived(Wire.ok(seq: 1)) else { Issue.record("expected close"); return }
+        var other = Wire.commandPhase()
+        let err = MySQLFrame(sequenceID: 0, payload: ERRPacket(code: 1927, sqlState: "70100", message: "killed").encode())
+        guard case .sendToClientAndClose = other.backendFrameReceived(err) else { Issue.record("expected relay"); return }
+    }
+
+    @Test("COM_QUIT is forwarded and the connection closes")
+    func quit() {
+        var machine = Wire.commandPhase()
+        let quit = MySQLPacket(sequenceID: 0, payload: ByteBuffer(bytes: [0x01]))
+        #expect(machine.clientPacketReceived(quit) == .sendToBackendAndClose(quit))
+    }
+
+    @Test("frames inside a ≥16 MiB row are passed over without being read as packets")
+    func continuationRows() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("SELECT b"))
+        _ = machine.backendFrameReceived(Wire.frame([1], seq: 1))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 3, payload: ByteBuffer(repeating: 0xFE, count: 0xFF_FFFF)))
+        // A continuation frame that happens to look like an OK must not end the result.
+        _ = machine.backendFrameReceived(Wire.ok(header: 0xFE, seq: 4))
+        #expect(!machine.isIdle)
+        _ = machine.backendFrameReceived(Wire.ok(header: 0xFE, seq: 5))
+        #expect(machine.isIdle)
+    }
+}
