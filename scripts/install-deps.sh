@@ -32,4 +32,11 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The python3 on PATH may not be Debian's (pyenv, venv): make sure it can import the drivers the tests use.
+if ! python3 -c 'import pymysql, psycopg2, pytest' >/dev/null 2>&1; then
+  echo "install-deps: installing Python drivers for $(command -v python3) from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check PyMySQL psycopg2-binary pytest 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages PyMySQL psycopg2-binary pytest
+  python3 -c 'import pymysql, psycopg2, pytest' || { echo "install-deps: Python drivers unavailable" >&2; exit 1; }
+fi
 echo "install-deps: all dependencies present"

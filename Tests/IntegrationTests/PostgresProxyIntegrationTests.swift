@@ -230,7 +230,7 @@ struct PostgresProxyIntegrationTests {
         }
     }
 
-    @Test("a connection labelled gray writes the seed table's shadow", .enabled(if: PostgresSQLEngine.isAvailable))
+    @Test("a connection labelled gray writes the seed table's shadow")
     func seedScenario() async throws {
         try await withProxy { proxy in
             let marker = postgresUniqueName("seed")
@@ -242,8 +242,7 @@ struct PostgresProxyIntegrationTests {
     }
 
     @Test(
-        "a refused statement in a transaction aborts it and the connection stays usable",
-        .enabled(if: PostgresSQLEngine.isAvailable))
+        "a refused statement in a transaction aborts it and the connection stays usable")
     func refusalInTransaction() async throws {
         try await withProxy { proxy in
             let table = postgresUniqueName("sg_unmapped")
@@ -268,8 +267,7 @@ struct PostgresProxyIntegrationTests {
     }
 
     @Test(
-        "the session switch follows SET, a rolled-back SET, SET LOCAL and RESET",
-        .enabled(if: PostgresSQLEngine.isAvailable))
+        "the session switch follows SET, a rolled-back SET, SET LOCAL and RESET")
     func sessionSwitch() async throws {
         try await withProxy { proxy in
             let m = postgresUniqueName("switch")

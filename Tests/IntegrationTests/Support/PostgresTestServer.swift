@@ -162,15 +162,6 @@ final class PostgresTestProxy: @unchecked Sendable {
 
 /// Whether the real SQL engine has landed (the placeholder rewriter changes nothing). Tests that need renaming or
 /// hint/session scanning are enabled only then.
-enum PostgresSQLEngine {
-    static var isAvailable: Bool {
-        var rewriter = SQLRewriter(dialect: .postgres)
-        if case .rewritten = rewriter.rewrite("INSERT INTO t VALUES (1)", lane: LaneMapping(lane: "x", tableSuffix: "_x")) {
-            return true
-        }
-        return false
-    }
-}
 
 /// Unique names so parallel tests on shared servers never clash.
 func postgresUniqueName(_ prefix: String) -> String {

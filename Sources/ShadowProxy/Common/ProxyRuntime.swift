@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import NIOCore
+import Prometheus
+import ShadowConfig
+
+/// Everything a running proxy is made of, wired together from one configuration: the routing source, the live
+/// connection registry, per-lane statistics, one listener per configured listener, the admin endpoint and the
+/// server service that runs them. `serve`, the demo and the tests build the proxy through this one place.
+public final class ProxyRuntime: Sendable {
+    public let routing: RoutingSource
+    public let connections: ConnectionRegistry
+    public let statistics: LaneStatistics
+    public let listeners: [any ProxyListener]
+    public let admin: AdminServer?
+    public let server: ShadowgateServer
+
+    public init(
+        configuration: ShadowgateConfiguration,
+        registry: PrometheusCollectorRegistry,
+        group: any EventLoopGroup,
+        drainTimeout: TimeAmount,
+        logger: Logger,
+        version: String = ShadowgateVersion.current
+    ) throws {
+        let routing = RoutingSource(RoutingTable(configuration: configuration))
+        let connections = ConnectionRegistry()
+        let statistics = LaneStatistics()
+        let readiness = ReadinessProbe()
+        let context = ListenerContext(
+            routing: routing, connections: connections, statistics: statistics, group: group, logger: logger)
+        let listeners = try configuration.listeners.map { try ListenerFactory.make($0, context: context) }
+        let admin = configuration.admin.map { adminConfiguration in
+            AdminServer(
+                listen: adminConfiguration.listen,
+                router: AdminRouter(
+                    version: version, routing: routing, connections: connections, statistics: statistics,
+                    registry: registry, readiness: readiness, startedAt: Date().timeIntervalSince1970),
+                group: group, logger: logger)
+        }
+        self.routing = routing
+        self.connections = connections
+        self.statistics = statistics
+        self.listeners = listeners
+        self.admin = admin
+        self.server = ShadowgateServer(
+            routing: routing, connections: connections, statistics: statistics, listeners: listeners, admin: admin,
+            readiness: readiness, group: group, drainTimeout: drainTimeout, logger: logger)
+    }
+
+    /// The listener called `name`.
+    public func listener(named name: String) -> (any ProxyListener)? {
+        listeners.first { $0.name == name }
+    }
+}
+
+/// The version reported by the admin endpoint.
+public enum ShadowgateVersion {
+    public static let current = "0.1.0"
+}
+
+/// What every listener shares with the rest of the process.
+public struct ListenerContext: Sendable {
+    public let routing: RoutingSource
+    public let connections: ConnectionRegistry
+    public let statistics: LaneStatistics
+    public let group: any EventLoopGroup
+    public let logger: Logger
+
+    public init(
+        routing: RoutingSource, connections: ConnectionRegistry, statistics: LaneStatistics,
+        group: any EventLoopGroup, logger: Logger
+    ) {
+        self.routing = routing
+        self.connections = connections
+        self.statistics = statistics
+        self.group = group
+        self.logger = logger
+    }
+}
