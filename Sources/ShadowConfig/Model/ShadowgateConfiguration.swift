@@ -10,17 +10,21 @@ public struct ShadowgateConfiguration: Sendable, Hashable {
     public var lanes: [LaneConfiguration]
     /// The admin HTTP listener (metrics, health, status); nil disables it.
     public var admin: AdminConfiguration?
+    /// The durable log of dual-write statements; nil when no lane dual-writes.
+    public var replayLog: ReplayLogConfiguration?
 
     public init(
         label: LabelConfiguration = LabelConfiguration(),
         listeners: [ListenerConfiguration] = [],
         lanes: [LaneConfiguration] = [],
-        admin: AdminConfiguration? = nil
+        admin: AdminConfiguration? = nil,
+        replayLog: ReplayLogConfiguration? = nil
     ) {
         self.label = label
         self.listeners = listeners
         self.lanes = lanes
         self.admin = admin
+        self.replayLog = replayLog
     }
 }
 
@@ -45,7 +49,7 @@ public struct LabelConfiguration: Sendable, Hashable {
 }
 
 /// The wire protocol a listener speaks.
-public enum WireProtocol: String, Sendable, Hashable {
+public enum WireProtocol: String, Sendable, Hashable, CaseIterable {
     case mysql
     case postgres
 }
@@ -79,6 +83,11 @@ public struct ListenerConfiguration: Sendable, Hashable {
     public var handshakeTimeoutSeconds: Double
     /// Seconds to wait for a backend TCP connection. Default 5.
     public var connectTimeoutSeconds: Double
+    /// Whether table names compare case-sensitively on this listener's server. MySQL decides this with the server
+    /// variable `lower_case_table_names` (0 on Linux: case-sensitive, the default here); configure it with
+    /// `lower_case_table_names` or `case_sensitive_names`. PostgreSQL always compares the folded form exactly, so it
+    /// is always true there. Copied into ``LaneMapping/caseSensitiveNames`` by ``RoutingTable/mapping(for:listener:)``.
+    public var caseSensitiveNames: Bool
 
     public init(
         name: String,
@@ -89,7 +98,8 @@ public struct ListenerConfiguration: Sendable, Hashable {
         backendTLS: Bool = false,
         maxMessageSize: Int = 64 << 20,
         handshakeTimeoutSeconds: Double = 10,
-        connectTimeoutSeconds: Double = 5
+        connectTimeoutSeconds: Double = 5,
+        caseSensitiveNames: Bool = true
     ) {
         self.name = name
         self.wireProtocol = wireProtocol
@@ -100,7 +110,15 @@ public struct ListenerConfiguration: Sendable, Hashable {
         self.maxMessageSize = maxMessageSize
         self.handshakeTimeoutSeconds = handshakeTimeoutSeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.caseSensitiveNames = caseSensitiveNames
     }
+
+    /// ``handshakeTimeoutSeconds`` as a `Duration`.
+    public var handshakeTimeout: Duration { .milliseconds(Int64((handshakeTimeoutSeconds * 1000).rounded())) }
+    /// ``connectTimeoutSeconds`` as a `Duration`.
+    public var connectTimeout: Duration { .milliseconds(Int64((connectTimeoutSeconds * 1000).rounded())) }
+    /// The SQL dialect spoken on this listener.
+    public var dialect: SQLDialect { wireProtocol == .mysql ? .mysql : .postgres }
 }
 
 /// One non-base lane: its mapping and who is in it.

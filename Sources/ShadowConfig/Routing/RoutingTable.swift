@@ -48,4 +48,26 @@ public struct RoutingTable: Sendable {
     public func backend(for listener: ListenerConfiguration, lane: LaneConfiguration?) -> Endpoint {
         lane?.backends[listener.name] ?? listener.backend
     }
+
+    /// The mapping a lane uses on `listener`, with that server's table-name case rule applied.
+    public func mapping(for lane: LaneConfiguration, listener: ListenerConfiguration) -> LaneMapping {
+        var mapping = lane.mapping
+        mapping.caseSensitiveNames = listener.caseSensitiveNames
+        return mapping
+    }
+
+    /// The mapping a lane uses for `dialect` when no particular listener is in view (the `rewrite` command).
+    /// PostgreSQL compares folded names exactly. For MySQL the listeners' rule is used when they agree; when they
+    /// disagree, or there is no MySQL listener, names compare case-sensitively (MySQL's default on Linux).
+    public func mapping(for lane: LaneConfiguration, dialect: SQLDialect) -> LaneMapping {
+        var mapping = lane.mapping
+        switch dialect {
+        case .postgres:
+            mapping.caseSensitiveNames = true
+        case .mysql:
+            let rules = Set(configuration.listeners.filter { $0.wireProtocol == .mysql }.map(\.caseSensitiveNames))
+            mapping.caseSensitiveNames = rules.count == 1 ? rules.first ?? true : true
+        }
+        return mapping
+    }
 }

@@ -1,0 +1,31 @@
+/// The keys the loader accepts, per section. One source of truth for the unknown-key check, the "did you mean"
+/// suggestions, and the documentation test that every accepted key is described in docs/configuration.md.
+public enum ConfigurationKeys {
+    static let root = ["label", "listeners", "lanes", "admin", "replay_log"]
+    static let label = ["key", "postgres_setting", "mysql_session_variable", "base_lane"]
+    static let listener = [
+        "name", "protocol", "listen", "backend", "tls", "backend_tls", "max_message_size", "handshake_timeout",
+        "connect_timeout", "lower_case_table_names", "case_sensitive_names",
+    ]
+    static let tls = ["cert", "key"]
+    static let lane = [
+        "tables", "databases", "default_database", "backends", "users", "application_names", "unmapped_writes",
+        "unmapped_reads", "routines", "shared_tables",
+    ]
+    static let tables = ["suffix", "map"]
+    static let admin = ["listen"]
+    static let replayLog = ["dir", "durability"]
+
+    /// Every accepted key as a documentation path: `label.key`, `listeners[].tls.cert`, `lanes.<lane>.tables.map`.
+    public static var documentedPaths: [String] {
+        var paths: [String] = root
+        paths += label.map { "label.\($0)" }
+        paths += listener.map { "listeners[].\($0)" }
+        paths += tls.map { "listeners[].tls.\($0)" }
+        paths += lane.map { "lanes.<lane>.\($0)" }
+        paths += tables.map { "lanes.<lane>.tables.\($0)" }
+        paths += admin.map { "admin.\($0)" }
+        paths += replayLog.map { "replay_log.\($0)" }
+        return paths
+    }
+}
