@@ -1,3 +1,3 @@
 import ShadowgateCLI
 
-await Shadowgate.main()
+await Shadowgate.runMain()
