@@ -19,6 +19,8 @@ public enum DataToolError: Error, Sendable, Hashable, CustomStringConvertible {
     case nameTooLong(name: String, table: String, limit: Int)
     /// The configuration asks for something this tool cannot do (named in the message).
     case unsupported(String)
+    /// A server could not be reached or refused the login.
+    case connection(String)
     /// The server refused or failed a statement.
     case server(String, statement: String)
 
@@ -45,6 +47,8 @@ public enum DataToolError: Error, Sendable, Hashable, CustomStringConvertible {
                 + "identifier limit; map the table explicitly to a shorter name in lanes.<lane>.tables.map"
         case .unsupported(let message):
             return message
+        case .connection(let message):
+            return message + "; check the address and credentials in the configuration and that the server is up"
         case .server(let message, let statement):
             let clipped = statement.count > 300 ? String(statement.prefix(300)) + "…" : statement
             return "server error: \(message)\n  while running: \(clipped)"

@@ -23,6 +23,8 @@ public struct TableReport: Sendable, Hashable, Codable {
     /// The first differences, with the columns that changed.
     public var examples: [RowDifference]
     public var warnings: [String]
+    /// Repair statements applied before this (re-checked) report; 0 when no repair ran.
+    public var repairStatementsApplied: Int
 
     public init(base: String, shadow: String) {
         self.base = base
@@ -40,6 +42,7 @@ public struct TableReport: Sendable, Hashable, Codable {
         rechecked = false
         examples = []
         warnings = []
+        repairStatementsApplied = 0
     }
 
     /// Whether the table and its shadow hold the same rows in the compared columns.

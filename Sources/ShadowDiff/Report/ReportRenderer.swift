@@ -21,6 +21,9 @@ public enum ReportRenderer {
             if !table.columnsOnlyInShadow.isEmpty {
                 out += "  columns only in shadow (not compared): \(table.columnsOnlyInShadow.joined(separator: ", "))\n"
             }
+            if table.repairStatementsApplied > 0 {
+                out += "  repaired: \(table.repairStatementsApplied) statement(s) applied to the shadow, then re-checked\n"
+            }
             for warning in table.warnings { out += "  warning: \(warning)\n" }
             for example in table.examples {
                 out += "  " + describe(example, columns: table.columns) + "\n"
