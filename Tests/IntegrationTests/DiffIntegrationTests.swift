@@ -215,4 +215,17 @@ import Testing
         let count = try h.scalar("SELECT COUNT(*) FROM \(table)").flatMap { Int($0) }
         #expect(report["rows_compared"] as? Int == count)
     }
+
+    @Test("under a consistent snapshot differences are found without a re-check", arguments: SQLDialect.allCases)
+    func consistentSnapshot(dialect: SQLDialect) async throws {
+        let h = try DataToolHarness(dialect)
+        defer { h.drop() }
+        try makeItems(h)
+        try h.run("UPDATE \(h.t("items_gray")) SET name = 'moved' WHERE id = 42")
+        let result = await h.diff([h.t("items")], config: try h.configuration(), extra: ["--consistent-snapshot", "--pause", "1ms"])
+        #expect(result.code == 1, "\(result.err)")
+        let table = firstTable(result.json)
+        #expect(table["changed"] as? Int == 1)
+        #expect(table["rechecked"] as? Bool == false)
+    }
 }
