@@ -12,7 +12,9 @@ public struct Shadowgate: AsyncParsableCommand {
         commandName: "shadowgate",
         abstract: "A database proxy that keeps gray-release and stress-test traffic out of production data.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, CheckCommand.self, RewriteCommand.self]
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, RewriteCommand.self, DiffCommand.self, ShadowDDLCommand.self,
+        ]
     )
 
     public init() {}

@@ -59,6 +59,8 @@ extension ConfigurationDecoder {
                 mapping.unmappedReads = reader.choice(entry.value, path: keyPath, among: [UnmappedTablePolicy.pass, .reject]) ?? .pass
             case "routines":
                 mapping.allowedRoutines = Set((reader.nameList(entry.value, path: keyPath, what: "routine name") ?? []).map(\.0))
+            case "credentials":
+                source.lane.credentials = decodeCredentials(entry.value, path: keyPath)
             case "shared_tables":
                 source.sharedTableNodes = reader.nameList(entry.value, path: keyPath, what: "table name") ?? []
                 mapping.sharedTables = Set(source.sharedTableNodes.map(\.0))

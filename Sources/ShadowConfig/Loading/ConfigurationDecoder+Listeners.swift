@@ -37,6 +37,7 @@ extension ConfigurationDecoder {
         let handshake = entry("handshake_timeout").flatMap { reader.duration($0.value, path: "\(path).handshake_timeout") }
         let connect = entry("connect_timeout").flatMap { reader.duration($0.value, path: "\(path).connect_timeout") }
         let caseSensitive = decodeNameCase(entries, path: path, wireProtocol: wireProtocol)
+        let credentials = entry("credentials").flatMap { decodeCredentials($0.value, path: "\(path).credentials") }
 
         guard complete, let name, let wireProtocol, let listen, let backend, let nameEntry = entry("name"),
             let listenEntry = entry("listen")
@@ -51,7 +52,8 @@ extension ConfigurationDecoder {
             maxMessageSize: maxMessageSize ?? 64 << 20,
             handshakeTimeoutSeconds: handshake ?? 10,
             connectTimeoutSeconds: connect ?? 5,
-            caseSensitiveNames: caseSensitive ?? true
+            caseSensitiveNames: caseSensitive ?? true,
+            credentials: credentials
         )
         return ListenerSource(listener: listener, nameNode: nameEntry.value, listenNode: listenEntry.value)
     }

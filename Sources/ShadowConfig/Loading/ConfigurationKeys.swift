@@ -5,14 +5,15 @@ public enum ConfigurationKeys {
     static let label = ["key", "postgres_setting", "mysql_session_variable", "base_lane"]
     static let listener = [
         "name", "protocol", "listen", "backend", "tls", "backend_tls", "max_message_size", "handshake_timeout",
-        "connect_timeout", "lower_case_table_names", "case_sensitive_names",
+        "connect_timeout", "lower_case_table_names", "case_sensitive_names", "credentials",
     ]
     static let tls = ["cert", "key"]
     static let lane = [
         "tables", "databases", "default_database", "backends", "users", "application_names", "unmapped_writes",
-        "unmapped_reads", "routines", "shared_tables",
+        "unmapped_reads", "routines", "shared_tables", "credentials",
     ]
     static let tables = ["suffix", "map"]
+    static let credentials = ["user", "password", "password_env", "database"]
     static let admin = ["listen"]
     static let replayLog = ["dir", "durability"]
 
@@ -24,6 +25,8 @@ public enum ConfigurationKeys {
         paths += tls.map { "listeners[].tls.\($0)" }
         paths += lane.map { "lanes.<lane>.\($0)" }
         paths += tables.map { "lanes.<lane>.tables.\($0)" }
+        paths += credentials.map { "listeners[].credentials.\($0)" }
+        paths += credentials.map { "lanes.<lane>.credentials.\($0)" }
         paths += admin.map { "admin.\($0)" }
         paths += replayLog.map { "replay_log.\($0)" }
         return paths

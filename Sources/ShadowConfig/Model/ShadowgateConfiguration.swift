@@ -88,6 +88,8 @@ public struct ListenerConfiguration: Sendable, Hashable {
     /// `lower_case_table_names` or `case_sensitive_names`. PostgreSQL always compares the folded form exactly, so it
     /// is always true there. Copied into ``LaneMapping/caseSensitiveNames`` by ``RoutingTable/mapping(for:listener:)``.
     public var caseSensitiveNames: Bool
+    /// The login used by the data tools (diff, shadow-ddl); nil when the configuration names none.
+    public var credentials: DatabaseCredentials?
 
     public init(
         name: String,
@@ -99,7 +101,8 @@ public struct ListenerConfiguration: Sendable, Hashable {
         maxMessageSize: Int = 64 << 20,
         handshakeTimeoutSeconds: Double = 10,
         connectTimeoutSeconds: Double = 5,
-        caseSensitiveNames: Bool = true
+        caseSensitiveNames: Bool = true,
+        credentials: DatabaseCredentials? = nil
     ) {
         self.name = name
         self.wireProtocol = wireProtocol
@@ -111,6 +114,7 @@ public struct ListenerConfiguration: Sendable, Hashable {
         self.handshakeTimeoutSeconds = handshakeTimeoutSeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.caseSensitiveNames = caseSensitiveNames
+        self.credentials = credentials
     }
 
     /// ``handshakeTimeoutSeconds`` as a `Duration`.
@@ -132,19 +136,23 @@ public struct LaneConfiguration: Sendable, Hashable {
     public var users: [String]
     /// PostgreSQL application_name prefixes that put a connection in this lane.
     public var applicationNamePrefixes: [String]
+    /// The data tools' login for this lane's own backends; falls back to the listener's credentials when nil.
+    public var credentials: DatabaseCredentials?
 
     public init(
         name: String,
         mapping: LaneMapping,
         backends: [String: Endpoint] = [:],
         users: [String] = [],
-        applicationNamePrefixes: [String] = []
+        applicationNamePrefixes: [String] = [],
+        credentials: DatabaseCredentials? = nil
     ) {
         self.name = name
         self.mapping = mapping
         self.backends = backends
         self.users = users
         self.applicationNamePrefixes = applicationNamePrefixes
+        self.credentials = credentials
     }
 }
 

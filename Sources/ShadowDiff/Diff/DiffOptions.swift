@@ -1,0 +1,21 @@
+/// How a diff run behaves; the CLI fills it from its flags.
+public struct DiffOptions: Sendable, Hashable {
+    /// Rows in the first chunk (later chunks adapt to ``targetChunkSeconds``).
+    public var chunkRows: Int = 1000
+    /// Target time per chunk checksum, in seconds; 0 keeps ``chunkRows`` fixed.
+    public var targetChunkSeconds: Double = 0.2
+    /// Wait before re-checking differing rows, in seconds (data may still be moving).
+    public var recheckDelaySeconds: Double = 2
+    /// Pause between chunks, in seconds, to spare the servers.
+    public var pauseSeconds: Double = 0
+    /// Read both sides inside a consistent snapshot (no re-check needed then).
+    public var consistentSnapshot: Bool = false
+    /// Largest range whose rows are fetched and compared directly during bisection.
+    public var leafRows: Int = 32
+    /// Differences kept as examples in the report, per table.
+    public var maxExamples: Int = 10
+    /// Differences kept for repair per table; past this the report counts but repair stops with an error.
+    public var maxDifferences: Int = 100_000
+
+    public init() {}
+}

@@ -1,0 +1,108 @@
+import ShadowSQL
+import Testing
+
+@testable import ShadowDiff
+
+@Suite struct TableQueriesTests {
+    let id = ColumnInfo(name: "id", columnType: "bigint", dataType: "bigint", isNullable: false)
+    let name = ColumnInfo(name: "name", columnType: "varchar(20)", dataType: "varchar", isNullable: true)
+
+    func queries(_ dialect: SQLDialect, key: [ColumnInfo]? = nil) -> TableQueries {
+        let amount = ColumnInfo(
+            name: "amount", columnType: "numeric(10,2)", dataType: dialect == .mysql ? "decimal" : "numeric", isNullable: true
+        )
+        let at = ColumnInfo(name: "at", columnType: "timestamp", dataType: dialect == .mysql ? "timestamp" : "timestamptz", isNullable: true)
+        return TableQueries(
+            dialect: dialect, table: TableName(schema: "db", name: "t"), columns: [id, name, amount, at], key: key ?? [id]
+        )
+    }
+
+    @Test("MySQL rows hash the first 64 bits of an MD5, summed as DECIMAL modulo 2^64, with the row count")
+    func mysqlChecksum() {
+        let sql = queries(.mysql).checksum(.all)
+        #expect(sql.hasPrefix("SELECT COUNT(*), CAST(MOD(COALESCE(SUM(CAST(CAST(CONV(SUBSTRING(MD5(CONCAT("))
+        #expect(sql.contains("18446744073709551616"))
+        #expect(!sql.contains("BIT_XOR"))
+        #expect(!sql.contains("CRC32"))
+    }
+
+    @Test("PostgreSQL rows hash to bit(64)::bigint, summed as numeric and brought into 0…2^64")
+    func postgresChecksum() {
+        let sql = queries(.postgres).checksum(.all)
+        #expect(sql.contains("('x' || substr(md5("))
+        #expect(sql.contains("::bit(64)::bigint"))
+        #expect(sql.contains("::numeric"))
+    }
+
+    @Test("each field marks NULL apart from every string and carries its byte length")
+    func fieldEncoding() {
+        #expect(queries(.mysql).field(name) == "IF(`name` IS NULL, 'N', CONCAT('V', LENGTH(CONVERT(`name` USING utf8mb4)), ':', CAST(CONVERT(`name` USING utf8mb4) AS BINARY)))")
+        #expect(queries(.postgres).field(name) == "CASE WHEN \"name\" IS NULL THEN 'N' ELSE 'V' || octet_length(\"name\"::text)::text || ':' || \"name\"::text END")
+    }
+
+    @Test("the key is inside every row hash, ahead of the other columns")
+    func keyInsideRowHash() {
+        let encoding = queries(.postgres).rowEncoding
+        #expect(encoding.hasPrefix("(CASE WHEN \"id\" IS NULL"))
+    }
+
+    @Test("decimals drop trailing zeros and instants render in UTC with microseconds")
+    func canonicalValues() {
+        let my = queries(.mysql)
+        let pg = queries(.postgres)
+        #expect(my.canonicalValue(my.columns[2]).contains("TRIM(TRAILING '0'"))
+        #expect(my.canonicalValue(my.columns[3]) == "DATE_FORMAT(`at`, '%Y-%m-%d %H:%i:%s.%f')")
+        #expect(pg.canonicalValue(pg.columns[2]) == "trim_scale(\"amount\")::text")
+        #expect(pg.canonicalValue(pg.columns[3]) == "to_char(\"at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+        let bytes = ColumnInfo(name: "b", columnType: "bytea", dataType: "bytea", isNullable: true)
+        #expect(pg.canonicalValue(bytes) == "encode(\"b\", 'hex')")
+    }
+
+    @Test("composite ranges use row values on PostgreSQL and an expanded comparison on MySQL")
+    func compositeRanges() {
+        let a = ColumnInfo(name: "a", columnType: "int", dataType: "int", isNullable: false)
+        let b = ColumnInfo(name: "b", columnType: "varchar(5)", dataType: "varchar", isNullable: false)
+        let range = KeyRange(lower: ["1", "x"], upper: ["5", "y'z"])
+        let pg = TableQueries(dialect: .postgres, table: TableName(schema: "s", name: "t"), columns: [a, b], key: [a, b])
+        #expect(pg.predicate(range) == "(\"a\", \"b\") > ('1', 'x') AND (\"a\", \"b\") <= ('5', 'y''z')")
+        let my = TableQueries(dialect: .mysql, table: TableName(schema: "s", name: "t"), columns: [a, b], key: [a, b])
+        #expect(
+            my.predicate(range)
+                == "(`a` >= '1' AND (`a` > '1' OR (`a` = '1' AND `b` > 'x'))) AND (`a` <= '5' AND (`a` < '5' OR (`a` = '5' AND `b` <= 'y''z')))"
+        )
+        #expect(my.predicate(.all) == "1=1")
+    }
+
+    @Test("the boundary query reads one key at an offset in key order")
+    func boundaryQuery() {
+        let sql = queries(.postgres).keyAt(offset: 999, in: KeyRange(lower: ["10"]))
+        #expect(sql == "SELECT \"id\" FROM \"db\".\"t\" WHERE \"id\" > '10' ORDER BY \"id\" LIMIT 1 OFFSET 999")
+    }
+}
+
+@Suite struct SQLTextTests {
+    @Test("identifiers double their quote character")
+    func identifiers() {
+        #expect(SQLText.identifier("a`b", .mysql) == "`a``b`")
+        #expect(SQLText.identifier("a\"b", .postgres) == "\"a\"\"b\"")
+    }
+
+    @Test("quotes are doubled; MySQL values with backslashes or control bytes become hex whatever the sql_mode")
+    func mysqlLiterals() {
+        #expect(SQLText.literal("it's", .mysql) == "'it''s'")
+        #expect(SQLText.literal("a\\b", .mysql) == "CONVERT(X'615c62' USING utf8mb4)")
+        #expect(SQLText.literal("nul\u{0}", .mysql) == "CONVERT(X'6e756c00' USING utf8mb4)")
+    }
+
+    @Test("PostgreSQL values with backslashes use E'' with the backslash doubled")
+    func postgresLiterals() {
+        #expect(SQLText.literal("it's", .postgres) == "'it''s'")
+        #expect(SQLText.literal("a\\b'", .postgres) == "E'a\\\\b'''")
+    }
+
+    @Test("binary values are written from hex digits only")
+    func binary() {
+        #expect(SQLText.binaryLiteral(hexDigits: "00ff", .mysql) == "X'00ff'")
+        #expect(SQLText.binaryLiteral(hexDigits: "00ff'); DROP", .postgres) == "decode('00ffD', 'hex')")
+    }
+}
