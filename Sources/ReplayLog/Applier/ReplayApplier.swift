@@ -145,9 +145,17 @@ public final class ReplayApplier: @unchecked Sendable {
         var appliedSinceCheckpoint = 0
         var applied = status.checkpointLSN
         update { $0.state = .running }
+        /// Records what was applied before stopping, so a restart does not replay it again.
+        func flushCheckpoint() {
+            if appliedSinceCheckpoint > 0, (try? saveCheckpoint(applied)) != nil { appliedSinceCheckpoint = 0 }
+        }
+        func stopOnErrorFlushing(_ message: String) -> Status {
+            flushCheckpoint()
+            return stopOnError(message)
+        }
         defer {
             session?.close()
-            if appliedSinceCheckpoint > 0 { try? saveCheckpoint(applied) }
+            flushCheckpoint()
         }
         while !isStopRequested {
             if FileManager.default.fileExists(atPath: directory + "/" + ReplayLogWriter.resyncMarkerName) {
@@ -171,7 +179,7 @@ public final class ReplayApplier: @unchecked Sendable {
                 }
                 record = next
             } catch {
-                return stopOnError("reading the log at LSN \(reader.nextLSN): \(error.message)")
+                return stopOnErrorFlushing("reading the log at LSN \(reader.nextLSN): \(error.message)")
             }
             update {
                 $0.lastLSN = max($0.lastLSN, record.lsn)
@@ -201,11 +209,11 @@ public final class ReplayApplier: @unchecked Sendable {
                         backoff = min(backoff * 2, configuration.maximumBackoff)
                     case .rejected:
                         let description = "LSN \(record.lsn) (connection \(record.connectionID)): \(error)"
-                        guard configuration.onRejected == .deadLetter else { return stopOnError(description) }
+                        guard configuration.onRejected == .deadLetter else { return stopOnErrorFlushing(description) }
                         do {
                             try deadLetter(record)
                         } catch {
-                            return stopOnError("\(description); dead-letter write failed: \(error.message)")
+                            return stopOnErrorFlushing("\(description); dead-letter write failed: \(error.message)")
                         }
                         logger.error("record dead-lettered", metadata: ["lsn": "\(record.lsn)", "error": "\(error)"])
                         update {
@@ -227,7 +235,7 @@ public final class ReplayApplier: @unchecked Sendable {
                     try saveCheckpoint(applied)
                     appliedSinceCheckpoint = 0
                 } catch {
-                    return stopOnError("writing the checkpoint at LSN \(applied): \(error.message)")
+                    return stopOnErrorFlushing("writing the checkpoint at LSN \(applied): \(error.message)")
                 }
             }
         }
