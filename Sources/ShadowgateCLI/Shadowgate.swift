@@ -6,7 +6,7 @@ public struct Shadowgate: AsyncParsableCommand {
         commandName: "shadowgate",
         abstract: "A database proxy that keeps gray-release and stress-test traffic out of production data.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [ReplayCommand.self]
     )
 
     public init() {}
