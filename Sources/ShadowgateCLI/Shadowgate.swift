@@ -14,6 +14,7 @@ public struct Shadowgate: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, CheckCommand.self, RewriteCommand.self, DiffCommand.self, ShadowDDLCommand.self,
+            ReplayCommand.self,
         ]
     )
 

@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import ReplayLog
+import Testing
+
+/// The applier against the real shadow servers started by scripts/servers.sh (missing env vars fail the tests).
+@Suite(.serialized) struct ReplayLogApplierTests {
+    private static let logger = Logger(label: "replay-applier-tests")
+
+    private func env(_ name: String) throws -> String {
+        try #require(ProcessInfo.processInfo.environment[name], "\(name) is not set: source the env.sh of scripts/servers.sh")
+    }
+
+    private func mirror(_ dialect: ReplayDialect, port: Int? = nil) throws -> MirrorConnectionParameters {
+        switch dialect {
+        case .mysql:
+            MirrorConnectionParameters(
+                host: try env("SHADOWGATE_MYSQL_HOST"), port: try port ?? Int(env("SHADOWGATE_MYSQL_SHADOW_PORT"))!,
+                user: try env("SHADOWGATE_MYSQL_USER"), password: try env("SHADOWGATE_MYSQL_PASSWORD"),
+                database: "mse_demo", dialect: .mysql)
+        case .postgres:
+            MirrorConnectionParameters(
+                host: try env("SHADOWGATE_PG_HOST"), port: try port ?? Int(env("SHADOWGATE_PG_SHADOW_PORT"))!,
+                user: try env("SHADOWGATE_PG_USER"), password: try env("SHADOWGATE_PG_PASSWORD"),
+                database: "mse_demo", dialect: .postgres)
+        }
+    }
+
+    /// Runs a query with the server's own command-line client and returns its tab-separated output.
+    private func query(_ dialect: ReplayDialect, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        switch dialect {
+        case .mysql:
+            process.arguments = [
+                "mariadb", "--no-defaults", "-h", try env("SHADOWGATE_MYSQL_HOST"), "-P",
+                try env("SHADOWGATE_MYSQL_SHADOW_PORT"), "-u", try env("SHADOWGATE_MYSQL_USER"),
+                "-p" + (try env("SHADOWGATE_MYSQL_PASSWORD")), "-N", "-B", "mse_demo", "-e", sql,
+            ]
+        case .postgres:
+            process.arguments = [
+                "psql", "-X", "-A", "-t", "-F", "\t", "-h", try env("SHADOWGATE_PG_HOST"), "-p",
+                try env("SHADOWGATE_PG_SHADOW_PORT"), "-U", try env("SHADOWGATE_PG_USER"), "-d", "mse_demo", "-c", sql,
+            ]
+            process.environment = ["PGPASSWORD": try env("SHADOWGATE_PG_PASSWORD"), "PATH": "/usr/bin:/bin"]
+        }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func write(_ records: [ReplayRecord], to dir: String) async throws {
+        let writer = try ReplayLogWriter(configuration: .init(directory: dir), logger: Self.logger)
+        for record in records { _ = try await writer.append(record) }
+        writer.close()
+    }
+
+    private func record(_ dialect: ReplayDialect, _ statements: [ReplayStatement], flags: ReplayRecordFlags = []) -> ReplayRecord {
+        ReplayRecord(
+            timestampMicros: Int64(Date().timeIntervalSince1970 * 1e6), connectionID: 1, transactionID: 1,
+            dialect: dialect, target: "mirror", flags: flags, statements: statements)
+    }
+
+    @Test("MySQL records replay into the shadow MariaDB with INSERT_ID, TIMESTAMP and prepared parameters")
+    func mysqlReplay() async throws {
+        let dir = ReplayTestDirectory()
+        defer { dir.cleanup() }
+        let tag = "replay-\(UInt32.random(in: 0...UInt32.max))"
+        let baseID = UInt64.random(in: 1_000_000...9_000_000)
+        try await write([
+            record(.mysql, [
+                ReplayStatement(
+                    sql: "INSERT INTO mse_demo_table (location) VALUES ('\(tag)-a')",
+                    context: ReplayContext(insertID: baseID, timestampMicros: 1_600_000_000_250_000, schema: "mse_demo")),
+                ReplayStatement(
+                    sql: "INSERT INTO mse_demo_table (location, created_at) VALUES (?, NOW())",
+                    parameters: [.text("\(tag)-b")],
+                    context: ReplayContext(insertID: baseID + 1, timestampMicros: 1_600_000_100_000_000)),
+            ], flags: .nonDeterministic),
+            record(.mysql, [
+                ReplayStatement(
+                    sql: "UPDATE mse_demo_table SET location = ? WHERE id = ?",
+                    parameters: [.text("\(tag)-c"), .int64(Int64(baseID))])
+            ]),
+        ], to: dir.path)
+
+        let applier = try ReplayApplier(
+            configuration: .init(directory: dir.path, mirror: try mirror(.mysql)), logger: Self.logger)
+        let status = applier.run(untilCaughtUp: true)
+        #expect(status.lastError == nil)
+        #expect(status.checkpointLSN == 2)
+        #expect(status.flaggedRecords == 1)
+        #expect(try Checkpoint.read(directory: dir.path) == 2)
+        let rows = try query(
+            .mysql, "SELECT id, location, UNIX_TIMESTAMP(created_at) FROM mse_demo_table WHERE location LIKE '\(tag)%' ORDER BY id")
+        #expect(rows == "\(baseID)\t\(tag)-c\t1600000000\n\(baseID + 1)\t\(tag)-b\t1600000100")
+    }
+
+    @Test("PostgreSQL records replay into the shadow PostgreSQL with typed parameters, in order")
+    func postgresReplay() async throws {
+        let dir = ReplayTestDirectory()
+        defer { dir.cleanup() }
+        let tag = "replay-\(UInt32.random(in: 0...UInt32.max))"
+        try await write([
+            record(.postgres, [
+                ReplayStatement(sql: "CREATE TABLE IF NOT EXISTS replay_probe (id bigint PRIMARY KEY, note text, score double precision, raw bytea)")
+            ]),
+            record(.postgres, [
+                ReplayStatement(
+                    sql: "INSERT INTO replay_probe VALUES ($1, $2, $3, $4)",
+                    parameters: [.int64(Int64(UInt32.random(in: 1...UInt32.max))), .text(tag), .double(2.5), .bytes([0, 1, 255])],
+                    context: ReplayContext(schema: "public"))
+            ]),
+            record(.postgres, [ReplayStatement(sql: "UPDATE replay_probe SET note = note || '-done' WHERE note = $1", parameters: [.text(tag)])]),
+        ], to: dir.path)
+        let applier = try ReplayApplier(
+            configuration: .init(directory: dir.path, mirror: try mirror(.postgres)), logger: Self.logger)
+        let status = applier.run(untilCaughtUp: true)
+        #expect(status.lastError == nil)
+        #expect(status.checkpointLSN == 3)
+        #expect(try query(.postgres, "SELECT note, score, encode(raw, 'hex') FROM replay_probe WHERE note LIKE '\(tag)%'")
+            == "\(tag)-done\t2.5\t0001ff")
+    }
+
+    @Test("while the mirror is down the applier retries with backoff and catches up when it returns")
+    func mirrorDownThenUp() async throws {
+        let dir = ReplayTestDirectory()
+        defer { dir.cleanup() }
+        let tag = "replay-\(UInt32.random(in: 0...UInt32.max))"
+        try await write([record(.mysql, [ReplayStatement(sql: "INSERT INTO mse_orders (item) VALUES ('\(tag)')")])], to: dir.path)
+        // The first attempts go to a port nothing listens on (a real refused connection), later ones to the mirror.
+        let deadPort = 1
+        let real = try mirror(.mysql)
+        let attempts = ReplayAttemptCounter()
+        let applier = try ReplayApplier(
+            configuration: .init(
+                directory: dir.path, mirror: real, initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(80)),
+            logger: Self.logger,
+            connect: { (p) throws(MirrorFailure) in
+                var target = p
+                if attempts.increment() <= 3 { target.port = deadPort }
+                return try MirrorSessions.connect(target)
+            })
+        applier.start()
+        var sawWaiting = false
+        for _ in 0..<200 {
+            let status = applier.status
+            if status.state == .waitingForMirror { sawWaiting = true }
+            if status.checkpointLSN == 1 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        applier.stop()
+        #expect(sawWaiting)
+        #expect(attempts.value >= 4)
+        #expect(applier.status.checkpointLSN == 1)
+        #expect(try query(.mysql, "SELECT COUNT(*) FROM mse_orders WHERE item = '\(tag)'") == "1")
+    }
+
+    @Test("a record the mirror rejects stops the applier with a status naming its LSN and the error")
+    func rejectedRecordStops() async throws {
+        let dir = ReplayTestDirectory()
+        defer { dir.cleanup() }
+        try await write([
+            record(.mysql, [ReplayStatement(sql: "DO 1")]),
+            record(.mysql, [ReplayStatement(sql: "INSERT INTO no_such_table_for_replay VALUES (1)")]),
+            record(.mysql, [ReplayStatement(sql: "DO 2")]),
+        ], to: dir.path)
+        let applier = try ReplayApplier(
+            configuration: .init(directory: dir.path, mirror: try mirror(.mysql)), logger: Self.logger)
+        let status = applier.run(untilCaughtUp: true)
+        #expect(status.state == .stoppedOnError)
+        #expect(status.checkpointLSN == 1)
+        let error = try #require(status.lastError)
+        #expect(error.contains("LSN 2"))
+        #expect(error.contains("no_such_table_for_replay"))
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/" + ReplayApplier.errorFileName))
+
+        let deadLettering = try ReplayApplier(
+            configuration: .init(directory: dir.path, mirror: try mirror(.mysql), onRejected: .deadLetter),
+            logger: Self.logger)
+        let after = deadLettering.run(untilCaughtUp: true)
+        #expect(after.checkpointLSN == 3)
+        #expect(after.deadLettered == 1)
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/" + ReplayApplier.deadLetterFileName))
+    }
+}
+
+/// A thread-safe counter for the connect closure.
+final class ReplayAttemptCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}
+
+struct ReplayTestDirectory {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "replay-it-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
