@@ -25,6 +25,8 @@ let refusalCases: [(SQLDialect, String, Refusal.Rule)] = [
     (.mysql, "GRANT SELECT ON t TO u", .unsupported),
     (.mysql, "RENAME USER a TO b", .unsupported),
     (.postgres, "CALL p()", .routines),
+    (.mysql, "BEGIN NOT ATOMIC DELETE FROM t; END", .unsupported),
+    (.mysql, "INSERT INTO t VALUES (1); INSERT INTO 'x' VALUES (1)", .unanalysable),
     (.mysql, "CALL db.p(1, 2)", .routines),
 ]
 
