@@ -100,6 +100,8 @@ let package = Package(
         ),
         .executableTarget(name: "shadowgate", dependencies: ["ShadowgateCLI"], swiftSettings: swiftSettings),
 
+        // Helpers shared by test targets (subprocesses); never linked into the product.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "ShadowSQLTests", dependencies: ["ShadowSQL"], swiftSettings: swiftSettings),
         .testTarget(name: "ShadowConfigTests", dependencies: ["ShadowConfig"], swiftSettings: swiftSettings),
         .testTarget(
@@ -116,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients", "ShadowDiff", "ShadowgateCLI",
+                "ShadowSQL", "ShadowConfig", "ShadowProxy", "DatabaseClients", "ShadowDiff", "ShadowgateCLI", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,7 +140,7 @@ let package = Package(
         ),
         .testTarget(name: "ReplayLogTests", dependencies: ["ReplayLog"], swiftSettings: swiftSettings),
         .testTarget(name: "ShadowDiffTests", dependencies: ["ShadowDiff"], swiftSettings: swiftSettings),
-        .testTarget(name: "ShadowgateCLITests", dependencies: ["ShadowgateCLI"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShadowgateCLITests", dependencies: ["ShadowgateCLI", "TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReplayLog
 import Testing
+import TestSupport
 
 /// The applier against the real shadow servers started by scripts/servers.sh (missing env vars fail the tests).
 @Suite(.serialized) struct ReplayLogApplierTests {
@@ -28,28 +29,21 @@ import Testing
 
     /// Runs a query with the server's own command-line client and returns its tab-separated output.
     private func query(_ dialect: ReplayDialect, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let output: Subprocess.Output
         switch dialect {
         case .mysql:
-            process.arguments = [
-                "mariadb", "--no-defaults", "-h", try env("SHADOWGATE_MYSQL_HOST"), "-P",
+            output = try Subprocess.run("mariadb", [
+                "--no-defaults", "-h", try env("SHADOWGATE_MYSQL_HOST"), "-P",
                 try env("SHADOWGATE_MYSQL_SHADOW_PORT"), "-u", try env("SHADOWGATE_MYSQL_USER"),
                 "-p" + (try env("SHADOWGATE_MYSQL_PASSWORD")), "-N", "-B", "mse_demo", "-e", sql,
-            ]
+            ])
         case .postgres:
-            process.arguments = [
-                "psql", "-X", "-A", "-t", "-F", "\t", "-h", try env("SHADOWGATE_PG_HOST"), "-p",
+            output = try Subprocess.run("psql", [
+                "-X", "-A", "-t", "-F", "\t", "-h", try env("SHADOWGATE_PG_HOST"), "-p",
                 try env("SHADOWGATE_PG_SHADOW_PORT"), "-U", try env("SHADOWGATE_PG_USER"), "-d", "mse_demo", "-c", sql,
-            ]
-            process.environment = ["PGPASSWORD": try env("SHADOWGATE_PG_PASSWORD"), "PATH": "/usr/bin:/bin"]
+            ], environment: ["PGPASSWORD": try env("SHADOWGATE_PG_PASSWORD")])
         }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func write(_ records: [ReplayRecord], to dir: String) async throws {

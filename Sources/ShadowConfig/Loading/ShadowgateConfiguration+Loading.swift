@@ -1,6 +1,9 @@
 import Foundation
 import Yams
 
+/// Serialises every use of Yams in the process (see ``ShadowgateConfiguration/load(bytes:fileName:baseDirectory:)``).
+private let yamsLock = NSLock()
+
 extension ShadowgateConfiguration {
     /// Largest configuration file accepted; far beyond any real one, small enough that hostile input stays cheap.
     public static let maximumFileSize = 4 << 20
@@ -30,6 +33,15 @@ extension ShadowgateConfiguration {
     }
 
     static func load(bytes: [UInt8], fileName: String, baseDirectory: String?) throws -> ShadowgateConfiguration {
+        // Yams resolves scalar tags with shared NSRegularExpression instances, which swift-corelibs-foundation does not
+        // make safe for concurrent use (concurrent loads crashed in NSRegularExpression.firstMatch). Loads are rare
+        // (start, reload, tools), so one process-wide lock costs nothing.
+        try yamsLock.withLock { try loadUnlocked(bytes: bytes, fileName: fileName, baseDirectory: baseDirectory) }
+    }
+
+    private static func loadUnlocked(bytes: [UInt8], fileName: String, baseDirectory: String?) throws
+        -> ShadowgateConfiguration
+    {
         func fail(_ code: ConfigError.Code, _ message: String, line: Int? = nil, column: Int? = nil, fix: String? = nil) -> ConfigErrors {
             let location = line.map { SourceLocation(file: fileName, line: $0, column: column ?? 1) }
             return ConfigErrors([ConfigError(code: code, location: location, path: "", message: message, fix: fix)])
