@@ -9,7 +9,9 @@ extension StatementAnalyzer {
             self.openParen(i, tableList: context.joins ? .from : nil)
             return i + 1
         case .word:
-            if context.modifiersAllowed && t.keyword.isTableModifier && self.modifierIsFollowedByName(i) {
+            if context.modifiersAllowed && t.keyword.isTableModifier
+                && (t.keyword == .into || self.modifierIsFollowedByName(i))
+            {
                 var next = context
                 if t.keyword == .into { next.modifiersAllowed = false }
                 self.mode = .expectTable(next)
@@ -51,6 +53,7 @@ extension StatementAnalyzer {
         guard let next = self.token(i + 1) else { return false }
         if next.kind == .leftParen { return self.tokens[i].keyword == .lateral || self.tokens[i].keyword == .only }
         guard next.isName else { return false }
+        if self.tokens[i].keyword == .into { return true }
         return next.keyword.isTableModifier || !next.keyword.endsTableReference || next.keyword == .if
     }
 
@@ -63,6 +66,7 @@ extension StatementAnalyzer {
         let followUp: Mode =
             (context.alias || context.list || context.joins || context.renameList) ? .afterTable(context) : .expression
         if context.function && self.kind(after) == .leftParen {
+            self.lastTableEnd = -1
             self.mode = followUp
             return after
         }
@@ -145,7 +149,7 @@ extension StatementAnalyzer {
             }
             return i + 1
         case .to where context.renameList:
-            self.mode = .expectTable(.renameTarget)
+            self.mode = .expectTable(TableContext(list: true, renameTarget: true, renameList: true, requiresName: true))
             return i + 1
         case .partition:
             if self.keyword(i + 1) == .of {
