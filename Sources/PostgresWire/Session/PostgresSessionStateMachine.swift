@@ -85,6 +85,10 @@ public struct PostgresSessionStateMachine: Sendable {
     /// Whether the session is idle: ready for query with no response outstanding (safe to close when draining).
     public var isIdle: Bool { phase == .ready && pendingHead == pending.count && copy == .none }
 
+    /// Whether the session is idle and outside a transaction: a graceful shutdown may close it now without
+    /// losing work.
+    public var isIdleOutsideTransaction: Bool { isIdle && transactionStatus == UInt8(ascii: "I") }
+
     /// The lane a statement without a hint runs in now.
     public var currentLane: String { laneSetting.effectiveLane ?? connectionLane }
 

@@ -123,7 +123,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is PostgresDrainEvent {
             draining = true
-            if machine.isIdle || backendChannel == nil { close(reason: "shutdown (idle)") }
+            if machine.isIdleOutsideTransaction || backendChannel == nil { close(reason: "shutdown (idle)") }
             return
         }
         if event is PostgresShutdownDeadlineEvent {
@@ -347,7 +347,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         if frame.id == UInt8(ascii: "Z") {
             observer.readyForQuery(lane: machine.currentLane)
-            if draining, machine.isIdle {
+            if draining, machine.isIdleOutsideTransaction {
                 context.flush()
                 close(reason: "shutdown (drained)")
             }

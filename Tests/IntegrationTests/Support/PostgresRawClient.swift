@@ -13,7 +13,7 @@ enum PostgresRawClient {
         var types: [String]
         /// `"CODE: message"` of each ErrorResponse.
         var errors: [String]
-        /// The transaction status of the final ReadyForQuery.
+        /// The transaction status of the final ReadyForQuery, or `closed` when the server closed the connection.
         var status: String
     }
 
@@ -35,7 +35,7 @@ def recv():
     global buf
     while len(buf) < 5 or len(buf) < 1 + struct.unpack("!I", buf[1:5])[0]:
         chunk = sock.recv(65536)
-        if not chunk: raise SystemExit("connection closed; got " + repr(buf[:200]))
+        if not chunk: return None
         buf += chunk
     n = struct.unpack("!I", buf[1:5])[0]
     msg, buf = (buf[0:1], buf[5:1 + n]), buf[1 + n:]
@@ -43,7 +43,9 @@ def recv():
 def until_ready():
     types, errors = [], []
     while True:
-        t, body = recv()
+        msg = recv()
+        if msg is None: return {"types": types, "errors": errors, "status": "closed"}
+        t, body = msg
         types.append(t.decode())
         if t == b"E":
             fields = dict((f[0:1].decode(), f[1:].decode()) for f in body.split(b"\0") if f)
@@ -61,8 +63,11 @@ for step in steps:
         elif m[0] == "E": send(b"E", cstr(m[1]) + struct.pack("!I", 0))
         elif m[0] == "S": send(b"S", b"")
         elif m[0] == "Q": send(b"Q", cstr(m[1]))
-    print(json.dumps(until_ready()), flush=True)
-send(b"X", b"")
+    result = until_ready()
+    print(json.dumps(result), flush=True)
+    if result["status"] == "closed": break
+else:
+    send(b"X", b"")
 """#
 
     /// Runs `steps` on one connection; the first result is the login's.
