@@ -239,8 +239,13 @@ public struct PostgresSessionStateMachine: Sendable {
             return (.original, laneName, hint != nil, effects)
         }
         guard let lane = routing.lane(named: laneName) else {
+            // Switching the lane (SET/RESET of the lane setting, DISCARD ALL) touches no table: let the session
+            // leave a lane that does not exist.
+            if hint == nil, Self.onlySwitchesLane(sql, effects: effects, setting: setting) {
+                return (.original, laneName, false, effects)
+            }
             let refusal =
-                hint == nil
+                hint == nil && laneName == connectionLane
                 ? PostgresRefusals.laneRemoved(laneName, routing: routing)
                 : PostgresRefusals.unknownLane(laneName, routing: routing)
             return (.refused(refusal), laneName, hint != nil, effects)
@@ -254,6 +259,21 @@ public struct PostgresSessionStateMachine: Sendable {
         case .rewritten(let bytes, _): return (.rewritten(bytes), laneName, hint != nil, effects)
         case .refused(let refusal): return (.refused(refusal), laneName, hint != nil, effects)
         }
+    }
+
+    /// Whether every statement in `sql` is a session statement changing the lane setting (or resetting all).
+    static func onlySwitchesLane(_ sql: ByteBuffer, effects: [SessionEffect], setting: String) -> Bool {
+        guard !effects.isEmpty else { return false }
+        let laneOnly = effects.allSatisfy { effect in
+            switch effect {
+            case .setVariable(let name, _, _): return name.lowercased() == setting.lowercased()
+            case .resetAll: return true
+            case .useDatabase: return false
+            }
+        }
+        guard laneOnly else { return false }
+        let kinds = sql.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .postgres) }
+        return kinds.count == effects.count && kinds.allSatisfy { $0 == .session }
     }
 
     private mutating func simpleQuery(_ sql: ByteBuffer) -> PostgresFrontendAction {
@@ -300,7 +320,10 @@ public struct PostgresSessionStateMachine: Sendable {
         case .rewritten(let bytes): outcome = .rewritten(bytes)
         case .refused(let refusal): outcome = .refused(refusal)
         }
-        lastStatement = PostgresStatementEvent(lane: lane, sql: sql, outcome: outcome, hinted: hinted)
+        // Lane names from clients go into metric labels: an unknown one is reported as such, never verbatim.
+        let known = routing.isBase(lane) || routing.lane(named: lane) != nil
+        lastStatement = PostgresStatementEvent(
+            lane: known ? lane : PostgresStatementEvent.unknownLane, sql: sql, outcome: outcome, hinted: hinted)
     }
 
     // MARK: server → client

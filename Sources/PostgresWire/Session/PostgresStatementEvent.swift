@@ -14,7 +14,10 @@ public struct PostgresStatementEvent: Sendable {
         case refused(Refusal)
     }
 
-    /// The lane the statement ran (or was refused) in.
+    /// The lane reported for a statement whose lane name is not configured (keeps metric labels bounded).
+    public static let unknownLane = "(unknown)"
+
+    /// The lane the statement ran (or was refused) in, or ``unknownLane``.
     public var lane: String
     /// The client's SQL text (empty for a FunctionCall).
     public var sql: ByteBuffer
