@@ -131,7 +131,7 @@ import TestSupport
         let attempts = ReplayAttemptCounter()
         let applier = try ReplayApplier(
             configuration: .init(
-                directory: dir.path, mirror: real, initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(80)),
+                directory: dir.path, mirror: real, initialBackoff: .milliseconds(200), maximumBackoff: .milliseconds(400)),
             logger: Self.logger,
             connect: { (p) throws(MirrorFailure) in
                 var target = p
@@ -139,8 +139,9 @@ import TestSupport
                 return try MirrorSessions.connect(target)
             })
         applier.start()
+        // Backoffs of 200–400 ms keep the applier in waitingForMirror long enough to be observed on a loaded machine.
         var sawWaiting = false
-        for _ in 0..<200 {
+        for _ in 0..<1000 {
             let status = applier.status
             if status.state == .waitingForMirror { sawWaiting = true }
             if status.checkpointLSN == 1 { break }
