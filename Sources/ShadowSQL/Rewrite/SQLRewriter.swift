@@ -1,7 +1,17 @@
 /// Rewrites statements for a lane: renames every table reference to its shadow, or refuses.
-/// Reuse one instance per connection: its scratch buffers keep their capacity between calls.
+/// Reuse one instance per connection: its scratch buffers keep their capacity between calls, so a statement
+/// that needs no change costs a lex and a walk and allocates nothing.
 public struct SQLRewriter: Sendable {
     public let dialect: SQLDialect
+    var tokens: [SignificantToken] = []
+    var analyzer = StatementAnalyzer()
+    var plan = RewritePlan()
+    var prepared: PreparedMapping?
+    var kinds: [StatementKind] = []
+    /// The previous summary's storage, handed out again when the kinds repeat (no allocation).
+    var lastKinds: [StatementKind] = []
+    /// New spellings chosen for each table reference of the current statement, for qualifier consistency.
+    var decisions: [PreparedMapping.Decision] = []
 
     public init(dialect: SQLDialect) {
         self.dialect = dialect
@@ -9,8 +19,41 @@ public struct SQLRewriter: Sendable {
 
     /// Rewrites the statements in `sql` for `lane`.
     public mutating func rewrite(_ sql: UnsafeRawBufferPointer, lane: LaneMapping) -> RewriteOutcome {
-        // PLACEHOLDER until the engine lands: it changes nothing.
-        .unchanged(StatementSummary(kinds: []))
+        if self.prepared?.source != lane {
+            self.prepared = PreparedMapping(lane, dialect: self.dialect)
+        }
+        guard let mapping = self.prepared else { return .unchanged(StatementSummary(kinds: [])) }
+        let sawUnterminated = SignificantTokens.collect(sql, dialect: self.dialect, into: &self.tokens)
+        self.plan.removeAll()
+        self.kinds.removeAll(keepingCapacity: true)
+        let text = IdentifierText(bytes: sql, dialect: self.dialect, caseSensitive: lane.caseSensitiveNames)
+        if sawUnterminated {
+            return .refused(
+                self.refusal(lane, nil, .unanalysable,
+                    "the statement has an unterminated string, quoted name or comment and cannot be analysed"))
+        }
+        var start = 0
+        var index = 0
+        while index <= self.tokens.count {
+            if index == self.tokens.count || self.tokens[index].kind == .semicolon {
+                if index > start {
+                    self.analyzer.analyze(self.tokens, range: start..<index, text: text)
+                    self.kinds.append(self.analyzer.result.kind)
+                    if let refusal = self.plan(statement: self.analyzer.result, mapping: mapping, text: text) {
+                        return .refused(refusal)
+                    }
+                }
+                start = index + 1
+            }
+            index += 1
+        }
+        if self.kinds != self.lastKinds { self.lastKinds = self.kinds }
+        let summary = StatementSummary(kinds: self.lastKinds)
+        if self.plan.isEmpty { return .unchanged(summary) }
+        guard let output = self.plan.apply(to: sql) else {
+            return .refused(self.refusal(lane, nil, .unanalysable, "overlapping table references could not be rewritten"))
+        }
+        return .rewritten(output, summary)
     }
 
     /// Convenience over byte arrays.
@@ -21,5 +64,9 @@ public struct SQLRewriter: Sendable {
     /// Convenience over strings (tests, CLI).
     public mutating func rewrite(_ sql: String, lane: LaneMapping) -> RewriteOutcome {
         self.rewrite(Array(sql.utf8), lane: lane)
+    }
+
+    func refusal(_ lane: LaneMapping, _ table: String?, _ rule: Refusal.Rule, _ detail: String) -> Refusal {
+        Refusal(lane: lane.lane, table: table, rule: rule, message: "lane '\(lane.lane)': \(detail)")
     }
 }

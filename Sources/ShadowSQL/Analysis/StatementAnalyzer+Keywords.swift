@@ -1,0 +1,117 @@
+/// Keywords met while walking expressions: the ones that start table lists or change the statement's kind.
+extension StatementAnalyzer {
+    mutating func keywordSeen(_ i: Int, _ keyword: Keyword, atVerb: Bool) -> Int {
+        let next = self.keyword(i + 1)
+        let frame = self.frames[self.frames.count - 1]
+        switch keyword {
+        case .from:
+            // `IS [NOT] DISTINCT FROM` is an operator; FROM inside EXTRACT(…)/SUBSTRING(…) is not a table list.
+            if i > 0 && self.tokens[i - 1].keyword == .distinct { return i + 1 }
+            if frame.isQuery {
+                var context = TableContext.from
+                if self.result.verb == .delete && self.depth == 0 {
+                    context = .deleteFrom
+                    context.mayBeAlias = self.dialect == .mysql
+                }
+                self.mode = .expectTable(context)
+            }
+        case .join, .straight_join:
+            self.mode = .expectTable(.from)
+        case .using:
+            if frame.isQuery && self.kind(i + 1) != .leftParen {
+                self.mode = .expectTable(self.result.verb == .delete ? .deleteFrom : .from)
+            }
+        case .update where atVerb:
+            self.upgradeToWrite()
+            self.mode = .expectTable(.update)
+        case .insert where atVerb && self.kind(i + 1) != .leftParen,
+            .replace where atVerb && self.kind(i + 1) != .leftParen:
+            self.upgradeToWrite()
+            self.mode = .expectTable(.insert)
+        case .merge where atVerb:
+            self.upgradeToWrite()
+            self.mode = .expectTable(.insert)
+        case .delete where atVerb:
+            self.upgradeToWrite()
+            self.mode = .deleteTargets
+        case .into:
+            // PostgreSQL `SELECT … INTO [TEMP] [TABLE] new_table` creates a table. MySQL's INTO is OUTFILE/@var.
+            if self.dialect == .postgres && (self.result.verb == .select || self.result.verb == .with) {
+                self.upgradeToWrite()
+                self.mode = .expectTable(.single)
+            }
+        case .table, .tables:
+            if self.kind(i + 1) == .leftParen && keyword == .table { break }
+            switch self.result.verb {
+            case .lock: self.mode = .expectTable(.lock)
+            case .rename: self.mode = .expectTable(.renameList)
+            case .create, .alter, .drop, .truncate, .load, .comment, .select, .with, .table, .values:
+                self.mode = .expectTable(.ddl)
+            default: self.mode = .expectTable(.maintenance)
+            }
+        case .view:
+            switch self.result.verb {
+            case .create, .alter, .drop, .refresh: self.mode = .expectTable(.ddl)
+            default: break
+            }
+        case .references:
+            self.mode = .expectTable(.single)
+        case .like:
+            if self.result.verb == .create && (self.tokens[i - 1].kind == .leftParen || i - 1 == self.lastTableEnd) {
+                self.mode = .expectTable(.single)
+            }
+        case .on:
+            if self.onNamesTable && self.depth == 0 {
+                self.onNamesTable = false
+                self.mode = .expectTable(.single)
+            }
+        case .rename where self.result.verb == .alter:
+            if next == .to || next == .as {
+                self.mode = .expectTable(.renameTarget)
+                return i + 2
+            }
+            if self.dialect == .mysql, let name = self.token(i + 1), name.isName,
+                next != .column && next != .index && next != .key && next != .constraint && next != .indexes
+                    && next != .keys
+            {
+                self.mode = .expectTable(.renameTarget)
+            }
+        case .with where atVerb:
+            self.mode = .cteName
+        case .for:
+            if next == .update || (next == .no && self.keyword(i + 2) == .key) {
+                self.upgradeToWrite()
+                var j = i + 1
+                while j < self.end && j < i + 4 && self.tokens[j].keyword != .of { j += 1 }
+                if self.keyword(j) == .of {
+                    self.mode = .ofList
+                    return j + 1
+                }
+            } else if next == .share || next == .key {
+                var j = i + 1
+                while j < self.end && j < i + 4 && self.tokens[j].keyword != .of { j += 1 }
+                if self.keyword(j) == .of {
+                    self.mode = .ofList
+                    return j + 1
+                }
+            } else if next.startsStatement {
+                self.verbPosition = true
+            }
+        case .as:
+            if next.startsStatement || self.kind(i + 1) == .leftParen || self.result.verb == .prepare {
+                self.verbPosition = true
+            }
+        case .truncate where atVerb:
+            self.mode = .expectTable(.ddl)
+        case .handler where atVerb:
+            self.mode = .expectTable(.single)
+        case .lock where atVerb && self.dialect == .postgres && next != .table:
+            self.mode = .expectTable(.lock)
+        case .union, .except, .intersect, .minus, .all, .distinct:
+            self.verbPosition = next.startsStatement || self.kind(i + 1) == .leftParen
+        default:
+            break
+        }
+        return i + 1
+    }
+}

@@ -1,0 +1,236 @@
+/// Reading table names, aliases, CTE names and DELETE targets.
+extension StatementAnalyzer {
+    /// At a place where a table name is expected.
+    mutating func expectTable(_ i: Int, _ context: TableContext) -> Int {
+        let t = self.tokens[i]
+        switch t.kind {
+        case .leftParen:
+            self.mode = .afterTable(context)
+            self.openParen(i, tableList: context.joins ? .from : nil)
+            return i + 1
+        case .word:
+            if context.modifiersAllowed && t.keyword.isTableModifier && self.modifierIsFollowedByName(i) {
+                var next = context
+                if t.keyword == .into { next.modifiersAllowed = false }
+                self.mode = .expectTable(next)
+                return i + 1
+            }
+            if t.keyword == .if && (self.keyword(i + 1) == .not || self.keyword(i + 1) == .exists) {
+                return self.keyword(i + 1) == .not ? i + 3 : i + 2
+            }
+            if t.keyword == .dual && self.dialect == .mysql {
+                self.mode = .afterTable(context)
+                return i + 1
+            }
+            if !context.requiresName && (t.keyword.endsTableReference || t.keyword.startsStatement) {
+                self.mode = .expression
+                return i
+            }
+            return self.tableName(i, context)
+        case .quotedIdentifier:
+            return self.tableName(i, context)
+        case .string, .variable, .placeholder, .number, .unterminated, .other:
+            if context.requiresName || t.kind == .unterminated || t.kind == .string {
+                self.refuse(.unanalysable("expected a table name at byte \(t.start)"))
+                return self.end
+            }
+            self.mode = .expression
+            return i
+        default:
+            if context.requiresName {
+                self.refuse(.unanalysable("expected a table name at byte \(t.start)"))
+                return self.end
+            }
+            self.mode = .expression
+            return i
+        }
+    }
+
+    /// `IGNORE t` skips IGNORE; `INTO ignore VALUES` keeps `ignore` as the name.
+    func modifierIsFollowedByName(_ i: Int) -> Bool {
+        guard let next = self.token(i + 1) else { return false }
+        if next.kind == .leftParen { return self.tokens[i].keyword == .lateral || self.tokens[i].keyword == .only }
+        guard next.isName else { return false }
+        return next.keyword.isTableModifier || !next.keyword.endsTableReference || next.keyword == .if
+    }
+
+    /// Reads `[db.]name` at `i` and records it, unless it is a table function or a CTE name.
+    mutating func tableName(_ i: Int, _ context: TableContext) -> Int {
+        var last = i
+        while last + 2 < self.end, self.tokens[last + 1].kind == .dot, self.tokens[last + 2].isName { last += 2 }
+        let after = last + 1
+        let qualifier = last > i ? last - 2 : -1
+        let followUp: Mode =
+            (context.alias || context.list || context.joins || context.renameList) ? .afterTable(context) : .expression
+        if context.function && self.kind(after) == .leftParen {
+            self.mode = followUp
+            return after
+        }
+        if self.text.isUnicodeEscaped(self.tokens[last]) || (qualifier >= 0 && self.text.isUnicodeEscaped(self.tokens[qualifier])) {
+            self.refuse(.unanalysable("a U&\"…\" table name at byte \(self.tokens[i].start) cannot be mapped"))
+            return self.end
+        }
+        if qualifier < 0 && self.isCTEName(last) {
+            self.mode = followUp
+            return after
+        }
+        self.result.tables.append(
+            TableReference(
+                qualifier: qualifier, name: last, depth: self.depth, isRenameTarget: context.renameTarget,
+                mayBeAlias: context.mayBeAlias, hasAlias: false
+            )
+        )
+        self.lastTableEnd = last
+        self.mode = followUp
+        if self.dialect == .postgres && self.kind(after) == .operator && self.tokens[after].end - self.tokens[after].start == 1,
+            self.text.bytes[self.tokens[after].start] == 0x2A
+        {
+            return after + 1  // `FROM t *`: inheritance marker.
+        }
+        return after
+    }
+
+    func isCTEName(_ i: Int) -> Bool {
+        guard !self.ctes.isEmpty else { return false }
+        let name = self.tokens[i]
+        return self.ctes.contains { self.text.same(self.tokens[$0.token], name) }
+    }
+
+    /// After a table reference: an alias, a join, a comma, `TO` in a rename list. `nil` hands the token to
+    /// the general walker.
+    mutating func afterTable(_ i: Int, _ context: TableContext) -> Int? {
+        let t = self.tokens[i]
+        switch t.kind {
+        case .comma:
+            if context.list {
+                var next = context
+                if context.renameList { next = .renameList }
+                self.mode = .expectTable(next)
+                return i + 1
+            }
+            self.mode = .expression
+            return nil
+        case .quotedIdentifier where context.alias:
+            self.recordAlias(i)
+            return i + 1
+        case .leftParen:
+            return nil  // a column list or index hint list; the mode stays.
+        case .word:
+            break
+        default:
+            self.mode = .expression
+            return nil
+        }
+        switch t.keyword {
+        case .as:
+            if context.alias, let next = self.token(i + 1), next.isName, !next.keyword.startsStatement {
+                self.recordAlias(i + 1)
+                return i + 2
+            }
+            self.mode = .expression
+            return nil
+        case .join, .straight_join where context.joins:
+            self.mode = .expectTable(.from)
+            return i + 1
+        case .inner, .left, .right, .full, .cross, .natural, .outer where context.joins:
+            return i + 1
+        case .on where context.joins:
+            self.mode = .joinCondition(context)
+            return i + 1
+        case .using where context.joins:
+            if self.kind(i + 1) == .leftParen {
+                self.mode = .joinCondition(context)
+            } else {
+                self.mode = .expectTable(context)
+            }
+            return i + 1
+        case .to where context.renameList:
+            self.mode = .expectTable(.renameTarget)
+            return i + 1
+        case .partition:
+            if self.keyword(i + 1) == .of {
+                self.mode = .expectTable(.single)
+                return i + 2
+            }
+            return context.alias ? i + 1 : nil
+        case .use, .force, .ignore, .index, .key where context.alias:
+            return i + 1
+        case .read, .write, .low_priority, .local where self.result.verb == .lock:
+            return i + 1
+        default:
+            if context.alias && !t.keyword.endsTableReference && !t.keyword.startsStatement {
+                self.recordAlias(i)
+                return i + 1
+            }
+            self.mode = .expression
+            return nil
+        }
+    }
+
+    mutating func recordAlias(_ i: Int) {
+        self.result.aliases.append((i, self.depth))
+        if let last = self.result.tables.indices.last, self.result.tables[last].name == self.lastTableEnd {
+            self.result.tables[last].hasAlias = true
+        }
+    }
+
+    /// MySQL `DELETE [LOW_PRIORITY] [QUICK] [IGNORE] t1[.*], t2 FROM …` and `DELETE FROM …`.
+    mutating func deleteTarget(_ i: Int) -> Int? {
+        let t = self.tokens[i]
+        switch t.keyword {
+        case .low_priority, .quick, .ignore where self.token(i + 1)?.isName == true:
+            return i + 1
+        case .from:
+            var context = TableContext.deleteFrom
+            context.mayBeAlias = self.dialect == .mysql
+            self.mode = .expectTable(context)
+            return i + 1
+        default:
+            break
+        }
+        if t.kind == .comma { return i + 1 }
+        if t.isName {
+            var context = TableContext.single
+            context.mayBeAlias = true
+            context.modifiersAllowed = false
+            let next = self.tableName(i, context)
+            self.mode = .deleteTargets
+            // `t.*`
+            if self.kind(next) == .dot && self.kind(next + 1) == .operator { return next + 2 }
+            return next
+        }
+        self.mode = .expression
+        return nil
+    }
+
+    /// `[RECURSIVE] name [(cols)] AS [NOT] [MATERIALIZED] (body)`.
+    mutating func cteDefinition(_ i: Int) -> Int {
+        var j = i
+        if self.keyword(j) == .recursive { j += 1 }
+        guard let name = self.token(j), name.isName else {
+            self.mode = .expression
+            return j
+        }
+        self.ctes.append((j, self.depth))
+        j += 1
+        if self.kind(j) == .leftParen {
+            var level = 0
+            while j < self.end {
+                if self.tokens[j].kind == .leftParen { level += 1 }
+                if self.tokens[j].kind == .rightParen { level -= 1 }
+                j += 1
+                if level == 0 { break }
+            }
+        }
+        if self.keyword(j) == .as { j += 1 }
+        if self.keyword(j) == .not { j += 1 }
+        if self.keyword(j) == .materialized { j += 1 }
+        guard self.kind(j) == .leftParen else {
+            self.refuse(.unanalysable("could not read the WITH clause near byte \(name.start)"))
+            return self.end
+        }
+        self.mode = .afterCTE
+        self.openParen(j, tableList: nil)
+        return j + 1
+    }
+}

@@ -1,0 +1,116 @@
+/// Turning one statement's analysis into edits, or a refusal.
+extension SQLRewriter {
+    mutating func plan(statement: StatementAnalysis, mapping: PreparedMapping, text: IdentifierText) -> Refusal? {
+        let lane = mapping.source
+        if let problem = statement.problem {
+            switch problem {
+            case .unanalysable(let detail):
+                return self.refusal(lane, nil, .unanalysable, "statement refused: \(detail); it cannot be analysed safely")
+            case .unsupported(let detail):
+                return self.refusal(lane, nil, .unsupported,
+                    "statement refused: \(detail) cannot be isolated in a lane; run it on the base lane")
+            case .routine(let qualifier, let name):
+                let full = self.displayName(qualifier: qualifier, name: name, text: text)
+                let bare = String(decoding: text.logical(self.tokens[name]), as: UTF8.self)
+                let allowed = lane.allowedRoutines.contains { $0.lowercased() == full.lowercased() || $0.lowercased() == bare.lowercased() }
+                if !allowed {
+                    return self.refusal(lane, full, .routines,
+                        "CALL of routine '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")
+                }
+                return nil
+            }
+        }
+        self.decisions.removeAll(keepingCapacity: true)
+        for reference in statement.tables {
+            let qualifier = reference.qualifier >= 0 ? self.tokens[reference.qualifier] : nil
+            let name = self.tokens[reference.name]
+            let decision = mapping.resolve(
+                qualifier: qualifier, name: name, renameTarget: reference.isRenameTarget, text: text)
+            self.decisions.append(decision)
+            switch decision {
+            case .keep:
+                continue
+            case .unmapped:
+                let policy = statement.policyIsWrite ? lane.unmappedWrites : lane.unmappedReads
+                if policy == .reject {
+                    let table = self.displayName(qualifier: reference.qualifier, name: reference.name, text: text)
+                    return self.unmappedRefusal(statement, lane: lane, table: table)
+                }
+            case .rename(let newQualifier, let newName):
+                self.addEdits(qualifier: qualifier, name: name, newQualifier: newQualifier, newName: newName, text: text)
+            }
+        }
+        self.renameQualifiers(statement, text: text)
+        return nil
+    }
+
+    mutating func addEdits(qualifier: SignificantToken?, name: SignificantToken, newQualifier: [UInt8]?,
+        newName: [UInt8]?, text: IdentifierText)
+    {
+        let bytes = text.bytes
+        if let newQualifier {
+            if let qualifier {
+                self.plan.replace(qualifier.start, qualifier.end,
+                    with: NameRenderer.render(newQualifier, like: qualifier, in: bytes, dialect: self.dialect))
+            } else {
+                self.plan.replace(name.start, name.start,
+                    with: NameRenderer.render(newQualifier, like: name, in: bytes, dialect: self.dialect) + [0x2E])
+            }
+        }
+        if let newName {
+            self.plan.replace(name.start, name.end, with: NameRenderer.render(newName, like: name, in: bytes, dialect: self.dialect))
+        }
+    }
+
+    /// `t.col` and `db.t.col` follow the rename of an unaliased table `t`; aliases are never renamed.
+    mutating func renameQualifiers(_ statement: StatementAnalysis, text: IdentifierText) {
+        guard !statement.qualifiers.isEmpty, self.decisions.contains(where: { if case .rename = $0 { true } else { false } }) else {
+            return
+        }
+        for qualifierReference in statement.qualifiers {
+            let table = self.tokens[qualifierReference.table]
+            if statement.aliases.contains(where: { text.same(self.tokens[$0.token], table) }) { continue }
+            for (index, reference) in statement.tables.enumerated() where !reference.hasAlias {
+                guard case .rename(let newQualifier, let newName) = self.decisions[index],
+                    text.same(self.tokens[reference.name], table)
+                else { continue }
+                if qualifierReference.database >= 0 && reference.qualifier >= 0
+                    && !text.same(self.tokens[reference.qualifier], self.tokens[qualifierReference.database])
+                {
+                    continue
+                }
+                if let newName {
+                    self.plan.replace(table.start, table.end,
+                        with: NameRenderer.render(newName, like: table, in: text.bytes, dialect: self.dialect))
+                }
+                if let newQualifier, qualifierReference.database >= 0 {
+                    let database = self.tokens[qualifierReference.database]
+                    self.plan.replace(database.start, database.end,
+                        with: NameRenderer.render(newQualifier, like: database, in: text.bytes, dialect: self.dialect))
+                }
+                break
+            }
+        }
+    }
+
+    func displayName(qualifier: Int, name: Int, text: IdentifierText) -> String {
+        let n = String(decoding: text.logical(self.tokens[name]), as: UTF8.self)
+        guard qualifier >= 0 else { return n }
+        return String(decoding: text.logical(self.tokens[qualifier]), as: UTF8.self) + "." + n
+    }
+
+    func unmappedRefusal(_ statement: StatementAnalysis, lane: LaneMapping, table: String) -> Refusal {
+        let verb = String(describing: statement.verb).uppercased()
+        let phrase: String
+        switch statement.verb {
+        case .insert, .replace, .merge, .load: phrase = "\(verb) into"
+        case .delete: phrase = "DELETE from"
+        case .select, .with, .values, .table, .show, .explain, .describe, .desc: phrase = "\(verb) from"
+        default: phrase = "\(verb) of"
+        }
+        let rule: Refusal.Rule = statement.policyIsWrite ? .unmappedWrites : .unmappedReads
+        let key = rule.rawValue
+        return self.refusal(lane, table, rule,
+            "\(phrase) unmapped table '\(table)' refused by \(key)=reject; add it to lanes.\(lane.lane).tables.map, set a suffix rule, or set \(key): pass")
+    }
+}
