@@ -18,7 +18,8 @@ struct MySQLTestProxy {
     /// The lanes every MySQL integration test uses:
     /// - gray: shadow tables (`T → T_gray`), user gray_app;
     /// - dbgray: shadow database (`mse_demo → mse_demo_gray`);
-    /// - remote: the whole connection on the second MariaDB server (no renaming).
+    /// - remote: the whole connection on the second MariaDB server (no renaming);
+    /// - strict: only `mse_demo_table` is mapped, writes to anything else are refused.
     static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil) -> ShadowgateConfiguration {
         let listener = ListenerConfiguration(
             name: listenerName, wireProtocol: .mysql, listen: Endpoint(host: "127.0.0.1", port: 0),
@@ -34,7 +35,10 @@ struct MySQLTestProxy {
         let remote = LaneConfiguration(
             name: "remote", mapping: LaneMapping(lane: "remote", unmappedWrites: .pass),
             backends: [listenerName: Endpoint(host: env.mysql.host, port: env.mysql.shadowPort)])
-        return ShadowgateConfiguration(listeners: [listener], lanes: [gray, dbgray, remote])
+        let strict = LaneConfiguration(
+            name: "strict",
+            mapping: LaneMapping(lane: "strict", tables: ["mse_demo_table": "mse_demo_table_gray"], unmappedWrites: .reject))
+        return ShadowgateConfiguration(listeners: [listener], lanes: [gray, dbgray, remote, strict])
     }
 
     static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil) async throws -> MySQLTestProxy {
