@@ -20,11 +20,11 @@ struct MySQLTestProxy {
     /// - dbgray: shadow database (`mse_demo → mse_demo_gray`);
     /// - remote: the whole connection on the second MariaDB server (no renaming);
     /// - strict: only `mse_demo_table` is mapped, writes to anything else are refused.
-    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil) -> ShadowgateConfiguration {
+    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5) -> ShadowgateConfiguration {
         let listener = ListenerConfiguration(
             name: listenerName, wireProtocol: .mysql, listen: Endpoint(host: "127.0.0.1", port: 0),
             backend: backend ?? Endpoint(host: env.mysql.host, port: env.mysql.port), tls: tls,
-            handshakeTimeoutSeconds: 5, connectTimeoutSeconds: 2)
+            handshakeTimeoutSeconds: handshakeTimeout, connectTimeoutSeconds: 2)
         let gray = LaneConfiguration(
             name: "gray",
             mapping: LaneMapping(lane: "gray", tables: ["mse_demo_table": "mse_demo_table_gray"], tableSuffix: "_gray"),
@@ -41,8 +41,8 @@ struct MySQLTestProxy {
         return ShadowgateConfiguration(listeners: [listener], lanes: [gray, dbgray, remote, strict])
     }
 
-    static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil) async throws -> MySQLTestProxy {
-        let config = configuration(env: env, backend: backend, tls: tls)
+    static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5) async throws -> MySQLTestProxy {
+        let config = configuration(env: env, backend: backend, tls: tls, handshakeTimeout: handshakeTimeout)
         let routing = RoutingTable(configuration: config)
         var logger = Logger(label: "mysql-proxy-test")
         logger.logLevel = .info
