@@ -118,3 +118,35 @@ import Testing
         #expect(throws: DatabaseClientError.self) { try proxy.connect() }
     }
 }
+
+/// The proxy speaking TLS to the server, and the `mariadb` command-line client.
+@Suite struct MySQLProxyClientTests {
+    @Test("with backendTLS the proxy's connection to the server is encrypted and queries work")
+    func backendTLS() async throws {
+        let env = try TestEnvironment.load()
+        let proxy = try await MySQLTestProxy.start(env: env, backendTLS: true)
+        defer { Task { await proxy.stop() } }
+        let conn = try proxy.connect()
+        let cipher = try conn.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'").rows.first?[1]
+        #expect(cipher != nil && cipher != "")
+        #expect(try conn.query("SELECT 'over tls'").scalar == "over tls")
+        let direct = try proxy.connect(attributes: ["lane": "gray"])
+        #expect(try direct.query("SELECT 5").scalar == "5")
+    }
+
+    @Test("the mariadb command-line client runs multi-statement scripts through the proxy, with and without TLS")
+    func commandLineClient() async throws {
+        let env = try TestEnvironment.load()
+        let proxy = try await MySQLTestProxy.start(env: env, tls: TLSFiles(certificatePath: env.tlsCertificate, privateKeyPath: env.tlsKey))
+        defer { Task { await proxy.stop() } }
+        let marker = TestEnvironment.uniqueName("cli")
+        let out = try MySQLCommandLineClient.run(
+            port: proxy.port, user: env.mysql.user, password: env.mysql.password,
+            sql: "INSERT INTO mse_demo_table (location) VALUES ('\(marker)'); SELECT location FROM mse_demo_table WHERE location = '\(marker)'")
+        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == marker)
+        let tls = try MySQLCommandLineClient.run(
+            port: proxy.port, user: env.mysql.user, password: env.mysql.password,
+            sql: "SELECT 'tls ok'", extra: ["--ssl", "--ssl-ca=\(env.tlsCertificate)"])
+        #expect(tls.trimmingCharacters(in: .whitespacesAndNewlines) == "tls ok")
+    }
+}

@@ -20,10 +20,10 @@ struct MySQLTestProxy {
     /// - dbgray: shadow database (`mse_demo → mse_demo_gray`);
     /// - remote: the whole connection on the second MariaDB server (no renaming);
     /// - strict: only `mse_demo_table` is mapped, writes to anything else are refused.
-    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5) -> ShadowgateConfiguration {
+    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5, backendTLS: Bool = false) -> ShadowgateConfiguration {
         let listener = ListenerConfiguration(
             name: listenerName, wireProtocol: .mysql, listen: Endpoint(host: "127.0.0.1", port: 0),
-            backend: backend ?? Endpoint(host: env.mysql.host, port: env.mysql.port), tls: tls,
+            backend: backend ?? Endpoint(host: env.mysql.host, port: env.mysql.port), tls: tls, backendTLS: backendTLS,
             handshakeTimeoutSeconds: handshakeTimeout, connectTimeoutSeconds: 2)
         let gray = LaneConfiguration(
             name: "gray",
@@ -41,8 +41,8 @@ struct MySQLTestProxy {
         return ShadowgateConfiguration(listeners: [listener], lanes: [gray, dbgray, remote, strict])
     }
 
-    static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5) async throws -> MySQLTestProxy {
-        let config = configuration(env: env, backend: backend, tls: tls, handshakeTimeout: handshakeTimeout)
+    static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5, backendTLS: Bool = false) async throws -> MySQLTestProxy {
+        let config = configuration(env: env, backend: backend, tls: tls, handshakeTimeout: handshakeTimeout, backendTLS: backendTLS)
         let routing = RoutingTable(configuration: config)
         var logger = Logger(label: "mysql-proxy-test")
         logger.logLevel = .info
@@ -94,6 +94,26 @@ enum MySQLPythonClient {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw Failed(description: "python exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+/// Runs the `mariadb` command-line client against the proxy; returns its stdout, throws with stderr on failure.
+enum MySQLCommandLineClient {
+    static func run(port: Int, user: String, password: String, database: String = "mse_demo", sql: String, extra: [String] = []) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mariadb")
+        process.arguments = ["--no-defaults", "-h127.0.0.1", "-P\(port)", "-u\(user)", "-p\(password)", "-N", "-B", "-D", database] + extra + ["-e", sql]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw MySQLPythonClient.Failed(description: "mariadb exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: output, as: UTF8.self)
     }
