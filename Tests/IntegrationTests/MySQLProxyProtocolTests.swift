@@ -111,8 +111,10 @@ import Testing
         #expect(try conn.query("SELECT 1").scalar == "1")
         #expect(proxy.listener.connectionCount == 1)
         let started = NIODeadline.now()
-        await proxy.listener.shutdown(gracefulDeadline: .now() + .seconds(5))
-        #expect(NIODeadline.now() - started < .seconds(4))
+        // A long deadline: an idle connection must close at once, not when the deadline expires. (The margin is
+        // wide because other tests block the shared cooperative pool with synchronous client calls.)
+        await proxy.listener.shutdown(gracefulDeadline: .now() + .seconds(60))
+        #expect(NIODeadline.now() - started < .seconds(30))
         #expect(proxy.listener.connectionCount == 0)
         #expect(throws: DatabaseClientError.self) { try conn.query("SELECT 2") }
         #expect(throws: DatabaseClientError.self) { try proxy.connect() }
