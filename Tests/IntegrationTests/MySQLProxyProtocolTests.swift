@@ -152,3 +152,40 @@ import Testing
         #expect(tls.trimmingCharacters(in: .whitespacesAndNewlines) == "tls ok")
     }
 }
+
+/// Database-level lanes through COM_INIT_DB and USE.
+@Suite struct MySQLProxyDatabaseLaneTests {
+    @Test("COM_INIT_DB (select_db) and USE follow the lane's database map; base connections are untouched")
+    func initDBAndUseFollowLane() async throws {
+        let env = try TestEnvironment.load()
+        let proxy = try await MySQLTestProxy.start(env: env)
+        defer { Task { await proxy.stop() } }
+        let out = try MySQLPythonClient.run("""
+            import os, pymysql
+            def conn(lane):
+                c = pymysql.connect(host='127.0.0.1', port=int(os.environ['P_PORT']), user=os.environ['P_USER'],
+                                    password=os.environ['P_PASS'], defer_connect=True)
+                if lane: c._connect_attrs['lane'] = lane
+                c.connect()
+                return c
+            def db(c):
+                with c.cursor() as cur:
+                    cur.execute('SELECT DATABASE()')
+                    return cur.fetchone()[0]
+            lane = conn('dbgray')
+            lane.select_db('mse_demo')
+            print('initdb', db(lane))
+            with lane.cursor() as cur: cur.execute('USE mysql')
+            with lane.cursor() as cur: cur.execute('USE mse_demo')
+            print('use', db(lane))
+            base = conn(None)
+            base.select_db('mse_demo')
+            print('base', db(base))
+            """, environment: [
+                "P_PORT": "\(proxy.port)", "P_USER": env.mysql.user, "P_PASS": env.mysql.password,
+            ])
+        #expect(out.contains("initdb mse_demo_gray"))
+        #expect(out.contains("use mse_demo_gray"))
+        #expect(out.contains("base mse_demo\n"))
+    }
+}

@@ -327,3 +327,16 @@ import Testing
         #expect(machine.user == "gray_app")
     }
 }
+
+@Suite struct SessionDatabaseTests {
+    @Test("USE of a mapped database in a database lane is sent as USE of the shadow database")
+    func useFollowsLane() throws {
+        var machine = Wire.commandPhase(attributes: [("lane", "db")])
+        let packet = try #require(machine.clientPacketReceived(Wire.query("USE mse_demo")).backendPacket)
+        #expect(TextCommand.text(of: packet.payload) == ByteBuffer(string: "USE `mse_demo_db`"))
+        #expect(machine.currentDatabase == "mse_demo")
+        var base = Wire.commandPhase()
+        let query = Wire.query("USE mse_demo")
+        #expect(base.clientPacketReceived(query) == .sendToBackend(query))
+    }
+}

@@ -103,6 +103,13 @@ extension MySQLSessionStateMachine {
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
         tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
         guard let lane else { return .sendToBackend(packet) }
+        if command == .query, effects.count == 1, case .useDatabase(let db) = effects[0], let mapped = lane.mapping.databases[db] {
+            // `USE db` alone: the proxy follows the lane's database map itself (the rewriter renames tables only).
+            var sql = Array("USE `".utf8)
+            for byte in mapped.utf8 { sql.append(byte); if byte == UInt8(ascii: "`") { sql.append(byte) } }
+            sql.append(UInt8(ascii: "`"))
+            return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(.query, text: sql)))
+        }
         let outcome = text.withUnsafeReadableBytes { raw in
             var rewriter = self.rewriter
             let outcome = rewriter.rewrite(raw, lane: lane.mapping)
