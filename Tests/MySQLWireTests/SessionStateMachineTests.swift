@@ -340,3 +340,27 @@ import Testing
         #expect(base.clientPacketReceived(query) == .sendToBackend(query))
     }
 }
+
+@Suite struct SessionRemoteLaneTests {
+    func remoteCommandPhase() -> MySQLSessionStateMachine {
+        var machine = MySQLSessionStateMachine(settings: .init(listener: Wire.listener, clientTLS: false), routing: Wire.routing())
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: Wire.response(attributes: [("lane", "remote")]).encode()))
+        _ = machine.laneBackendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 3, payload: ByteBuffer(repeating: 1, count: 20)))
+        _ = machine.backendFrameReceived(Wire.ok(seq: 2))
+        return machine
+    }
+
+    @Test("on a connection moved to a lane's own server, switching the session to base is refused")
+    func switchToBaseRefused() throws {
+        var machine = remoteCommandPhase()
+        #expect(machine.isCommandPhase)
+        let action = machine.clientPacketReceived(Wire.query("SET @lane = 'base'"))
+        let packet = try #require(action.clientPacket)
+        #expect(try ERRPacket(payload: packet.payload).message.contains("lane 'base' lives on another server"))
+        #expect(machine.sessionLane == nil)
+        let select = Wire.query("SELECT 1")
+        #expect(machine.clientPacketReceived(select) == .sendToBackend(select))
+    }
+}

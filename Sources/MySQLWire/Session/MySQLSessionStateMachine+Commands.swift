@@ -83,8 +83,17 @@ extension MySQLSessionStateMachine {
                 if let value, case .unknown(let bad) = resolver.resolve(value) {
                     return refuse(packet, .proxyRefusal(resolver.unknownLaneMessage(bad, source: "SET @\(name)")))
                 }
-                if let value, case .lane(let lane) = resolver.resolve(value), routing.backend(for: settings.listener, lane: lane) != backend {
-                    return refuse(packet, otherServer(lane.name))
+                // The lane the switch leads to (the connection's own lane when the variable is cleared) must live
+                // on this connection's server, base included.
+                let target: LaneConfiguration?
+                switch value.map(resolver.resolve) {
+                case .none: target = connectionLane
+                case .base?: target = nil
+                case .lane(let lane)?: target = lane
+                case .unknown?: target = connectionLane
+                }
+                if routing.backend(for: settings.listener, lane: target) != backend {
+                    return refuse(packet, otherServer(target?.name ?? routing.label.baseLane))
                 }
                 sessionLane = value
             case .useDatabase(let db):

@@ -46,7 +46,7 @@ struct MySQLTestProxy {
         let routing = RoutingTable(configuration: config)
         var logger = Logger(label: "mysql-proxy-test")
         logger.logLevel = .info
-        let listener = try MySQLListener(
+        let listener = MySQLListener(
             configuration: config.listeners[0], routing: { routing },
             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await listener.start()
