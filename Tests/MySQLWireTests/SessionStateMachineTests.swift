@@ -200,7 +200,9 @@ import Testing
         #expect(!machine.isIdle)
         _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 3))
         #expect(machine.isIdle)
-        let execute = MySQLPacket(sequenceID: 0, payload: StatementCommand.encode(.stmtExecute, statementID: 5))
+        var body = StatementCommand.encode(.stmtExecute, statementID: 5)
+        body.writeBytes([0, 1, 0, 0, 0, 0, 1, 0x08, 0, 7, 0, 0, 0, 0, 0, 0, 0])
+        let execute = MySQLPacket(sequenceID: 0, payload: body)
         #expect(machine.clientPacketReceived(execute) == .sendToBackend(execute))
         // Binary rows start with 0x00 and are not mistaken for an OK.
         for frame in [Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([0, 0, 1], seq: 3)] {
@@ -362,5 +364,45 @@ import Testing
         #expect(machine.sessionLane == nil)
         let select = Wire.query("SELECT 1")
         #expect(machine.clientPacketReceived(select) == .sendToBackend(select))
+    }
+}
+
+@Suite struct SessionParameterTypeTests {
+    @Test("parameter types sent with new-params-bound are remembered per statement and kept when not resent")
+    func remembersParameterTypes() throws {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("SELECT ?, ?".utf8))))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 3, numColumns: 0, numParams: 2).encode()))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 3))
+        #expect(machine.isIdle)
+        var execute = StatementCommand.encode(.stmtExecute, statementID: 3)
+        execute.writeInteger(UInt8(0)); execute.writeInteger(UInt32(1), endianness: .little)
+        execute.writeInteger(UInt8(0))            // NULL bitmap
+        execute.writeInteger(UInt8(1))            // new params bound
+        execute.writeInteger(UInt16(0x08), endianness: .little)   // LONGLONG
+        execute.writeInteger(UInt16(0xFE), endianness: .little)   // STRING
+        execute.writeBytes([1, 0, 0, 0, 0, 0, 0, 0, 1, 0x41])
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: execute))
+        #expect(machine.parameterTypes(ofStatement: 3) == [0x08, 0xFE])
+        _ = machine.backendFrameReceived(Wire.ok(seq: 1))
+        var again = StatementCommand.encode(.stmtExecute, statementID: 3)
+        again.writeInteger(UInt8(0)); again.writeInteger(UInt32(1), endianness: .little)
+        again.writeInteger(UInt8(0)); again.writeInteger(UInt8(0))
+        again.writeBytes([2, 0, 0, 0, 0, 0, 0, 0, 1, 0x42])
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: again))
+        #expect(machine.parameterTypes(ofStatement: 3) == [0x08, 0xFE])
+    }
+
+    @Test("a COM_STMT_EXECUTE too short for its statement's parameters is refused, not forwarded")
+    func truncatedExecuteRefused() throws {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("SELECT ?".utf8))))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 4, numColumns: 0, numParams: 1).encode()))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        let action = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: StatementCommand.encode(.stmtExecute, statementID: 4)))
+        #expect(action.backendPacket == nil)
+        #expect(action.clientPacket != nil)
+        #expect(machine.isIdle)
     }
 }

@@ -201,6 +201,12 @@ extension MySQLSessionStateMachine {
         case .stmtSendLongData:
             return .sendToBackend(packet)
         case .stmtExecute:
+            if let info = prepared[id], info.parameterCount > 0 {
+                guard let header = try? StmtExecuteHeader(payload: packet.payload, parameterCount: Int(info.parameterCount)) else {
+                    return refuse(packet, .proxyRefusal("shadowgate: malformed COM_STMT_EXECUTE for statement \(id)"))
+                }
+                if let types = header.parameterTypes { prepared[id]?.parameterTypes = types }
+            }
             tracker.expect(.result(binary: true))
         case .stmtFetch:
             tracker.expect(.rows(binary: true))

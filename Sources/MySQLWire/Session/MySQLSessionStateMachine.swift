@@ -60,6 +60,14 @@ public struct MySQLSessionStateMachine: Sendable {
     struct Prepared: Sendable, Hashable {
         var lane: String?
         var fromHint: Bool
+        var parameterCount: UInt16 = 0
+        /// The types bound by the last execute that sent them.
+        var parameterTypes: [UInt16]?
+    }
+
+    /// The parameter types last bound to prepared statement `id` (nil before its first execute with types).
+    public func parameterTypes(ofStatement id: UInt32) -> [UInt16]? {
+        prepared[id]?.parameterTypes
     }
 
     public let settings: Settings
@@ -334,8 +342,11 @@ public struct MySQLSessionStateMachine: Sendable {
         switch outcome {
         case .continuing, .localInfileRequested:
             break
-        case .prepared(let id):
-            if let pendingPrepare { prepared[id] = pendingPrepare }
+        case .prepared(let id, let parameterCount):
+            if var info = pendingPrepare {
+                info.parameterCount = parameterCount
+                prepared[id] = info
+            }
             lastPreparedID = id
             lastPrepareRefused = false
             pendingPrepare = nil
