@@ -90,6 +90,13 @@ let postgresSuffixCases: [(String, String)] = [
     ("SHOW search_path", "="),
     ("LISTEN x", "="),
     ("SELECT * FROM \"表\" JOIN ünï ON true", "SELECT * FROM \"表_gray\" JOIN ünï_gray ON true"),
+    ("SELECT * FROM \"select\"", "SELECT * FROM \"select_gray\""),
+    ("SELECT * FROM t WHERE \"t\".a = 1", "SELECT * FROM t_gray WHERE \"t_gray\".a = 1"),
+    ("SELECT t.* FROM t", "SELECT t_gray.* FROM t_gray"),
+    ("SELECT * FROM s.t AS t2 WHERE t2.a = 1", "SELECT * FROM s.t_gray AS t2 WHERE t2.a = 1"),
+    ("SELECT * FROM user_data, \"order\"", "SELECT * FROM user_data_gray, \"order_gray\""),
+    ("SELECT 'a' || $q$ FROM u $q$ FROM t", "SELECT 'a' || $q$ FROM u $q$ FROM t_gray"),
+    ("INSERT INTO t SELECT * FROM u ON CONFLICT (id) DO UPDATE SET x = EXCLUDED.x", "INSERT INTO t_gray SELECT * FROM u_gray ON CONFLICT (id) DO UPDATE SET x = EXCLUDED.x"),
     ("SELECT * FROM t WHERE a = 1; DELETE FROM u", "SELECT * FROM t_gray WHERE a = 1; DELETE FROM u_gray"),
 ]
 
