@@ -11,6 +11,7 @@ enum Keyword: UInt8, Sendable {
     case and
     case `as`
     case asc
+    case attach
     case before
     case begin
     case by
@@ -42,6 +43,7 @@ enum Keyword: UInt8, Sendable {
     case delete
     case desc
     case describe
+    case detach
     case discard
     case distinct
     case `do`
@@ -53,6 +55,7 @@ enum Keyword: UInt8, Sendable {
     case end
     case event
     case except
+    case exchange
     case execute
     case exists
     case explain
@@ -84,6 +87,8 @@ enum Keyword: UInt8, Sendable {
     case index
     case indexes
     case infile
+    case inherit
+    case inherits
     case inner
     case insert
     case intersect
@@ -208,6 +213,7 @@ extension Keyword {
             ("and", .and),
             ("as", .`as`),
             ("asc", .asc),
+            ("attach", .attach),
             ("before", .before),
             ("begin", .begin),
             ("by", .by),
@@ -239,6 +245,7 @@ extension Keyword {
             ("delete", .delete),
             ("desc", .desc),
             ("describe", .describe),
+            ("detach", .detach),
             ("discard", .discard),
             ("distinct", .distinct),
             ("do", .`do`),
@@ -250,6 +257,7 @@ extension Keyword {
             ("end", .end),
             ("event", .event),
             ("except", .except),
+            ("exchange", .exchange),
             ("execute", .execute),
             ("exists", .exists),
             ("explain", .explain),
@@ -281,6 +289,8 @@ extension Keyword {
             ("index", .index),
             ("indexes", .indexes),
             ("infile", .infile),
+            ("inherit", .inherit),
+            ("inherits", .inherits),
             ("inner", .inner),
             ("insert", .insert),
             ("intersect", .intersect),
