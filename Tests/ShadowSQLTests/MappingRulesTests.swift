@@ -146,3 +146,25 @@ import Testing
         #expect(summary.kinds == [.transactionControl, .read, .write, .transactionControl])
     }
 }
+
+/// Names that look like tables but are not table references: columns, aliases, strings, comments, functions.
+let notTableCases: [(SQLDialect, String, String)] = [
+    (.mysql, "SELECT orders FROM mse_demo_table", "SELECT orders FROM mse_demo_table_gray"),
+    (.mysql, "SELECT mse_demo_table FROM mse_demo_table", "SELECT mse_demo_table FROM mse_demo_table_gray"),
+    (.mysql, "SELECT o.a FROM mse_demo_table o", "SELECT o.a FROM mse_demo_table_gray o"),
+    (.mysql, "SELECT 'mse_demo_table' FROM mse_demo_table", "SELECT 'mse_demo_table' FROM mse_demo_table_gray"),
+    (.mysql, "SELECT mse_demo_table(1) FROM mse_demo_table", "SELECT mse_demo_table(1) FROM mse_demo_table_gray"),
+    (.mysql, "SELECT * FROM mse_demo_table /* mse_demo_table */", "SELECT * FROM mse_demo_table_gray /* mse_demo_table */"),
+    (.mysql, "SELECT * FROM mse_demo_table AS orders", "SELECT * FROM mse_demo_table_gray AS orders"),
+    (.mysql, "WITH mse_demo_table AS (SELECT 1) SELECT * FROM mse_demo_table", "WITH mse_demo_table AS (SELECT 1) SELECT * FROM mse_demo_table"),
+    (.postgres, "SELECT \"mse_demo_table\".id FROM mse_demo_table", "SELECT \"mse_demo_table_gray\".id FROM mse_demo_table_gray"),
+    (.postgres, "SELECT count(*) AS mse_demo_table FROM mse_demo_table", "SELECT count(*) AS mse_demo_table FROM mse_demo_table_gray"),
+    (.postgres, "SELECT $$mse_demo_table$$ FROM mse_demo_table", "SELECT $$mse_demo_table$$ FROM mse_demo_table_gray"),
+]
+
+@Suite struct NotATableTests {
+    @Test("columns, aliases, CTE names, strings, comments and functions named like a table are never renamed", arguments: notTableCases)
+    func notTables(_ dialect: SQLDialect, _ sql: String, _ expected: String) {
+        #expect(rewritten(sql, grayStrictMap, dialect) == expected)
+    }
+}

@@ -48,6 +48,11 @@ extension StatementAnalyzer {
             self.setKind(.ddl, verb: verb)
             self.refuse(.unsupported("\(self.spelling(verb)) changes privileges on base objects"))
             return nil
+        case .begin where self.dialect == .mysql && s + 1 < self.end && !(self.keyword(s + 1) == .work && s + 2 == self.end):
+            // MariaDB `BEGIN NOT ATOMIC … END` is a compound statement whose body we would not see.
+            self.setKind(.other, verb: verb)
+            self.refuse(.unsupported("a BEGIN … END compound statement"))
+            return nil
         case .begin, .start, .commit, .rollback, .savepoint, .release, .xa, .end, .abort:
             self.setKind(.transactionControl, verb: verb)
             return nil

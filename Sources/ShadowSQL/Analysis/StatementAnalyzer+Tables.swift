@@ -9,7 +9,9 @@ extension StatementAnalyzer {
             self.openParen(i, tableList: context.joins ? .from : nil)
             return i + 1
         case .word:
-            if context.modifiersAllowed && t.keyword.isTableModifier && self.modifierIsFollowedByName(i) {
+            if context.modifiersAllowed && t.keyword.isTableModifier
+                && (t.keyword == .into || self.modifierIsFollowedByName(i))
+            {
                 var next = context
                 if t.keyword == .into { next.modifiersAllowed = false }
                 self.mode = .expectTable(next)
