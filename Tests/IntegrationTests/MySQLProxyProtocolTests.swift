@@ -189,3 +189,58 @@ import Testing
         #expect(out.contains("base mse_demo\n"))
     }
 }
+
+/// MariaDB Connector/J through the proxy: the JDBC URL from the docs, server-side prepared statements.
+@Suite struct MySQLProxyJDBCTests {
+    @Test("a JDBC URL with connectionAttributes=lane:gray writes the shadow table through server-side prepared statements")
+    func jdbcConnectionAttributes() async throws {
+        let env = try TestEnvironment.load()
+        let proxy = try await MySQLTestProxy.start(env: env)
+        defer { Task { await proxy.stop() } }
+        let marker = TestEnvironment.uniqueName("jdbc")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(marker)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = dir.appendingPathComponent("MySQLJDBCClient.java").path
+        try Self.javaSource.write(toFile: source, atomically: true, encoding: .utf8)
+        let url = "jdbc:mariadb://127.0.0.1:\(proxy.port)/mse_demo?connectionAttributes=lane:gray&useServerPrepStmts=true"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/java")
+        process.arguments = ["-cp", "/usr/share/java/mariadb-java-client.jar", source, url, env.mysql.user, env.mysql.password, marker]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(errors)")
+        #expect(output.contains("inserted 1"))
+        #expect(output.contains("visible 1"))
+        let direct = try proxy.direct()
+        #expect(try direct.query("SELECT COUNT(*) FROM mse_demo_table_gray WHERE location = '\(marker)'").scalar == "1")
+        #expect(try direct.query("SELECT COUNT(*) FROM mse_demo_table WHERE location = '\(marker)'").scalar == "0")
+    }
+
+    /// A single-file JDBC program (run with `java File.java`). Args: url user password marker.
+    static let javaSource = """
+    // A JDBC client for the MySQL proxy integration tests (run as a single-file program with the MariaDB driver).
+    // Args: url user password marker
+    import java.sql.*;
+
+    public class MySQLJDBCClient {
+        public static void main(String[] args) throws Exception {
+            try (Connection c = DriverManager.getConnection(args[0], args[1], args[2])) {
+                try (PreparedStatement p = c.prepareStatement("INSERT INTO mse_demo_table (location) VALUES (?)")) {
+                    p.setString(1, args[3]);
+                    System.out.println("inserted " + p.executeUpdate());
+                }
+                try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM mse_demo_table WHERE location = ?")) {
+                    p.setString(1, args[3]);
+                    try (ResultSet r = p.executeQuery()) { r.next(); System.out.println("visible " + r.getInt(1)); }
+                }
+            }
+        }
+    }
+    """
+}

@@ -25,6 +25,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     private var clientNeedsFlush = false
     private var backendNeedsFlush = false
     private var readingPaused = false
+    private var backendWritable = true
 
     /// Stop reading the client when this many commands wait behind the one in flight.
     private static let maxQueuedCommands = 32
@@ -131,7 +132,8 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func backendWritabilityChanged(_ channel: any Channel) {
-        context?.channel.setOption(.autoRead, value: channel.isWritable && !readingPaused).whenComplete { _ in }
+        backendWritable = channel.isWritable
+        applyClientAutoRead()
     }
 
     func backendClosed(_ channel: any Channel) {
@@ -208,12 +210,16 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func updateClientReading() {
-        guard let channel = context?.channel else { return }
         let shouldPause = machine.queuedCount >= Self.maxQueuedCommands
         if shouldPause != readingPaused {
             readingPaused = shouldPause
-            channel.setOption(.autoRead, value: !shouldPause).whenComplete { _ in }
+            applyClientAutoRead()
         }
+    }
+
+    /// The client is read only while the server can take more and few commands wait.
+    private func applyClientAutoRead() {
+        context?.channel.setOption(.autoRead, value: backendWritable && !readingPaused).whenComplete { _ in }
     }
 
     private func writeClient(_ packet: MySQLPacket) {
