@@ -272,7 +272,10 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MySQLBackendHandler(frontend: loopBound.value))
+                    let handler = loopBound.value
+                    try channel.pipeline.syncOperations.addHandler(MySQLBackendHandler(frontend: handler))
+                    // Known before the first byte can arrive, so the greeting is never read by an unknown channel.
+                    if isLane { handler.laneBackend = channel } else { handler.backend = channel }
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
@@ -280,13 +283,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
                 let handler = loopBound.value
                 switch result {
                 case .success(let channel):
-                    if handler.closing {
-                        channel.close(promise: nil)
-                    } else if isLane {
-                        handler.laneBackend = channel
-                    } else {
-                        handler.backend = channel
-                    }
+                    if handler.closing { channel.close(promise: nil) }
                 case .failure(let error):
                     guard !handler.closing else { return }
                     handler.logger.warning("backend unreachable", metadata: ["backend": "\(endpoint)", "error": "\(error)"])
