@@ -406,3 +406,18 @@ import Testing
         #expect(machine.isIdle)
     }
 }
+
+@Suite struct SessionLaneServerFaultTests {
+    @Test("an unreachable lane server is reported to the client after its handshake response, with SQLSTATE")
+    func laneServerUnreachable() throws {
+        var machine = MySQLSessionStateMachine(settings: .init(listener: Wire.listener, clientTLS: false), routing: Wire.routing())
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: Wire.response(attributes: [("lane", "remote")]).encode()))
+        let action = machine.backendUnreachable(Endpoint(host: "10.0.0.2", port: 3306), reason: "refused")
+        guard case .sendToClientAndClose(let packet) = action else { Issue.record("got \(action)"); return }
+        #expect(packet.sequenceID == 2)
+        let err = try ERRPacket(payload: packet.payload)
+        #expect(err.code == 1429 && err.sqlState == "HY000")
+        #expect(err.message.contains("10.0.0.2:3306"))
+    }
+}
