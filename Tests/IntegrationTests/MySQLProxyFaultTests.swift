@@ -200,6 +200,19 @@ import Testing
         }
     }
 
+    @Test("a TLS client labelled with a lane on its own server is moved there (sequence ids shifted by the SSLRequest)")
+    func tlsClientToLaneServer() async throws {
+        let env = try TestEnvironment.load()
+        try await withProxy(tls: TLSFiles(certificatePath: env.tlsCertificate, privateKeyPath: env.tlsKey)) { proxy in
+            for (user, password) in [("shadow", "shadow-pass"), ("shadow_ed", "ed-pass")] {
+                let conn = try proxy.connect(user: user, password: password, attributes: ["lane": "remote"], tls: .required(caPath: env.tlsCertificate))
+                #expect(conn.tlsCipher != nil)
+                let port = try conn.query("SELECT @@port").scalar
+                #expect(port == "\(env.mysql.shadowPort)")
+            }
+        }
+    }
+
     static func closedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
