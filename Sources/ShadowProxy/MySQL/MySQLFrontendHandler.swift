@@ -229,6 +229,10 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func writePacket(_ packet: MySQLPacket, to channel: (any Channel)?) {
         guard let channel else { return }
+        if let wire = packet.wire {
+            channel.write(wire, promise: nil)
+            return
+        }
         if packet.payload.readableBytes < MySQLFrame.maxPayloadLength {
             writeFrame(MySQLFrame(sequenceID: packet.sequenceID, payload: packet.payload), to: channel)
             return
@@ -239,6 +243,10 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     /// Header and payload as two writes: the payload slice goes out as received, never copied.
     private func writeFrame(_ frame: MySQLFrame, to channel: (any Channel)?) {
         guard let channel else { return }
+        if let wire = frame.wire {
+            channel.write(wire, promise: nil)
+            return
+        }
         var header = channel.allocator.buffer(capacity: 4)
         MySQLFrame.writeHeader(length: frame.payload.readableBytes, sequenceID: frame.sequenceID, into: &header)
         channel.write(header, promise: nil)
