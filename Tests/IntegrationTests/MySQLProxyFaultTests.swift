@@ -213,6 +213,18 @@ import Testing
         }
     }
 
+    @Test("a statement larger than the proxy's maximum message size gets error 1153 and only that connection closes")
+    func oversizedStatement() async throws {
+        try await withProxy { proxy in
+            let other = try proxy.connect()
+            let conn = try proxy.connect()
+            let huge = "SELECT '" + String(repeating: "x", count: (64 << 20) + 10) + "'"
+            let error = #expect(throws: DatabaseClientError.self) { try conn.query(huge) }
+            #expect(error?.serverErrorNumber == 1153, "\(String(describing: error))")
+            #expect(try other.query("SELECT 'unaffected'").scalar == "unaffected")
+        }
+    }
+
     static func closedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()

@@ -394,6 +394,14 @@ public struct MySQLSessionStateMachine: Sendable {
         return isIdle || { if case .command = state { return false }; return true }()
     }
 
+    /// The client sent a logical packet larger than the proxy accepts: answer like the server does for a packet
+    /// over max_allowed_packet (ER_NET_PACKET_TOO_LARGE), then close.
+    public mutating func clientPacketTooLarge(sequenceID: UInt8, limit: Int) -> Action {
+        state = .closed
+        let err = ERRPacket(code: 1153, sqlState: "08S01", message: "shadowgate: got a packet bigger than the proxy's maximum message size (\(limit) bytes)")
+        return .sendToClientAndClose(MySQLPacket(sequenceID: sequenceID &+ 1, payload: err.encode()))
+    }
+
     // MARK: - Helpers
 
     func translatedToBackend(_ packet: MySQLPacket) -> MySQLPacket {

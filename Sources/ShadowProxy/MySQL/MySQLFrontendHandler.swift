@@ -72,7 +72,14 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     private func processInbound(context: ChannelHandlerContext) {
         do {
             while !closing, let frame = try decoder.decode(buffer: &inbound) {
-                guard let packet = try assembler.push(frame) else { continue }
+                let assembled: MySQLPacket?
+                do {
+                    assembled = try assembler.push(frame)
+                } catch let error as MySQLWireError where error.code == .packetTooLarge {
+                    run(machine.clientPacketTooLarge(sequenceID: frame.sequenceID, limit: settings.listener.maxMessageSize))
+                    return
+                }
+                guard let packet = assembled else { continue }
                 let action = machine.clientPacketReceived(packet)
                 if case .startClientTLS = action {
                     startClientTLS(context: context)
