@@ -421,3 +421,21 @@ import Testing
         #expect(err.message.contains("10.0.0.2:3306"))
     }
 }
+
+@Suite struct SessionRefusalTests {
+    @Test("a refused multi-statement that also switches the lane leaves the session lane unchanged")
+    func refusedSwitchDoesNotStick() throws {
+        var machine = Wire.commandPhase()
+        // "remote" lives on another server than this connection: the switch itself is refused.
+        let action = machine.clientPacketReceived(Wire.query("SET @lane = 'remote'"))
+        #expect(action.clientPacket != nil)
+        #expect(machine.sessionLane == nil)
+        // A switch to gray followed by a statement with an unknown-lane hint: refused as a whole.
+        let mixed = machine.clientPacketReceived(Wire.query("/* lane=purple */ SET @lane = 'gray'"))
+        #expect(mixed.clientPacket != nil)
+        #expect(machine.sessionLane == nil)
+        let ok = Wire.query("SET @lane = 'gray'")
+        #expect(machine.clientPacketReceived(ok) == .sendToBackend(ok))
+        #expect(machine.sessionLane == "gray")
+    }
+}

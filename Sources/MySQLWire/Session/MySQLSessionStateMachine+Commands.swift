@@ -77,6 +77,8 @@ extension MySQLSessionStateMachine {
         let text = TextCommand.text(of: packet.payload)
         let hint = text.withUnsafeReadableBytes { hints.lane(in: $0, dialect: .mysql) }
         let effects = text.withUnsafeReadableBytes { SessionStatementScanner.effects(in: $0, dialect: .mysql) }
+        // A refused statement never reaches the server, so its session effects must not stick either.
+        let sessionBefore = (sessionLane, currentDatabase)
         for effect in effects {
             switch effect {
             case .setVariable(let name, let value, _) where name.lowercased() == routing.label.mysqlSessionVariable.lowercased():
@@ -106,7 +108,9 @@ extension MySQLSessionStateMachine {
         let lane: LaneConfiguration?
         let fromHint: Bool
         switch decision {
-        case .refuse(let err): return refuse(packet, err)
+        case .refuse(let err):
+            (sessionLane, currentDatabase) = sessionBefore
+            return refuse(packet, err)
         case .lane(let l, let h): lane = l; fromHint = h
         }
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
@@ -133,6 +137,7 @@ extension MySQLSessionStateMachine {
         case .refused(let refusal):
             tracker.expect(.idle)
             pendingPrepare = nil
+            (sessionLane, currentDatabase) = sessionBefore
             let err: ERRPacket = (refusal.rule == .unmappedWrites || refusal.rule == .unmappedReads)
                 ? .tableRefusal(refusal.message) : .proxyRefusal(refusal.message)
             return refuse(packet, err)
