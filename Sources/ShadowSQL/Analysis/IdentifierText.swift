@@ -111,7 +111,7 @@ struct IdentifierText: @unchecked Sendable {
         var matchedFromEnd = true
         var total = 0
         self.forEachByte(token, normalized: true) { _ in total += 1 }
-        guard total > suffix.count else { return false }
+        guard total >= suffix.count else { return false }
         let offset = total - suffix.count
         self.forEachByte(token, normalized: true) { b in
             if count >= offset && suffix[count - offset] != b { matchedFromEnd = false }
