@@ -1,6 +1,9 @@
 import DatabaseClients
 import Foundation
+import Logging
 import NIOCore
+import NIOPosix
+import ShadowProxy
 import ShadowConfig
 import Testing
 
@@ -104,14 +107,14 @@ import Testing
         }
     }
 
-    @Test("an unreachable backend answers the client with error 2003 naming the backend")
+    @Test("an unreachable backend answers the client with an error naming the backend")
     func unreachableBackend() async throws {
         let env = try TestEnvironment.load()
         let deadPort = try Self.closedPort()
         try await withProxy(backend: Endpoint(host: "127.0.0.1", port: deadPort)) { proxy in
             let error = #expect(throws: DatabaseClientError.self) { try proxy.connect() }
             #expect(error?.message.contains("127.0.0.1:\(deadPort)") == true)
-            #expect(error?.serverErrorNumber == 2003)
+            #expect(error?.serverErrorNumber == 1429, "\(String(describing: error))")
             _ = env
         }
     }
@@ -146,6 +149,79 @@ import Testing
                 try proxy.connect(user: "shadow", password: "wrong", attributes: ["lane": "remote"])
             }
             #expect(wrong?.serverErrorNumber == 1045)
+        }
+    }
+
+    @Test("an unreachable lane server fails that client's login with an error naming the server; base logins still work")
+    func unreachableLaneServer() async throws {
+        let env = try TestEnvironment.load()
+        let deadPort = try Self.closedPort()
+        var config = MySQLTestProxy.configuration(env: env)
+        config.lanes = config.lanes.map { lane in
+            var lane = lane
+            if lane.name == "remote" { lane.backends[MySQLTestProxy.listenerName] = Endpoint(host: "127.0.0.1", port: deadPort) }
+            return lane
+        }
+        let routing = RoutingTable(configuration: config)
+        let listener = MySQLListener(configuration: config.listeners[0], routing: { routing }, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "mysql-test"))
+        try await listener.start()
+        let proxy = MySQLTestProxy(env: env, listener: listener, port: listener.localAddress?.port ?? 0)
+        let error = #expect(throws: DatabaseClientError.self) { try proxy.connect(attributes: ["lane": "remote"]) }
+        #expect(error?.message.contains("127.0.0.1:\(deadPort)") == true, "\(String(describing: error))")
+        #expect(try proxy.connect().query("SELECT 'base ok'").scalar == "base ok")
+        await proxy.stop()
+    }
+
+    @Test("when the client goes away mid-result the proxy closes its server connection too")
+    func serverConnectionClosedWithClient() async throws {
+        try await withProxy { proxy in
+            let marker = TestEnvironment.uniqueName("gone")
+            let script = """
+            import os, pymysql, pymysql.cursors
+            c = pymysql.connect(host='127.0.0.1', port=int(os.environ['P_PORT']), user=os.environ['P_USER'],
+                                password=os.environ['P_PASS'], database='mse_demo', cursorclass=pymysql.cursors.SSCursor)
+            cur = c.cursor()
+            cur.execute("SELECT seq, '%s' FROM seq_1_to_5000000" % os.environ['P_MARK'])
+            cur.fetchone()
+            os._exit(0)
+            """
+            _ = try MySQLPythonClient.run(script, environment: [
+                "P_PORT": "\(proxy.port)", "P_USER": proxy.env.mysql.user, "P_PASS": proxy.env.mysql.password, "P_MARK": marker,
+            ])
+            let direct = try proxy.direct()
+            var remaining = -1
+            for _ in 0..<100 {
+                remaining = Int(try direct.query(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%\(marker)%' AND INFO NOT LIKE '%PROCESSLIST%'").scalar ?? "") ?? -1
+                if remaining == 0 { break }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            #expect(remaining == 0)
+        }
+    }
+
+    @Test("a TLS client labelled with a lane on its own server is moved there (sequence ids shifted by the SSLRequest)")
+    func tlsClientToLaneServer() async throws {
+        let env = try TestEnvironment.load()
+        try await withProxy(tls: TLSFiles(certificatePath: env.tlsCertificate, privateKeyPath: env.tlsKey)) { proxy in
+            for (user, password) in [("shadow", "shadow-pass"), ("shadow_ed", "ed-pass")] {
+                let conn = try proxy.connect(user: user, password: password, attributes: ["lane": "remote"], tls: .required(caPath: env.tlsCertificate))
+                #expect(conn.tlsCipher != nil)
+                let port = try conn.query("SELECT @@port").scalar
+                #expect(port == "\(env.mysql.shadowPort)")
+            }
+        }
+    }
+
+    @Test("a statement larger than the proxy's maximum message size gets error 1153 and only that connection closes")
+    func oversizedStatement() async throws {
+        try await withProxy { proxy in
+            let other = try proxy.connect()
+            let conn = try proxy.connect()
+            let huge = "SELECT '" + String(repeating: "x", count: (64 << 20) + 10) + "'"
+            let error = #expect(throws: DatabaseClientError.self) { try conn.query(huge) }
+            #expect(error?.serverErrorNumber == 1153, "\(String(describing: error))")
+            #expect(try other.query("SELECT 'unaffected'").scalar == "unaffected")
         }
     }
 

@@ -85,3 +85,17 @@ import Testing
         #expect(try null.readLengthEncodedIntegerOrNull() == nil)
     }
 }
+
+@Suite struct FrameWireTests {
+    @Test("a decoded frame keeps its exact received bytes so relaying needs no new header")
+    func keepsWireBytes() throws {
+        var decoder = MySQLFrameDecoder()
+        var buffer = ByteBuffer(bytes: [2, 0, 0, 5, 0xFE, 0x01, 9, 9])
+        let frame = try #require(try decoder.decode(buffer: &buffer))
+        #expect(frame.wire.map { Array($0.readableBytesView) } == [2, 0, 0, 5, 0xFE, 0x01])
+        var assembler = MySQLPacketAssembler(maxSize: 100)
+        let packet = try #require(try assembler.push(frame))
+        #expect(packet.wire == frame.wire)
+        #expect(MySQLPacket(sequenceID: 5, payload: packet.payload).wire == nil)
+    }
+}

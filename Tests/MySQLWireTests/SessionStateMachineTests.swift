@@ -113,13 +113,13 @@ import Testing
         #expect(machine.backend == Endpoint(host: "10.0.0.2", port: 3306))
     }
 
-    @Test("an unreachable backend before the greeting is reported as error 2003 without SQLSTATE")
+    @Test("an unreachable backend before the greeting is reported as error 1429 without SQLSTATE")
     func unreachable() throws {
         var machine = fresh()
         let action = machine.backendUnreachable(Endpoint(host: "10.0.0.1", port: 3306), reason: "refused")
         guard case .sendToClientAndClose(let packet) = action else { Issue.record("got \(action)"); return }
         #expect(packet.sequenceID == 0)
-        #expect(packet.payload.getBytes(at: 0, length: 3) == [0xFF, 0xD3, 0x07])
+        #expect(packet.payload.getBytes(at: 0, length: 3) == [0xFF, 0x95, 0x05])
         #expect(packet.payload.getString(at: 3, length: packet.payload.readableBytes - 3)?.contains("10.0.0.1:3306") == true)
     }
 }
@@ -200,7 +200,9 @@ import Testing
         #expect(!machine.isIdle)
         _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 3))
         #expect(machine.isIdle)
-        let execute = MySQLPacket(sequenceID: 0, payload: StatementCommand.encode(.stmtExecute, statementID: 5))
+        var body = StatementCommand.encode(.stmtExecute, statementID: 5)
+        body.writeBytes([0, 1, 0, 0, 0, 0, 1, 0x08, 0, 7, 0, 0, 0, 0, 0, 0, 0])
+        let execute = MySQLPacket(sequenceID: 0, payload: body)
         #expect(machine.clientPacketReceived(execute) == .sendToBackend(execute))
         // Binary rows start with 0x00 and are not mistaken for an OK.
         for frame in [Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([0, 0, 1], seq: 3)] {
@@ -271,5 +273,169 @@ import Testing
         #expect(!machine.isIdle)
         _ = machine.backendFrameReceived(Wire.ok(header: 0xFE, seq: 5))
         #expect(machine.isIdle)
+    }
+}
+
+@Suite struct SessionLaneTests {
+    @Test("an execute of 'the statement just prepared' after a refused prepare is refused, never sent to the server")
+    func pipelinedExecuteAfterRefusedPrepare() throws {
+        var machine = Wire.commandPhase()
+        // Prepare a statement successfully first, so the server has a "last prepared" statement.
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("DO 1".utf8))))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 1, numColumns: 0, numParams: 0).encode()))
+        // The next prepare is refused by the proxy (its lane lives on another server).
+        machine.sessionLane = "remote"
+        let refused = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("DO 2".utf8))))
+        #expect(refused.clientPacket != nil)
+        machine.sessionLane = nil
+        let execute = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: StatementCommand.encode(.stmtExecute, statementID: StatementCommand.lastPrepared)))
+        #expect(execute.backendPacket == nil)
+        #expect(execute.clientPacket != nil)
+    }
+
+    @Test("a session switch to a lane that lives on another server is refused with advice to label the connection")
+    func sessionSwitchToOtherServer() throws {
+        var machine = Wire.commandPhase()
+        machine.sessionLane = "remote"
+        let action = machine.clientPacketReceived(Wire.query("SELECT 1"))
+        let packet = try #require(action.clientPacket)
+        let message = try ERRPacket(payload: packet.payload).message
+        #expect(message.contains("lane 'remote' lives on another server"))
+        #expect(message.contains("connection attribute 'lane'"))
+        #expect(machine.isIdle)
+    }
+
+    @Test("COM_CHANGE_USER re-evaluates the lane from the new login once the server accepts it")
+    func changeUserReevaluatesLane() {
+        var machine = Wire.commandPhase()
+        machine.sessionLane = "base"
+        var payload = ByteBuffer(bytes: [MySQLCommand.changeUser.rawValue])
+        payload.writeString("gray_app"); payload.writeInteger(UInt8(0))
+        payload.writeInteger(UInt8(20)); payload.writeRepeatingByte(1, count: 20)
+        payload.writeString("mse_demo"); payload.writeInteger(UInt8(0))
+        payload.writeInteger(UInt16(45), endianness: .little)
+        payload.writeString("mysql_native_password"); payload.writeInteger(UInt8(0))
+        let change = MySQLPacket(sequenceID: 0, payload: payload)
+        #expect(machine.clientPacketReceived(change) == .sendToBackend(change))
+        // Auth switch and the client's answer are relayed during the exchange.
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: AuthSwitchRequest(pluginName: "mysql_native_password", pluginData: Array(1...20)).encode()))
+        let answer = MySQLPacket(sequenceID: 2, payload: ByteBuffer(repeating: 3, count: 20))
+        #expect(machine.clientPacketReceived(answer) == .sendToBackend(answer))
+        #expect(machine.connectionLane == nil)
+        _ = machine.backendFrameReceived(Wire.ok(seq: 3))
+        #expect(machine.isIdle)
+        #expect(machine.connectionLane?.name == "gray")
+        #expect(machine.sessionLane == nil)
+        #expect(machine.user == "gray_app")
+    }
+}
+
+@Suite struct SessionDatabaseTests {
+    @Test("USE of a mapped database in a database lane is sent as USE of the shadow database")
+    func useFollowsLane() throws {
+        var machine = Wire.commandPhase(attributes: [("lane", "db")])
+        let packet = try #require(machine.clientPacketReceived(Wire.query("USE mse_demo")).backendPacket)
+        #expect(TextCommand.text(of: packet.payload) == ByteBuffer(string: "USE `mse_demo_db`"))
+        #expect(machine.currentDatabase == "mse_demo")
+        var base = Wire.commandPhase()
+        let query = Wire.query("USE mse_demo")
+        #expect(base.clientPacketReceived(query) == .sendToBackend(query))
+    }
+}
+
+@Suite struct SessionRemoteLaneTests {
+    func remoteCommandPhase() -> MySQLSessionStateMachine {
+        var machine = MySQLSessionStateMachine(settings: .init(listener: Wire.listener, clientTLS: false), routing: Wire.routing())
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: Wire.response(attributes: [("lane", "remote")]).encode()))
+        _ = machine.laneBackendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 3, payload: ByteBuffer(repeating: 1, count: 20)))
+        _ = machine.backendFrameReceived(Wire.ok(seq: 2))
+        return machine
+    }
+
+    @Test("on a connection moved to a lane's own server, switching the session to base is refused")
+    func switchToBaseRefused() throws {
+        var machine = remoteCommandPhase()
+        #expect(machine.isCommandPhase)
+        let action = machine.clientPacketReceived(Wire.query("SET @lane = 'base'"))
+        let packet = try #require(action.clientPacket)
+        #expect(try ERRPacket(payload: packet.payload).message.contains("lane 'base' lives on another server"))
+        #expect(machine.sessionLane == nil)
+        let select = Wire.query("SELECT 1")
+        #expect(machine.clientPacketReceived(select) == .sendToBackend(select))
+    }
+}
+
+@Suite struct SessionParameterTypeTests {
+    @Test("parameter types sent with new-params-bound are remembered per statement and kept when not resent")
+    func remembersParameterTypes() throws {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("SELECT ?, ?".utf8))))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 3, numColumns: 0, numParams: 2).encode()))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 3))
+        #expect(machine.isIdle)
+        var execute = StatementCommand.encode(.stmtExecute, statementID: 3)
+        execute.writeInteger(UInt8(0)); execute.writeInteger(UInt32(1), endianness: .little)
+        execute.writeInteger(UInt8(0))            // NULL bitmap
+        execute.writeInteger(UInt8(1))            // new params bound
+        execute.writeInteger(UInt16(0x08), endianness: .little)   // LONGLONG
+        execute.writeInteger(UInt16(0xFE), endianness: .little)   // STRING
+        execute.writeBytes([1, 0, 0, 0, 0, 0, 0, 0, 1, 0x41])
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: execute))
+        #expect(machine.parameterTypes(ofStatement: 3) == [0x08, 0xFE])
+        _ = machine.backendFrameReceived(Wire.ok(seq: 1))
+        var again = StatementCommand.encode(.stmtExecute, statementID: 3)
+        again.writeInteger(UInt8(0)); again.writeInteger(UInt32(1), endianness: .little)
+        again.writeInteger(UInt8(0)); again.writeInteger(UInt8(0))
+        again.writeBytes([2, 0, 0, 0, 0, 0, 0, 0, 1, 0x42])
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: again))
+        #expect(machine.parameterTypes(ofStatement: 3) == [0x08, 0xFE])
+    }
+
+    @Test("a COM_STMT_EXECUTE too short for its statement's parameters is refused, not forwarded")
+    func truncatedExecuteRefused() throws {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("SELECT ?".utf8))))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 4, numColumns: 0, numParams: 1).encode()))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        let action = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: StatementCommand.encode(.stmtExecute, statementID: 4)))
+        #expect(action.backendPacket == nil)
+        #expect(action.clientPacket != nil)
+        #expect(machine.isIdle)
+    }
+}
+
+@Suite struct SessionLaneServerFaultTests {
+    @Test("an unreachable lane server is reported to the client after its handshake response, with SQLSTATE")
+    func laneServerUnreachable() throws {
+        var machine = MySQLSessionStateMachine(settings: .init(listener: Wire.listener, clientTLS: false), routing: Wire.routing())
+        _ = machine.backendGreetingReceived(MySQLFrame(sequenceID: 0, payload: Wire.greeting()))
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 1, payload: Wire.response(attributes: [("lane", "remote")]).encode()))
+        let action = machine.backendUnreachable(Endpoint(host: "10.0.0.2", port: 3306), reason: "refused")
+        guard case .sendToClientAndClose(let packet) = action else { Issue.record("got \(action)"); return }
+        #expect(packet.sequenceID == 2)
+        let err = try ERRPacket(payload: packet.payload)
+        #expect(err.code == 1429 && err.sqlState == "HY000")
+        #expect(err.message.contains("10.0.0.2:3306"))
+    }
+}
+
+@Suite struct SessionRefusalTests {
+    @Test("a refused multi-statement that also switches the lane leaves the session lane unchanged")
+    func refusedSwitchDoesNotStick() throws {
+        var machine = Wire.commandPhase()
+        // "remote" lives on another server than this connection: the switch itself is refused.
+        let action = machine.clientPacketReceived(Wire.query("SET @lane = 'remote'"))
+        #expect(action.clientPacket != nil)
+        #expect(machine.sessionLane == nil)
+        // A switch to gray followed by a statement with an unknown-lane hint: refused as a whole.
+        let mixed = machine.clientPacketReceived(Wire.query("/* lane=purple */ SET @lane = 'gray'"))
+        #expect(mixed.clientPacket != nil)
+        #expect(machine.sessionLane == nil)
+        let ok = Wire.query("SET @lane = 'gray'")
+        #expect(machine.clientPacketReceived(ok) == .sendToBackend(ok))
+        #expect(machine.sessionLane == "gray")
     }
 }

@@ -25,6 +25,9 @@ let hintCases: [(SQLDialect, String, String?)] = [
     (.mysql, "/* lane= */ SELECT 1", nil),
     (.mysql, "/* lane=gray SELECT 1", nil),
     (.mysql, "-- lane=gray\nSELECT 1", nil),
+    (.mysql, "/* = lane=gray */ SELECT 1", "gray"),
+    (.postgres, "SELECT 1 /* a = , == lane = stress */", "stress"),
+    (.mysql, "SELECT b.y = 'a''b' /* lane.id = \u{0} ne=gray */\n", nil),
 ]
 
 @Suite struct LaneHintScannerTests {

@@ -9,10 +9,20 @@ public struct MySQLFrame: Sendable, Hashable {
 
     public var sequenceID: UInt8
     public var payload: ByteBuffer
+    /// The frame exactly as received (header and payload), when it came from the decoder: relaying it is one
+    /// write of a slice, with no header to allocate.
+    public var wire: ByteBuffer?
 
     public init(sequenceID: UInt8, payload: ByteBuffer) {
         self.sequenceID = sequenceID
         self.payload = payload
+        self.wire = nil
+    }
+
+    init(sequenceID: UInt8, payload: ByteBuffer, wire: ByteBuffer) {
+        self.sequenceID = sequenceID
+        self.payload = payload
+        self.wire = wire
     }
 
     /// Whether the next frame continues this frame's logical packet.
@@ -49,10 +59,10 @@ public struct MySQLFrameDecoder: NIOSingleStepByteToMessageDecoder {
               let sequenceID = buffer.getInteger(at: buffer.readerIndex + 3, as: UInt8.self)
         else { return nil }
         let length = Int(b0) | Int(b1) << 8 | Int(b2) << 16
-        guard buffer.readableBytes >= 4 + length else { return nil }
-        buffer.moveReaderIndex(forwardBy: 4)
-        guard let payload = buffer.readSlice(length: length) else { return nil }
-        return MySQLFrame(sequenceID: sequenceID, payload: payload)
+        guard buffer.readableBytes >= 4 + length, let wire = buffer.readSlice(length: 4 + length),
+              let payload = wire.getSlice(at: wire.readerIndex + 4, length: length)
+        else { return nil }
+        return MySQLFrame(sequenceID: sequenceID, payload: payload, wire: wire)
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> MySQLFrame? {
@@ -67,17 +77,22 @@ public struct MySQLPacket: Sendable, Hashable {
     /// Sequence id of the last frame (equal to ``sequenceID`` unless the packet was ≥ 16 MiB).
     public var lastSequenceID: UInt8
     public var payload: ByteBuffer
+    /// The single frame this packet arrived in, as received (nil for packets made or joined by the proxy): a
+    /// packet forwarded unchanged is written as this one slice.
+    public var wire: ByteBuffer?
 
     public init(sequenceID: UInt8, payload: ByteBuffer) {
         self.sequenceID = sequenceID
         self.payload = payload
         self.lastSequenceID = sequenceID &+ UInt8(truncatingIfNeeded: payload.readableBytes / MySQLFrame.maxPayloadLength)
+        self.wire = nil
     }
 
-    init(sequenceID: UInt8, lastSequenceID: UInt8, payload: ByteBuffer) {
+    init(sequenceID: UInt8, lastSequenceID: UInt8, payload: ByteBuffer, wire: ByteBuffer? = nil) {
         self.sequenceID = sequenceID
         self.lastSequenceID = lastSequenceID
         self.payload = payload
+        self.wire = wire
     }
 
     /// The first payload byte (the packet's type for most packets), or nil for an empty packet.
@@ -149,6 +164,6 @@ public struct MySQLPacketAssembler: Sendable {
             firstSequenceID = frame.sequenceID
             return nil
         }
-        return MySQLPacket(sequenceID: frame.sequenceID, lastSequenceID: frame.sequenceID, payload: frame.payload)
+        return MySQLPacket(sequenceID: frame.sequenceID, lastSequenceID: frame.sequenceID, payload: frame.payload, wire: frame.wire)
     }
 }

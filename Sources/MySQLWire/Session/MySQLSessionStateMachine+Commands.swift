@@ -77,14 +77,25 @@ extension MySQLSessionStateMachine {
         let text = TextCommand.text(of: packet.payload)
         let hint = text.withUnsafeReadableBytes { hints.lane(in: $0, dialect: .mysql) }
         let effects = text.withUnsafeReadableBytes { SessionStatementScanner.effects(in: $0, dialect: .mysql) }
+        // A refused statement never reaches the server, so its session effects must not stick either.
+        let sessionBefore = (sessionLane, currentDatabase)
         for effect in effects {
             switch effect {
             case .setVariable(let name, let value, _) where name.lowercased() == routing.label.mysqlSessionVariable.lowercased():
                 if let value, case .unknown(let bad) = resolver.resolve(value) {
                     return refuse(packet, .proxyRefusal(resolver.unknownLaneMessage(bad, source: "SET @\(name)")))
                 }
-                if let value, case .lane(let lane) = resolver.resolve(value), routing.backend(for: settings.listener, lane: lane) != backend {
-                    return refuse(packet, otherServer(lane.name))
+                // The lane the switch leads to (the connection's own lane when the variable is cleared) must live
+                // on this connection's server, base included.
+                let target: LaneConfiguration?
+                switch value.map(resolver.resolve) {
+                case .none: target = connectionLane
+                case .base?: target = nil
+                case .lane(let lane)?: target = lane
+                case .unknown?: target = connectionLane
+                }
+                if routing.backend(for: settings.listener, lane: target) != backend {
+                    return refuse(packet, otherServer(target?.name ?? routing.label.baseLane))
                 }
                 sessionLane = value
             case .useDatabase(let db):
@@ -97,12 +108,21 @@ extension MySQLSessionStateMachine {
         let lane: LaneConfiguration?
         let fromHint: Bool
         switch decision {
-        case .refuse(let err): return refuse(packet, err)
+        case .refuse(let err):
+            (sessionLane, currentDatabase) = sessionBefore
+            return refuse(packet, err)
         case .lane(let l, let h): lane = l; fromHint = h
         }
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
         tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
         guard let lane else { return .sendToBackend(packet) }
+        if command == .query, effects.count == 1, case .useDatabase(let db) = effects[0], let mapped = lane.mapping.databases[db] {
+            // `USE db` alone: the proxy follows the lane's database map itself (the rewriter renames tables only).
+            var sql = Array("USE `".utf8)
+            for byte in mapped.utf8 { sql.append(byte); if byte == UInt8(ascii: "`") { sql.append(byte) } }
+            sql.append(UInt8(ascii: "`"))
+            return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(.query, text: sql)))
+        }
         let outcome = text.withUnsafeReadableBytes { raw in
             var rewriter = self.rewriter
             let outcome = rewriter.rewrite(raw, lane: lane.mapping)
@@ -117,6 +137,7 @@ extension MySQLSessionStateMachine {
         case .refused(let refusal):
             tracker.expect(.idle)
             pendingPrepare = nil
+            (sessionLane, currentDatabase) = sessionBefore
             let err: ERRPacket = (refusal.rule == .unmappedWrites || refusal.rule == .unmappedReads)
                 ? .tableRefusal(refusal.message) : .proxyRefusal(refusal.message)
             return refuse(packet, err)
@@ -163,7 +184,14 @@ extension MySQLSessionStateMachine {
     /// Statement-id commands: the statement must be used in the lane it was prepared in.
     mutating func statementCommand(_ packet: MySQLPacket, command: MySQLCommand) -> Action {
         guard var id = StatementCommand.statementID(of: packet.payload) else { return unexpected("short statement command") }
-        if id == StatementCommand.lastPrepared, let last = lastPreparedID { id = last }
+        if id == StatementCommand.lastPrepared {
+            if let last = lastPreparedID {
+                id = last
+            } else if lastPrepareRefused {
+                if command == .stmtSendLongData || command == .stmtClose { return .none }
+                return refuse(packet, .proxyRefusal("shadowgate: the statement to execute was not prepared (its COM_STMT_PREPARE was refused)"))
+            }
+        }
         let hasResponse = command != .stmtSendLongData && command != .stmtClose
         if let info = prepared[id], !info.fromHint, info.lane != currentLaneName, command != .stmtClose {
             let message = "shadowgate: prepared statement \(id) was prepared in lane '\(info.lane ?? routing.label.baseLane)' and cannot run in lane '\(currentLaneName ?? routing.label.baseLane)'; prepare it again in this lane"
@@ -178,6 +206,12 @@ extension MySQLSessionStateMachine {
         case .stmtSendLongData:
             return .sendToBackend(packet)
         case .stmtExecute:
+            if let info = prepared[id], info.parameterCount > 0 {
+                guard let header = try? StmtExecuteHeader(payload: packet.payload, parameterCount: Int(info.parameterCount)) else {
+                    return refuse(packet, .proxyRefusal("shadowgate: malformed COM_STMT_EXECUTE for statement \(id)"))
+                }
+                if let types = header.parameterTypes { prepared[id]?.parameterTypes = types }
+            }
             tracker.expect(.result(binary: true))
         case .stmtFetch:
             tracker.expect(.rows(binary: true))
@@ -190,6 +224,12 @@ extension MySQLSessionStateMachine {
     /// Answers the command with a proxy-made ERR instead of sending it; the connection stays usable.
     mutating func refuse(_ packet: MySQLPacket, _ err: ERRPacket) -> Action {
         tracker.expect(.idle)
+        if packet.firstByte == MySQLCommand.stmtPrepare.rawValue {
+            // A pipelined EXECUTE of "the statement just prepared" (id 0xFFFFFFFF) must not reach the server,
+            // which would run the statement prepared before this refused one.
+            lastPreparedID = nil
+            lastPrepareRefused = true
+        }
         return .sendToClient(MySQLPacket(sequenceID: packet.lastSequenceID &+ 1, payload: err.encode()))
     }
 }

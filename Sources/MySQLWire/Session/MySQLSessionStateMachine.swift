@@ -60,6 +60,14 @@ public struct MySQLSessionStateMachine: Sendable {
     struct Prepared: Sendable, Hashable {
         var lane: String?
         var fromHint: Bool
+        var parameterCount: UInt16 = 0
+        /// The types bound by the last execute that sent them.
+        var parameterTypes: [UInt16]?
+    }
+
+    /// The parameter types last bound to prepared statement `id` (nil before its first execute with types).
+    public func parameterTypes(ofStatement id: UInt32) -> [UInt16]? {
+        prepared[id]?.parameterTypes
     }
 
     public let settings: Settings
@@ -86,6 +94,7 @@ public struct MySQLSessionStateMachine: Sendable {
     var prepared: [UInt32: Prepared] = [:]
     var pendingPrepare: Prepared?
     var lastPreparedID: UInt32?
+    var lastPrepareRefused = false
     var pendingReset: PendingReset?
     /// Client commands that arrived while an answer was in flight; run in order when the backend finishes.
     var queued: [MySQLPacket] = []
@@ -248,7 +257,7 @@ public struct MySQLSessionStateMachine: Sendable {
             return .none
         case .command where !tracker.isIdle:
             state = .closed
-            let err = ERRPacket(code: 2013, sqlState: "HY000", message: "shadowgate: lost connection to MySQL server at \(backend) during query")
+            let err = ERRPacket(code: 1105, sqlState: "HY000", message: "shadowgate: lost connection to MySQL server at \(backend) during query")
             return .sendToClientAndClose(MySQLPacket(sequenceID: lastClientSequenceID &+ 1, payload: err.encode()))
         default:
             return close(MySQLWireError(.unexpectedPacket, "server \(backend) closed the connection"))
@@ -333,9 +342,13 @@ public struct MySQLSessionStateMachine: Sendable {
         switch outcome {
         case .continuing, .localInfileRequested:
             break
-        case .prepared(let id):
-            if let pendingPrepare { prepared[id] = pendingPrepare }
+        case .prepared(let id, let parameterCount):
+            if var info = pendingPrepare {
+                info.parameterCount = parameterCount
+                prepared[id] = info
+            }
             lastPreparedID = id
+            lastPrepareRefused = false
             pendingPrepare = nil
         case .complete(let status, let error):
             if let status { inTransaction = status.contains(.inTransaction) }
@@ -379,6 +392,14 @@ public struct MySQLSessionStateMachine: Sendable {
     public mutating func quiesce() -> Bool {
         quiescing = true
         return isIdle || { if case .command = state { return false }; return true }()
+    }
+
+    /// The client sent a logical packet larger than the proxy accepts: answer like the server does for a packet
+    /// over max_allowed_packet (ER_NET_PACKET_TOO_LARGE), then close.
+    public mutating func clientPacketTooLarge(sequenceID: UInt8, limit: Int) -> Action {
+        state = .closed
+        let err = ERRPacket(code: 1153, sqlState: "08S01", message: "shadowgate: got a packet bigger than the proxy's maximum message size (\(limit) bytes)")
+        return .sendToClientAndClose(MySQLPacket(sequenceID: sequenceID &+ 1, payload: err.encode()))
     }
 
     // MARK: - Helpers

@@ -38,8 +38,8 @@ public struct ResponseTracker: Sendable, Hashable {
         case continuing
         /// The answer is complete; `status` is the last OK/EOF's status, if any.
         case complete(status: MySQLServerStatus?, error: Bool)
-        /// COM_STMT_PREPARE succeeded with this statement id (the definitions follow).
-        case prepared(statementID: UInt32)
+        /// COM_STMT_PREPARE succeeded with this statement id and parameter count (the definitions follow).
+        case prepared(statementID: UInt32, parameterCount: UInt16)
         /// The server asked for a LOCAL INFILE: client data packets follow.
         case localInfileRequested
     }
@@ -143,7 +143,7 @@ public struct ResponseTracker: Sendable, Hashable {
             } else {
                 expectation = .idle
             }
-            return .prepared(statementID: ok.statementID)
+            return .prepared(statementID: ok.statementID, parameterCount: ok.numParams)
         case .prepareParams(let remaining, let columns):
             if remaining > 1 {
                 expectation = .prepareParams(remaining: remaining - 1, columns: columns)

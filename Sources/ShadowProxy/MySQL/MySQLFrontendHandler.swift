@@ -25,6 +25,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     private var clientNeedsFlush = false
     private var backendNeedsFlush = false
     private var readingPaused = false
+    private var backendWritable = true
 
     /// Stop reading the client when this many commands wait behind the one in flight.
     private static let maxQueuedCommands = 32
@@ -71,7 +72,14 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     private func processInbound(context: ChannelHandlerContext) {
         do {
             while !closing, let frame = try decoder.decode(buffer: &inbound) {
-                guard let packet = try assembler.push(frame) else { continue }
+                let assembled: MySQLPacket?
+                do {
+                    assembled = try assembler.push(frame)
+                } catch let error as MySQLWireError where error.code == .packetTooLarge {
+                    run(machine.clientPacketTooLarge(sequenceID: frame.sequenceID, limit: settings.listener.maxMessageSize))
+                    return
+                }
+                guard let packet = assembled else { continue }
                 let action = machine.clientPacketReceived(packet)
                 if case .startClientTLS = action {
                     startClientTLS(context: context)
@@ -131,7 +139,8 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func backendWritabilityChanged(_ channel: any Channel) {
-        context?.channel.setOption(.autoRead, value: channel.isWritable && !readingPaused).whenComplete { _ in }
+        backendWritable = channel.isWritable
+        applyClientAutoRead()
     }
 
     func backendClosed(_ channel: any Channel) {
@@ -208,12 +217,16 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func updateClientReading() {
-        guard let channel = context?.channel else { return }
         let shouldPause = machine.queuedCount >= Self.maxQueuedCommands
         if shouldPause != readingPaused {
             readingPaused = shouldPause
-            channel.setOption(.autoRead, value: !shouldPause).whenComplete { _ in }
+            applyClientAutoRead()
         }
+    }
+
+    /// The client is read only while the server can take more and few commands wait.
+    private func applyClientAutoRead() {
+        context?.channel.setOption(.autoRead, value: backendWritable && !readingPaused).whenComplete { _ in }
     }
 
     private func writeClient(_ packet: MySQLPacket) {
@@ -223,6 +236,10 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func writePacket(_ packet: MySQLPacket, to channel: (any Channel)?) {
         guard let channel else { return }
+        if let wire = packet.wire {
+            channel.write(wire, promise: nil)
+            return
+        }
         if packet.payload.readableBytes < MySQLFrame.maxPayloadLength {
             writeFrame(MySQLFrame(sequenceID: packet.sequenceID, payload: packet.payload), to: channel)
             return
@@ -233,6 +250,10 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     /// Header and payload as two writes: the payload slice goes out as received, never copied.
     private func writeFrame(_ frame: MySQLFrame, to channel: (any Channel)?) {
         guard let channel else { return }
+        if let wire = frame.wire {
+            channel.write(wire, promise: nil)
+            return
+        }
         var header = channel.allocator.buffer(capacity: 4)
         MySQLFrame.writeHeader(length: frame.payload.readableBytes, sequenceID: frame.sequenceID, into: &header)
         channel.write(header, promise: nil)
@@ -266,7 +287,10 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MySQLBackendHandler(frontend: loopBound.value))
+                    let handler = loopBound.value
+                    try channel.pipeline.syncOperations.addHandler(MySQLBackendHandler(frontend: handler))
+                    // Known before the first byte can arrive, so the greeting is never read by an unknown channel.
+                    if isLane { handler.laneBackend = channel } else { handler.backend = channel }
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
@@ -274,13 +298,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
                 let handler = loopBound.value
                 switch result {
                 case .success(let channel):
-                    if handler.closing {
-                        channel.close(promise: nil)
-                    } else if isLane {
-                        handler.laneBackend = channel
-                    } else {
-                        handler.backend = channel
-                    }
+                    if handler.closing { channel.close(promise: nil) }
                 case .failure(let error):
                     guard !handler.closing else { return }
                     handler.logger.warning("backend unreachable", metadata: ["backend": "\(endpoint)", "error": "\(error)"])

@@ -15,7 +15,6 @@ public final class MySQLListener: @unchecked Sendable {
     private let lock = NSLock()
     private var serverChannel: (any Channel)?
     private var connections: [ObjectIdentifier: any Channel] = [:]
-    private let sslContext: NIOSSLContext?
 
     /// - Parameter routing: returns the current routing table; called once per new connection, so a reload only
     ///   affects connections opened after it.
@@ -24,18 +23,18 @@ public final class MySQLListener: @unchecked Sendable {
         routing: @escaping @Sendable () -> RoutingTable,
         group: any EventLoopGroup,
         logger: Logger
-    ) throws {
+    ) {
         self.configuration = configuration
         self.routing = routing
         self.group = group
         self.logger = logger
-        if let tls = configuration.tls {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
-            self.sslContext = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
-        } else {
-            self.sslContext = nil
-        }
+    }
+
+    /// Loads the listener's certificate and key into a server TLS context.
+    static func makeServerTLS(_ tls: TLSFiles) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
+        return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
     }
 
     /// The bound address (useful with port 0).
@@ -48,8 +47,9 @@ public final class MySQLListener: @unchecked Sendable {
         lock.withLock { connections.count }
     }
 
-    /// Binds the listening socket.
+    /// Loads TLS material (if configured) and binds the listening socket.
     public func start() async throws {
+        let sslContext = try configuration.tls.map(Self.makeServerTLS)
         let backendTLS: NIOSSLContext? = configuration.backendTLS
             ? try NIOSSLContext(configuration: { var c = TLSConfiguration.makeClientConfiguration(); c.certificateVerification = .none; return c }())
             : nil

@@ -111,7 +111,10 @@ public struct LaneHintScanner: Sendable {
             while p < end && sql[p] != 0x3D && sql[p] != 0x2C && !ByteClass.isWhitespace(sql[p]) { p += 1 }
             let keyEnd = p
             while p < end && ByteClass.isWhitespace(sql[p]) { p += 1 }
-            guard p < end, sql[p] == 0x3D, keyEnd > keyStart else { continue }
+            guard p < end, sql[p] == 0x3D, keyEnd > keyStart else {
+                p = max(p, keyStart + 1)  // always make progress, e.g. on a lone "="
+                continue
+            }
             p += 1
             while p < end && ByteClass.isWhitespace(sql[p]) { p += 1 }
             var valueStart = p
