@@ -13,4 +13,4 @@ fi
 swiftc -sanitize=fuzzer,address -parse-as-library -module-name ShadowSQLFuzz -O \
     $(find Sources/ShadowSQL -name '*.swift') scripts/fuzz/FuzzTarget.swift \
     -o "$out/shadowsql-fuzz"
-exec "$out/shadowsql-fuzz" -max_total_time="$seconds" -timeout=5 -max_len=4096 "$out/corpus"
+exec "$out/shadowsql-fuzz" -max_total_time="$seconds" -timeout=5 -max_len=4096 -artifact_prefix="$out/" "$out/corpus"
