@@ -8,7 +8,7 @@ public enum ListenerFactory {
         let routing = context.routing
         switch configuration.wireProtocol {
         case .mysql:
-            return try MySQLListener(
+            return MySQLListener(
                 configuration: configuration, routing: { routing.current }, group: context.group,
                 logger: context.logger)
         case .postgres:
