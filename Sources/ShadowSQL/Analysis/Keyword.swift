@@ -17,6 +17,7 @@ enum Keyword: UInt8, Sendable {
     case call
     case cascade
     case change
+    case characteristics
     case check
     case checkpoint
     case checksum
@@ -213,6 +214,7 @@ extension Keyword {
             ("call", .call),
             ("cascade", .cascade),
             ("change", .change),
+            ("characteristics", .characteristics),
             ("check", .check),
             ("checkpoint", .checkpoint),
             ("checksum", .checksum),
@@ -391,7 +393,7 @@ extension Keyword {
         for (spelling, keyword) in all { table[spelling.utf8.count].append((Array(spelling.utf8), keyword)) }
         return table
     }()
-    static let maxLength = 13
+    static let maxLength = 15
 
     /// The keyword spelled by `bytes[start..<end]` (ASCII case-insensitive), or `.none`.
     static func lookup(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Keyword {

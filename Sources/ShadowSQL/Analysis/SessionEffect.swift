@@ -14,13 +14,3 @@ public enum SessionEffect: Sendable, Hashable {
     /// `USE db` (MySQL).
     case useDatabase(String)
 }
-
-/// Detects session statements cheaply: only statements whose first keyword is SET, RESET, DISCARD or USE
-/// are looked at, so the base-lane cost is one keyword check.
-public enum SessionStatementScanner {
-    /// Returns the session effects of the statements in `sql`, in order.
-    public static func effects(in sql: UnsafeRawBufferPointer, dialect: SQLDialect) -> [SessionEffect] {
-        // PLACEHOLDER until the scanner lands.
-        []
-    }
-}

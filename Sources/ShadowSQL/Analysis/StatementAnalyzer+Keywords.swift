@@ -18,7 +18,7 @@ extension StatementAnalyzer {
         case .join, .straight_join:
             self.mode = .expectTable(.from)
         case .using:
-            if frame.isQuery && self.kind(i + 1) != .leftParen {
+            if (self.result.verb == .delete || self.result.verb == .merge) && self.kind(i + 1) != .leftParen {
                 self.mode = .expectTable(self.result.verb == .delete ? .deleteFrom : .from)
             }
         case .update where atVerb:

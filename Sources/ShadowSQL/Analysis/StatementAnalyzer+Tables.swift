@@ -51,6 +51,7 @@ extension StatementAnalyzer {
         guard let next = self.token(i + 1) else { return false }
         if next.kind == .leftParen { return self.tokens[i].keyword == .lateral || self.tokens[i].keyword == .only }
         guard next.isName else { return false }
+        if self.tokens[i].keyword == .into { return true }
         return next.keyword.isTableModifier || !next.keyword.endsTableReference || next.keyword == .if
     }
 
@@ -63,6 +64,7 @@ extension StatementAnalyzer {
         let followUp: Mode =
             (context.alias || context.list || context.joins || context.renameList) ? .afterTable(context) : .expression
         if context.function && self.kind(after) == .leftParen {
+            self.lastTableEnd = -1
             self.mode = followUp
             return after
         }
@@ -145,7 +147,7 @@ extension StatementAnalyzer {
             }
             return i + 1
         case .to where context.renameList:
-            self.mode = .expectTable(.renameTarget)
+            self.mode = .expectTable(TableContext(list: true, renameTarget: true, renameList: true, requiresName: true))
             return i + 1
         case .partition:
             if self.keyword(i + 1) == .of {

@@ -193,12 +193,14 @@ struct StatementAnalyzer: Sendable {
             mode = .expectTable(tableList)
         }
         self.frames.append(Frame(mode: mode, isQuery: isQuery || tableList != nil))
+        self.lastTableEnd = -1  // an alias after the closing paren names the derived table, not a table inside
         self.verbPosition = true
     }
 
     mutating func closeParen() {
         guard self.frames.count > 1 else { return }
         self.frames.removeLast()
+        self.lastTableEnd = -1
         let depth = self.depth
         while let last = self.ctes.last, last.depth > depth { self.ctes.removeLast() }
     }

@@ -12,7 +12,10 @@ extension SQLRewriter {
             case .routine(let qualifier, let name):
                 let full = self.displayName(qualifier: qualifier, name: name, text: text)
                 let bare = String(decoding: text.logical(self.tokens[name]), as: UTF8.self)
-                let allowed = lane.allowedRoutines.contains { $0.lowercased() == full.lowercased() || $0.lowercased() == bare.lowercased() }
+                // An allowed qualified entry matches only that qualified call; a bare entry matches the name anywhere.
+                let allowed = lane.allowedRoutines.contains {
+                    $0.lowercased() == full.lowercased() || (!$0.contains(".") && $0.lowercased() == bare.lowercased())
+                }
                 if !allowed {
                     return self.refusal(lane, full, .routines,
                         "CALL of routine '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")

@@ -1,0 +1,196 @@
+/// Detects session statements cheaply: only statements whose first keyword is SET, RESET, DISCARD or USE
+/// are looked at, so the base-lane cost is one keyword check per statement and no allocation.
+public enum SessionStatementScanner {
+    /// Returns the session effects of the statements in `sql`, in order.
+    public static func effects(in sql: UnsafeRawBufferPointer, dialect: SQLDialect) -> [SessionEffect] {
+        var effects: [SessionEffect] = []
+        var tokenizer = SQLTokenizer(sql, dialect: dialect)
+        var atStart = true
+        var collecting = false
+        var statement: [SignificantToken] = []
+        while true {
+            let token = tokenizer.next()
+            if token == nil || token?.kind == .semicolon {
+                if collecting {
+                    self.interpret(statement, sql, dialect, into: &effects)
+                    statement.removeAll(keepingCapacity: true)
+                }
+                collecting = false
+                atStart = true
+                if token == nil { break }
+                continue
+            }
+            guard let token, token.kind.isSignificant else { continue }
+            if token.kind == .unterminated { return effects }
+            if atStart {
+                atStart = false
+                guard token.kind == .word else { continue }
+                switch Keyword.lookup(sql, token.start, token.end) {
+                case .set, .reset, .discard, .use: collecting = true
+                default: continue
+                }
+            }
+            if collecting {
+                let keyword = token.kind == .word ? Keyword.lookup(sql, token.start, token.end) : .none
+                statement.append(SignificantToken(kind: token.kind, keyword: keyword, start: token.start, end: token.end))
+            }
+        }
+        return effects
+    }
+
+    /// Convenience over strings (tests, CLI).
+    public static func effects(in sql: String, dialect: SQLDialect) -> [SessionEffect] {
+        Array(sql.utf8).withUnsafeBytes { effects(in: $0, dialect: dialect) }
+    }
+
+    static func interpret(_ t: [SignificantToken], _ sql: UnsafeRawBufferPointer, _ dialect: SQLDialect,
+        into effects: inout [SessionEffect])
+    {
+        let text = IdentifierText(bytes: sql, dialect: dialect, caseSensitive: true)
+        switch t[0].keyword {
+        case .use:
+            if dialect == .mysql, t.count >= 2, t[1].isName {
+                effects.append(.useDatabase(String(decoding: text.logical(t[1]), as: UTF8.self)))
+            }
+        case .reset:
+            guard dialect == .postgres, t.count >= 2 else { return }
+            if t[1].keyword == .all && t.count == 2 {
+                effects.append(.resetAll)
+            } else if let (name, _) = self.postgresName(t, 1, text) {
+                effects.append(.setVariable(name: name, value: nil, scope: .session))
+            }
+        case .discard:
+            if dialect == .postgres, t.count == 2, t[1].keyword == .all { effects.append(.resetAll) }
+        case .set:
+            if dialect == .mysql {
+                self.mysqlSet(t, sql, text, into: &effects)
+            } else {
+                self.postgresSet(t, sql, text, into: &effects)
+            }
+        default:
+            return
+        }
+    }
+
+    /// `SET @a = 1, @lane := 'gray'`: user variables only.
+    static func mysqlSet(_ t: [SignificantToken], _ sql: UnsafeRawBufferPointer, _ text: IdentifierText,
+        into effects: inout [SessionEffect])
+    {
+        var i = 1
+        while i < t.count {
+            // One assignment: target, `=` or `:=`, expression up to a top-level comma.
+            let target = t[i]
+            var j = i + 1
+            while j < t.count && t[j].kind == .operator && (sql[t[j].start] == 0x3A || sql[t[j].start] == 0x3D) { j += 1 }
+            let valueStart = j
+            var depth = 0
+            while j < t.count {
+                if t[j].kind == .leftParen { depth += 1 }
+                if t[j].kind == .rightParen { depth -= 1 }
+                if depth == 0 && t[j].kind == .comma { break }
+                j += 1
+            }
+            if target.kind == .variable, sql[target.start] == 0x40, target.end - target.start > 1,
+                sql[target.start + 1] != 0x40, valueStart > i + 1
+            {
+                let name = self.variableName(target, sql)
+                effects.append(.setVariable(name: name, value: self.value(t, valueStart, j, sql, .mysql), scope: .session))
+            }
+            i = j + 1
+        }
+    }
+
+    static func variableName(_ token: SignificantToken, _ sql: UnsafeRawBufferPointer) -> String {
+        var start = token.start + 1
+        var end = token.end
+        if end - start >= 2, let q = Optional(sql[start]), q == 0x60 || q == 0x27 || q == 0x22, sql[end - 1] == q {
+            start += 1
+            end -= 1
+        }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: sql[start..<end]), as: UTF8.self)
+    }
+
+    /// `SET [SESSION|LOCAL] name {=|TO} value | DEFAULT`.
+    static func postgresSet(_ t: [SignificantToken], _ sql: UnsafeRawBufferPointer, _ text: IdentifierText,
+        into effects: inout [SessionEffect])
+    {
+        var i = 1
+        var scope = SessionEffect.Scope.session
+        if i < t.count && t[i].keyword == .session && t.count > i + 1 && t[i + 1].keyword != .characteristics {
+            i += 1
+        } else if i < t.count && t[i].keyword == .local {
+            scope = .local
+            i += 1
+        }
+        guard let (name, next) = self.postgresName(t, i, text), next < t.count else { return }
+        let isAssignment = t[next].keyword == .to || (t[next].kind == .operator && sql[t[next].start] == 0x3D)
+        guard isAssignment, next + 1 < t.count else { return }
+        if t[next + 1].keyword == .default && next + 2 == t.count {
+            effects.append(.setVariable(name: name, value: nil, scope: scope))
+            return
+        }
+        effects.append(.setVariable(name: name, value: self.value(t, next + 1, t.count, sql, .postgres), scope: scope))
+    }
+
+    /// A possibly dotted GUC name; unquoted parts are lower-cased.
+    static func postgresName(_ t: [SignificantToken], _ i: Int, _ text: IdentifierText) -> (String, Int)? {
+        guard i < t.count, t[i].isName else { return nil }
+        var bytes: [UInt8] = []
+        var j = i
+        while true {
+            text.forEachByte(t[j], normalized: true) { bytes.append($0) }
+            if j + 2 < t.count && t[j + 1].kind == .dot && t[j + 2].isName {
+                bytes.append(0x2E)
+                j += 2
+            } else {
+                break
+            }
+        }
+        return (String(decoding: bytes, as: UTF8.self), j + 1)
+    }
+
+    /// A literal's value (string content, number, word); other expressions are returned as written.
+    static func value(_ t: [SignificantToken], _ start: Int, _ end: Int, _ sql: UnsafeRawBufferPointer,
+        _ dialect: SQLDialect) -> String?
+    {
+        guard start < end else { return nil }
+        if end - start == 1 {
+            let v = t[start]
+            if v.keyword == .null { return nil }
+            if v.kind == .string, let content = self.stringContent(v, sql, dialect) { return content }
+            if v.kind == .word && dialect == .postgres {
+                return String(decoding: UnsafeRawBufferPointer(rebasing: sql[v.start..<v.end]).map(ByteClass.lower), as: UTF8.self)
+            }
+        }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: sql[t[start].start..<t[end - 1].end]), as: UTF8.self)
+    }
+
+    /// The content of a plain `'…'`/`"…"`/`E'…'` literal; `nil` for other forms.
+    static func stringContent(_ v: SignificantToken, _ sql: UnsafeRawBufferPointer, _ dialect: SQLDialect) -> String? {
+        var start = v.start
+        var backslash = dialect == .mysql
+        if dialect == .postgres && (sql[start] | 0x20) == 0x65 {
+            backslash = true
+            start += 1
+        }
+        let quote = sql[start]
+        guard quote == 0x27 || quote == 0x22, v.end - start >= 2 else { return nil }
+        var out: [UInt8] = []
+        var i = start + 1
+        let end = v.end - 1
+        while i < end {
+            let b = sql[i]
+            if backslash && b == 0x5C && i + 1 < end {
+                out.append(sql[i + 1])
+                i += 2
+            } else if b == quote && i + 1 < end && sql[i + 1] == quote {
+                out.append(quote)
+                i += 2
+            } else {
+                out.append(b)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
