@@ -11,6 +11,7 @@ extension MySQLSessionStateMachine {
     }
 
     mutating func command(_ packet: MySQLPacket) -> Action {
+        statementInFlight = nil
         guard let byte = packet.firstByte else { return unexpected("empty command packet") }
         guard let command = MySQLCommand(rawValue: byte) else {
             // Unknown commands are passed through in base only; the server answers with one packet (an ERR).
@@ -102,7 +103,11 @@ extension MySQLSessionStateMachine {
         }
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
         tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
-        guard let lane else { return .sendToBackend(packet) }
+        let capture = capturesStatements && command == .query
+        guard let lane else {
+            if capture { statementInFlight = (String(buffer: text), nil) }
+            return .sendToBackend(packet)
+        }
         let outcome = text.withUnsafeReadableBytes { raw in
             var rewriter = self.rewriter
             let outcome = rewriter.rewrite(raw, lane: lane.mapping)
@@ -111,8 +116,10 @@ extension MySQLSessionStateMachine {
         rewriter = outcome.1
         switch outcome.0 {
         case .unchanged:
+            if capture { statementInFlight = (String(buffer: text), lane.name) }
             return .sendToBackend(packet)
         case .rewritten(let sql, _):
+            if capture { statementInFlight = (String(decoding: sql, as: UTF8.self), lane.name) }
             return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(command, text: sql)))
         case .refused(let refusal):
             tracker.expect(.idle)

@@ -93,6 +93,31 @@ public struct MySQLSessionStateMachine: Sendable {
     public internal(set) var quiescing = false
     /// The last sequence id of the client's current command (a proxy-made answer uses the next one).
     var lastClientSequenceID: UInt8 = 0
+    /// Dual-write: remember each text statement sent and report its outcome (``takeStatementCompletion()``).
+    /// Off by default so connections without dual-write keep no copy of the SQL.
+    public var capturesStatements = false
+    /// The text statement in flight, as sent to the server, and its lane (nil is base).
+    var statementInFlight: (sql: String, lane: String?)?
+    var completedStatement: StatementCompletion?
+
+    /// How the server answered a text statement (only with ``capturesStatements``).
+    public struct StatementCompletion: Sendable, Hashable {
+        /// The SQL as the server received it (rewritten for a lane).
+        public var sql: String
+        /// The lane it ran in; nil is base.
+        public var lane: String?
+        public var succeeded: Bool
+        /// The final OK/EOF status; nil after an ERR.
+        public var status: MySQLServerStatus?
+        /// The OK packet's last insert id.
+        public var lastInsertID: UInt64?
+    }
+
+    /// The outcome of the text statement whose answer just completed, once.
+    public mutating func takeStatementCompletion() -> StatementCompletion? {
+        defer { completedStatement = nil }
+        return completedStatement
+    }
 
     enum PendingReset: Sendable {
         case changeUser(user: String, attributeLane: String?)
@@ -341,6 +366,12 @@ public struct MySQLSessionStateMachine: Sendable {
             pendingPrepare = nil
         case .complete(let status, let error):
             if let status { inTransaction = status.contains(.inTransaction) }
+            if let statement = statementInFlight {
+                statementInFlight = nil
+                let ok = error ? nil : (try? OKPacket(payload: frame.payload))
+                completedStatement = StatementCompletion(
+                    sql: statement.sql, lane: statement.lane, succeeded: !error, status: status, lastInsertID: ok?.lastInsertID)
+            }
             if let reset = pendingReset {
                 pendingReset = nil
                 if !error { applyReset(reset) }
