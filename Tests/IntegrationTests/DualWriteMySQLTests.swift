@@ -1,0 +1,90 @@
+import DatabaseClients
+import Foundation
+import ReplayLog
+import ShadowConfig
+import Testing
+
+/// Dual-write through the MySQL proxy into the shadow MariaDB as the mirror, checked row by row.
+@Suite(.serialized) struct DualWriteMySQLTests {
+    static func createTables(_ env: TestEnvironment, base: String, mirror: String) throws {
+        let ddl = "(id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64) NOT NULL, qty INT NOT NULL DEFAULT 0)"
+        let primary = try MariaDBConnection(configuration: env.mariaDB())
+        defer { primary.close() }
+        _ = try primary.execute("CREATE TABLE \(base) \(ddl)")
+        let shadow = try MariaDBConnection(configuration: env.mariaDB(shadow: true))
+        defer { shadow.close() }
+        _ = try shadow.execute("CREATE TABLE \(mirror) \(ddl)")
+    }
+
+    static func dropTables(_ env: TestEnvironment, base: String, mirror: String) {
+        if let primary = try? MariaDBConnection(configuration: env.mariaDB()) {
+            _ = try? primary.execute("DROP TABLE IF EXISTS \(base)")
+            primary.close()
+        }
+        if let shadow = try? MariaDBConnection(configuration: env.mariaDB(shadow: true)) {
+            _ = try? shadow.execute("DROP TABLE IF EXISTS \(mirror)")
+            shadow.close()
+        }
+    }
+
+    static func rows(_ env: TestEnvironment, shadow: Bool, table: String) throws -> [[String?]] {
+        let connection = try MariaDBConnection(configuration: env.mariaDB(shadow: shadow))
+        defer { connection.close() }
+        return try connection.query("SELECT id, note, qty FROM \(table) ORDER BY id").rows
+    }
+
+    @Test("autocommit writes, commits, rollbacks and savepoints reach the mirror table exactly, ids included")
+    func transactionsReachMirror() async throws {
+        let env = try TestEnvironment.load()
+        let base = TestEnvironment.uniqueName("dw_orders")
+        let mirror = base + "_v2"
+        try Self.createTables(env, base: base, mirror: mirror)
+        defer { Self.dropTables(env, base: base, mirror: mirror) }
+        let harness = try await DualWriteHarness(env: env, wireProtocol: .mysql, tables: [base: mirror])
+        do {
+            let client = try MariaDBConnection(configuration: {
+                var c = env.mariaDB()
+                c.host = "127.0.0.1"
+                c.port = harness.port
+                return c
+            }())
+            defer { client.close() }
+            // Start ids far from 1 so INSERT_ID replay is visible (the mirror table starts at 1).
+            _ = try client.execute("INSERT INTO \(base) (id, note) VALUES (1000, 'seed')")
+            _ = try client.execute("INSERT INTO \(base) (note, qty) VALUES ('a', 1)")
+            _ = try client.execute("INSERT INTO \(base) (note, qty) VALUES ('b', 2), ('c', 3)")
+            _ = try client.execute("BEGIN")
+            _ = try client.execute("INSERT INTO \(base) (note) VALUES ('in-tx')")
+            _ = try client.execute("UPDATE \(base) SET qty = qty + 10 WHERE note = 'a'")
+            _ = try client.execute("COMMIT")
+            _ = try client.execute("START TRANSACTION")
+            _ = try client.execute("INSERT INTO \(base) (note) VALUES ('rolled-back')")
+            _ = try client.execute("ROLLBACK")
+            _ = try client.execute("BEGIN")
+            _ = try client.execute("INSERT INTO \(base) (note) VALUES ('kept-1')")
+            _ = try client.execute("SAVEPOINT sp")
+            _ = try client.execute("INSERT INTO \(base) (note) VALUES ('undone')")
+            _ = try client.execute("ROLLBACK TO SAVEPOINT sp")
+            _ = try client.execute("INSERT INTO \(base) (note) VALUES ('kept-2')")
+            _ = try client.execute("COMMIT")
+            _ = try client.execute("INSERT INTO \(base) (note) VALUES (CONCAT('last-', LAST_INSERT_ID()))")
+            _ = try client.execute("DELETE FROM \(base) WHERE note = 'b'")
+            #expect(throws: (any Error).self) { try client.execute("INSERT INTO \(base) (id, note) VALUES (1000, 'duplicate')") }
+            _ = try client.query("SELECT COUNT(*) FROM \(base)")
+
+            let status = try await harness.waitUntilCaughtUp()
+            let primaryRows = try Self.rows(env, shadow: false, table: base)
+            let mirrorRows = try Self.rows(env, shadow: true, table: mirror)
+            #expect(mirrorRows == primaryRows)
+            #expect(!primaryRows.contains { $0[1] == "rolled-back" || $0[1] == "undone" })
+            #expect(primaryRows.count == 7)
+            // seed, a, b+c, tx, kept tx, last, delete: 7 records; the rollback and the failed insert add none.
+            #expect(status.lastLSN == 7)
+            #expect(status.applierState == "running")
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+}
