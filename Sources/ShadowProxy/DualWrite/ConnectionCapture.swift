@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import PostgresWire
 import ReplayLog
 import ShadowSQL
 
@@ -114,6 +115,65 @@ public struct ConnectionCapture: Sendable {
             machines[stream.target] = machine
         }
         return records
+    }
+
+    /// PostgreSQL: feeds everything answered since the previous ReadyForQuery. Statements sent without an explicit
+    /// transaction (several in one Query, or several Executes before one Sync) form one implicit transaction: an error
+    /// rolls all of them back, so none is mirrored.
+    public mutating func batchFinished(_ batch: PostgresStatementCapture.Batch, nowMicros: Int64) -> [Pending] {
+        let idle = UInt8(ascii: "I")
+        var items: [Outcome] = []
+        for statement in batch.statements where statement.finished && !statement.sql.isEmpty {
+            let parameters = statement.parameters.map { values in
+                values.map { value -> ReplayValue in
+                    switch value {
+                    case .null: .null
+                    case .text(let text): .text(text)
+                    case .binary(let bytes): .bytes(bytes)
+                    }
+                }
+            }
+            let parts = statement.parameters == nil ? Self.split(statement.sql, dialect: dialect) : [statement.sql]
+            let hasControl = parts.contains { TransactionControl.parse($0, dialect: dialect) != nil }
+            if parts.count <= 1 || !hasControl {
+                items.append(
+                    Outcome(
+                        sql: statement.sql, lane: statement.lane, succeeded: !statement.failed, inTransaction: nil,
+                        commandTag: statement.tags.last, parameters: parameters))
+                continue
+            }
+            // One Query with transaction control inside: each part in order, as far as the server got.
+            for (index, part) in parts.enumerated() {
+                if index < statement.tags.count {
+                    items.append(Outcome(sql: part, lane: statement.lane, succeeded: true, inTransaction: nil, commandTag: statement.tags[index]))
+                } else {
+                    if statement.failed { items.append(Outcome(sql: part, lane: statement.lane, succeeded: false, inTransaction: nil)) }
+                    break
+                }
+            }
+        }
+        guard !items.isEmpty else { return [] }
+        let hasControl = items.contains { TransactionControl.parse($0.sql, dialect: dialect) != nil }
+        if batch.statusBefore == idle && !hasControl && batch.errorSeen && batch.status == idle {
+            return []  // the implicit transaction was rolled back
+        }
+        items[items.count - 1].inTransaction = batch.status != idle
+        var records: [Pending] = []
+        for item in items { records += statementFinished(item, nowMicros: nowMicros) }
+        return records
+    }
+
+    /// Splits a text into its statements at top-level semicolons (strings, comments and dollar quotes respected).
+    static func split(_ sql: String, dialect: SQLDialect) -> [String] {
+        let bytes = Array(sql.utf8)
+        var parts: [String] = []
+        var start = 0
+        for token in SQLTokenizer.tokenize(sql, dialect: dialect) where token.kind == .semicolon {
+            parts.append(String(decoding: bytes[start..<token.start], as: UTF8.self))
+            start = token.end
+        }
+        parts.append(String(decoding: bytes[start...], as: UTF8.self))
+        return parts.filter { part in part.utf8.contains { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D } }
     }
 
     private mutating func broadcast(_ event: TransactionCaptureStateMachine.Event, now: Int64) -> [Pending] {
