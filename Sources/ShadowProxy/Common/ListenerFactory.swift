@@ -14,7 +14,7 @@ public enum ListenerFactory {
         case .postgres:
             return PostgresListener(
                 configuration: configuration, routing: { routing.current }, group: context.group,
-                logger: context.logger)
+                logger: context.logger, dualWrite: context.dualWrite)
         }
     }
 }

@@ -20,6 +20,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         var backendTLS: NIOSSLContext?
         var cancelRegistry: PostgresCancelRegistry
         var logger: Logger
+        var dualWrite: DualWriteService? = nil
     }
 
     private var machine: PostgresSessionStateMachine
@@ -39,11 +40,19 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var issuedKey: (processID: Int32, secretKey: Int32)?
     private var draining = false
     private var closed = false
+    /// Dual-write capture; nil when nothing of this listener is mirrored.
+    private var capture: ConnectionCapture?
+    /// Sync dual-write: each hold gates the client writes queued behind it (starting with its ReadyForQuery) until
+    /// its records are durable; holds release in order.
+    private var holds: [(id: Int, done: Bool, writes: [ByteBuffer])] = []
+    private var nextHoldID = 0
 
     init(machine: PostgresSessionStateMachine, environment: Environment) {
         self.machine = machine
         self.environment = environment
         self.logger = environment.logger
+        self.capture = ConnectionCapture(service: environment.dualWrite, listener: environment.listener.name, dialect: .postgres)
+        if capture != nil { self.machine.capture = PostgresStatementCapture() }
     }
 
     // MARK: channel events
@@ -133,7 +142,8 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    var clientIsWritable: Bool { context?.channel.isWritable ?? false }
+    /// False while a sync dual-write holds the client's answers, so the server's are not buffered without bound.
+    var clientIsWritable: Bool { holds.isEmpty && (context?.channel.isWritable ?? false) }
 
     func backendBecameWritable() {
         if pendingRead, let context {
@@ -297,11 +307,15 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func backendFrameReceived(_ frame: PostgresFrame) {
         guard let context, !closed else { return }
-        switch machine.backendFrameReceived(frame) {
+        let action = machine.backendFrameReceived(frame)
+        if capture != nil, let batch = machine.takeCapturedBatch(), case .forward = action, holdForReplayLog(batch, readyForQuery: frame.bytes) {
+            return
+        }
+        switch action {
         case .forward:
-            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            writeToClient(frame.bytes)
         case .replace(let bytes):
-            context.write(wrapOutboundOut(bytes), promise: nil)
+            writeToClient(bytes)
         case .issueCancelKey(let pid, let key):
             let issued = environment.cancelRegistry.register(
                 .init(backend: machine.backend, processID: pid, secretKey: key))
@@ -319,9 +333,54 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             failClient(sqlState: "08P01", message: "backend server \(machine.backend): \(error.message)")
             return
         }
-        if draining, frame.id == UInt8(ascii: "Z"), machine.isIdle {
+        if draining, frame.id == UInt8(ascii: "Z"), machine.isIdle, holds.isEmpty {
             context.flush()
             close()
+        }
+    }
+
+    private func writeToClient(_ bytes: ByteBuffer) {
+        guard !holds.isEmpty else {
+            context?.write(wrapOutboundOut(bytes), promise: nil)
+            return
+        }
+        holds[holds.count - 1].writes.append(bytes)
+    }
+
+    /// Feeds dual-write capture at a ReadyForQuery; appends finished records. Returns true when a sync stream holds
+    /// the ReadyForQuery (and everything after it) until the append completes.
+    private func holdForReplayLog(_ batch: PostgresStatementCapture.Batch, readyForQuery: ByteBuffer) -> Bool {
+        guard var capture, let eventLoop = context?.eventLoop else { return false }
+        let pending = capture.batchFinished(batch, nowMicros: DualWriteClock.nowMicros())
+        self.capture = capture
+        guard !pending.isEmpty else { return false }
+        let waits = pending.filter { $0.stream.isSync }
+        for item in pending where !item.stream.isSync { item.stream.append(item.record) { _ in } }
+        guard !waits.isEmpty else { return false }
+        nextHoldID += 1
+        let id = nextHoldID
+        holds.append((id, false, [readyForQuery]))
+        let futures = waits.map { $0.stream.append($0.record, on: eventLoop) }
+        EventLoopFuture<DualWriteStream.AppendOutcome>.whenAllComplete(futures, on: eventLoop).whenComplete { [self] _ in
+            self.releaseHold(id)
+        }
+        return true
+    }
+
+    /// Marks a hold durable and writes, in order, everything no earlier hold still gates.
+    private func releaseHold(_ id: Int) {
+        guard let position = holds.firstIndex(where: { $0.id == id }) else { return }
+        holds[position].done = true
+        while let first = holds.first, first.done {
+            holds.removeFirst()
+            guard !closed, let context else { continue }
+            for bytes in first.writes { context.write(wrapOutboundOut(bytes), promise: nil) }
+        }
+        guard !closed, let context else { return }
+        context.flush()
+        if holds.isEmpty {
+            backendHandler?.clientBecameWritable()
+            if draining, machine.isIdle { close() }
         }
     }
 

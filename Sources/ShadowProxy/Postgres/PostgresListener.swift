@@ -17,6 +17,7 @@ public final class PostgresListener: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let cancelRegistry: PostgresCancelRegistry
+    private let dualWrite: DualWriteService?
     private let state = NIOLockedValueBox(State())
 
     struct State {
@@ -32,8 +33,10 @@ public final class PostgresListener: Sendable {
         routing: @escaping @Sendable () -> RoutingTable,
         group: any EventLoopGroup,
         logger: Logger,
-        cancelRegistry: PostgresCancelRegistry = .shared
+        cancelRegistry: PostgresCancelRegistry = .shared,
+        dualWrite: DualWriteService? = nil
     ) {
+        self.dualWrite = dualWrite
         self.configuration = configuration
         self.routing = routing
         self.group = group
@@ -71,7 +74,7 @@ public final class PostgresListener: Sendable {
             }() : nil
         let environmentBase = PostgresFrontendHandler.Environment(
             listener: configuration, serverTLS: serverTLS, backendTLS: backendTLS, cancelRegistry: cancelRegistry,
-            logger: logger)
+            logger: logger, dualWrite: dualWrite)
         let routing = self.routing
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
