@@ -172,7 +172,8 @@ public struct ReplayCommand: AsyncParsableCommand {
             if let stream, let streamDialect {
                 mirror = MirrorConnectionParameters(
                     host: stream.mirror.backend.host, port: stream.mirror.backend.port, user: stream.mirror.user,
-                    password: password ?? stream.mirror.password, database: stream.mirror.database, dialect: streamDialect)
+                    password: password ?? stream.mirror.password, database: stream.mirror.database, dialect: streamDialect,
+                    progressTable: MirrorConnectionParameters.defaultProgressTable)
             } else {
                 guard let dialect, let parsedDialect = ["mysql": ReplayDialect.mysql, "postgres": .postgres][dialect] else {
                     throw ValidationError("--dialect must be mysql or postgres")

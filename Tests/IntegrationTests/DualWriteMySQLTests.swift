@@ -6,29 +6,26 @@ import Testing
 
 /// Dual-write through the MySQL proxy into the shadow MariaDB as the mirror, checked row by row.
 @Suite(.serialized) struct DualWriteMySQLTests {
-    static func createTables(_ env: TestEnvironment, base: String, mirror: String) throws {
-        let ddl = "(id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64) NOT NULL, qty INT NOT NULL DEFAULT 0)"
+    static let ddl = "(id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64) NOT NULL, qty INT NOT NULL DEFAULT 0)"
+
+    /// The base table on the primary, and a private mirror database on the shadow server holding `mirror`.
+    static func createTables(_ env: TestEnvironment, base: String, mirrorDatabase: String, mirror: String) throws {
         let primary = try MariaDBConnection(configuration: env.mariaDB())
         defer { primary.close() }
         _ = try primary.execute("CREATE TABLE \(base) \(ddl)")
-        let shadow = try MariaDBConnection(configuration: env.mariaDB(shadow: true))
-        defer { shadow.close() }
-        _ = try shadow.execute("CREATE TABLE \(mirror) \(ddl)")
+        try DualWriteHarness.createMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase, tableDDL: "\(mirror) \(ddl)")
     }
 
-    static func dropTables(_ env: TestEnvironment, base: String, mirror: String) {
+    static func dropTables(_ env: TestEnvironment, base: String, mirrorDatabase: String) {
         if let primary = try? MariaDBConnection(configuration: env.mariaDB()) {
             _ = try? primary.execute("DROP TABLE IF EXISTS \(base)")
             primary.close()
         }
-        if let shadow = try? MariaDBConnection(configuration: env.mariaDB(shadow: true)) {
-            _ = try? shadow.execute("DROP TABLE IF EXISTS \(mirror)")
-            shadow.close()
-        }
+        DualWriteHarness.dropMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase)
     }
 
-    static func rows(_ env: TestEnvironment, shadow: Bool, table: String) throws -> [[String?]] {
-        let connection = try MariaDBConnection(configuration: env.mariaDB(shadow: shadow))
+    static func rows(_ env: TestEnvironment, database: String = "mse_demo", shadow: Bool, table: String) throws -> [[String?]] {
+        let connection = try MariaDBConnection(configuration: env.mariaDB(shadow: shadow, database: database))
         defer { connection.close() }
         return try connection.query("SELECT id, note, qty FROM \(table) ORDER BY id").rows
     }
@@ -38,9 +35,11 @@ import Testing
         let env = try TestEnvironment.load()
         let base = TestEnvironment.uniqueName("dw_orders")
         let mirror = base + "_v2"
-        try Self.createTables(env, base: base, mirror: mirror)
-        defer { Self.dropTables(env, base: base, mirror: mirror) }
-        let harness = try await DualWriteHarness(env: env, wireProtocol: .mysql, tables: [base: mirror])
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        try Self.createTables(env, base: base, mirrorDatabase: mirrorDatabase, mirror: mirror)
+        defer { Self.dropTables(env, base: base, mirrorDatabase: mirrorDatabase) }
+        let harness = try await DualWriteHarness(
+            env: env, wireProtocol: .mysql, tables: [base: mirror], mirrorDatabase: mirrorDatabase)
         do {
             let client = try MariaDBConnection(configuration: {
                 var c = env.mariaDB()
@@ -74,7 +73,7 @@ import Testing
 
             let status = try await harness.waitUntilCaughtUp()
             let primaryRows = try Self.rows(env, shadow: false, table: base)
-            let mirrorRows = try Self.rows(env, shadow: true, table: mirror)
+            let mirrorRows = try Self.rows(env, database: mirrorDatabase, shadow: true, table: mirror)
             #expect(mirrorRows == primaryRows)
             #expect(!primaryRows.contains { $0[1] == "rolled-back" || $0[1] == "undone" })
             #expect(primaryRows.count == 7)

@@ -6,14 +6,16 @@ import Testing
 
 /// Dual-write through the PostgreSQL proxy into the shadow PostgreSQL as the mirror, checked row by row.
 @Suite(.serialized) struct DualWritePostgresTests {
-    static func withServer<T>(_ env: TestEnvironment, shadow: Bool, _ body: (PostgresConnection) throws -> T) throws -> T {
-        let connection = try PostgresConnection(configuration: env.postgresServer(shadow: shadow))
+    static func withServer<T>(
+        _ env: TestEnvironment, shadow: Bool, database: String = "mse_demo", _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        let connection = try PostgresConnection(configuration: env.postgresServer(shadow: shadow, database: database))
         defer { connection.close() }
         return try body(connection)
     }
 
-    static func rows(_ env: TestEnvironment, shadow: Bool, table: String) throws -> [[String?]] {
-        try withServer(env, shadow: shadow) { try $0.simpleQuery("SELECT id, note, qty FROM \(table) ORDER BY id").rows }
+    static func rows(_ env: TestEnvironment, shadow: Bool, database: String = "mse_demo", table: String) throws -> [[String?]] {
+        try withServer(env, shadow: shadow, database: database) { try $0.simpleQuery("SELECT id, note, qty FROM \(table) ORDER BY id").rows }
     }
 
     @Test("simple and extended protocol writes, transactions, rollbacks and savepoints reach the mirror exactly")
@@ -23,12 +25,14 @@ import Testing
         let mirror = base + "_v2"
         let ddl = "(id INT PRIMARY KEY, note TEXT NOT NULL, qty INT NOT NULL DEFAULT 0)"
         try Self.withServer(env, shadow: false) { _ = try $0.execute("CREATE TABLE \(base) \(ddl)") }
-        try Self.withServer(env, shadow: true) { _ = try $0.execute("CREATE TABLE \(mirror) \(ddl)") }
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        try DualWriteHarness.createMirrorDatabase(env, wireProtocol: .postgres, name: mirrorDatabase, tableDDL: "\(mirror) \(ddl)")
         defer {
             _ = try? Self.withServer(env, shadow: false) { try $0.execute("DROP TABLE IF EXISTS \(base)") }
-            _ = try? Self.withServer(env, shadow: true) { try $0.execute("DROP TABLE IF EXISTS \(mirror)") }
+            DualWriteHarness.dropMirrorDatabase(env, wireProtocol: .postgres, name: mirrorDatabase)
         }
-        let harness = try await DualWriteHarness(env: env, wireProtocol: .postgres, tables: [base: mirror])
+        let harness = try await DualWriteHarness(
+            env: env, wireProtocol: .postgres, tables: [base: mirror], mirrorDatabase: mirrorDatabase)
         do {
             var configuration = env.postgresServer()
             configuration.host = "127.0.0.1"
@@ -61,7 +65,7 @@ import Testing
 
             let status = try await harness.waitUntilCaughtUp()
             let primaryRows = try Self.rows(env, shadow: false, table: base)
-            #expect(try Self.rows(env, shadow: true, table: mirror) == primaryRows)
+            #expect(try Self.rows(env, shadow: true, database: mirrorDatabase, table: mirror) == primaryRows)
             #expect(primaryRows.map { $0[0] } == ["1", "3", "5", "7", "10"])
             // simple, extended, tx, kept tx, multi-statement: 5 records.
             #expect(status.lastLSN == 5)

@@ -48,7 +48,8 @@ public final class DualWriteService: Service, Sendable {
                 logger: logger)
             let mirror = MirrorConnectionParameters(
                 host: stream.mirror.backend.host, port: stream.mirror.backend.port, user: stream.mirror.user,
-                password: stream.mirror.password, database: stream.mirror.database, dialect: dialect)
+                password: stream.mirror.password, database: stream.mirror.database, dialect: dialect,
+                progressTable: MirrorConnectionParameters.defaultProgressTable)
             let applierConfiguration = ReplayApplier.Configuration(directory: directory, mirror: mirror)
             let applier =
                 if let connect {

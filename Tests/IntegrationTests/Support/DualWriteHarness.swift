@@ -22,7 +22,7 @@ final class DualWriteHarness: @unchecked Sendable {
     /// `mirror` defaults to the shadow server of the same protocol.
     init(
         env: TestEnvironment, wireProtocol: WireProtocol, tables: [String: String], durability: DualWriteConfiguration.Durability = .sync,
-        mirror: Endpoint? = nil, lanes: [LaneConfiguration] = [], logDirectory: String? = nil
+        mirror: Endpoint? = nil, mirrorDatabase: String, lanes: [LaneConfiguration] = [], logDirectory: String? = nil
     ) async throws {
         let backend =
             wireProtocol == .mysql
@@ -44,7 +44,7 @@ final class DualWriteHarness: @unchecked Sendable {
             dualWrites: [
                 DualWriteConfiguration(
                     lane: "base", listener: Self.listenerName,
-                    mirror: MirrorConfiguration(backend: mirror ?? shadow, database: "mse_demo", user: user, password: password),
+                    mirror: MirrorConfiguration(backend: mirror ?? shadow, database: mirrorDatabase, user: user, password: password),
                     tables: tables, durability: durability)
             ])
         var logger = Logger(label: "dual-write-test")
@@ -88,6 +88,40 @@ final class DualWriteHarness: @unchecked Sendable {
         _ = await runner?.result
         service.close()
         if removeLog { try? FileManager.default.removeItem(atPath: logDirectory) }
+    }
+
+    /// Creates a private database on the shadow server to mirror into (with the given table), so the progress
+    /// table and mirror tables never meet other tests; `dropMirrorDatabase` removes it.
+    static func createMirrorDatabase(_ env: TestEnvironment, wireProtocol: WireProtocol, name: String, tableDDL: String) throws {
+        switch wireProtocol {
+        case .mysql:
+            let server = try MariaDBConnection(configuration: env.mariaDB(shadow: true, database: nil))
+            defer { server.close() }
+            _ = try server.execute("CREATE DATABASE \(name)")
+            _ = try server.execute("CREATE TABLE \(name).\(tableDDL)")
+        case .postgres:
+            let server = try PostgresConnection(configuration: env.postgresServer(shadow: true, database: "postgres"))
+            _ = try server.simpleQuery("CREATE DATABASE \(name)")
+            server.close()
+            let database = try PostgresConnection(configuration: env.postgresServer(shadow: true, database: name))
+            defer { database.close() }
+            _ = try database.simpleQuery("CREATE TABLE \(tableDDL)")
+        }
+    }
+
+    static func dropMirrorDatabase(_ env: TestEnvironment, wireProtocol: WireProtocol, name: String) {
+        switch wireProtocol {
+        case .mysql:
+            if let server = try? MariaDBConnection(configuration: env.mariaDB(shadow: true, database: nil)) {
+                _ = try? server.execute("DROP DATABASE IF EXISTS \(name)")
+                server.close()
+            }
+        case .postgres:
+            if let server = try? PostgresConnection(configuration: env.postgresServer(shadow: true, database: "postgres")) {
+                _ = try? server.simpleQuery("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+                server.close()
+            }
+        }
     }
 
     struct HarnessError: Error, CustomStringConvertible {
