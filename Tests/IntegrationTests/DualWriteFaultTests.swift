@@ -202,3 +202,57 @@ final class NIOLockedIDs: @unchecked Sendable {
     func contains(_ id: Int) -> Bool { lock.lock(); defer { lock.unlock() }; return ids.contains(id) }
     var all: Set<Int> { lock.lock(); defer { lock.unlock() }; return ids }
 }
+
+extension DualWriteFaultTests {
+    @Test("a torn tail on the newest segment is cut at restart and dual-write carries on into an identical mirror")
+    func tornTail() async throws {
+        let env = try TestEnvironment.load()
+        let base = TestEnvironment.uniqueName("dw_torn")
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        try DualWriteMySQLTests.createTables(env, base: base, mirrorDatabase: mirrorDatabase, mirror: base)
+        defer { DualWriteMySQLTests.dropTables(env, base: base, mirrorDatabase: mirrorDatabase) }
+        let logDirectory = NSTemporaryDirectory() + "dw-torn-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: logDirectory) }
+
+        let first = try await DualWriteHarness(
+            env: env, wireProtocol: .mysql, tables: [:], mirrorDatabase: mirrorDatabase, logDirectory: logDirectory)
+        let streamDirectory = first.stream.directory
+        do {
+            let client = try Self.proxyClient(env, port: first.port)
+            for i in 0..<10 { _ = try client.execute("INSERT INTO \(base) (note) VALUES ('first-\(i)')") }
+            client.close()
+            _ = try await first.waitUntilCaughtUp()
+        } catch {
+            await first.stop(removeLog: false)
+            throw error
+        }
+        await first.stop(removeLog: false)
+
+        // A crash in the middle of a write: half a frame header and some payload after the last record.
+        let segment = try #require(try SegmentFile.list(in: streamDirectory).last)
+        let handle = try #require(FileHandle(forWritingAtPath: segment.path))
+        handle.seekToEndOfFile()
+        handle.write(Data([0x40, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03]))
+        handle.closeFile()
+        #expect(try ReplayLogVerifier.verify(directory: streamDirectory).isSound == false)
+
+        let second = try await DualWriteHarness(
+            env: env, wireProtocol: .mysql, tables: [:], mirrorDatabase: mirrorDatabase, logDirectory: logDirectory)
+        do {
+            #expect(try SegmentFile.list(in: streamDirectory).last?.size == segment.size, "the torn tail was cut")
+            let client = try Self.proxyClient(env, port: second.port)
+            for i in 0..<5 { _ = try client.execute("INSERT INTO \(base) (note) VALUES ('second-\(i)')") }
+            client.close()
+            let status = try await second.waitUntilCaughtUp()
+            #expect(status.lastLSN == 15)
+            #expect(try ReplayLogVerifier.verify(directory: streamDirectory).isSound)
+            let primaryRows = try DualWriteMySQLTests.rows(env, shadow: false, table: base)
+            #expect(primaryRows.count == 15)
+            #expect(try DualWriteMySQLTests.rows(env, database: mirrorDatabase, shadow: true, table: base) == primaryRows)
+        } catch {
+            await second.stop()
+            throw error
+        }
+        await second.stop()
+    }
+}
