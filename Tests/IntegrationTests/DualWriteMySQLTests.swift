@@ -86,4 +86,54 @@ import Testing
         }
         await harness.stop()
     }
+
+    @Test("server-side prepared statements are mirrored with their typed values (ints, text, doubles, bytes, NULL, dates)")
+    func preparedStatements() async throws {
+        let env = try TestEnvironment.load()
+        let table = TestEnvironment.uniqueName("dw_prepared")
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        let ddl = "(id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64), qty BIGINT, price DOUBLE, data BLOB, at DATETIME(6))"
+        let primary = try MariaDBConnection(configuration: env.mariaDB())
+        defer { primary.close() }
+        _ = try primary.execute("CREATE TABLE \(table) \(ddl)")
+        try DualWriteHarness.createMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase, tableDDL: "\(table) \(ddl)")
+        defer {
+            _ = try? primary.execute("DROP TABLE IF EXISTS \(table)")
+            DualWriteHarness.dropMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase)
+        }
+        let harness = try await DualWriteHarness(env: env, wireProtocol: .mysql, tables: [:], mirrorDatabase: mirrorDatabase)
+        do {
+            var configuration = env.mariaDB()
+            configuration.host = "127.0.0.1"
+            configuration.port = harness.port
+            let client = try MariaDBConnection(configuration: configuration)
+            defer { client.close() }
+            let insert = try client.prepare("INSERT INTO \(table) (note, qty, price, data, at) VALUES (?, ?, ?, ?, ?)")
+            _ = try insert.execute(params: [.text("héllo"), .int(-42), .double(2.5), .bytes([0, 1, 254, 255]), .text("2024-02-29 13:14:15.123456")])
+            _ = try insert.execute(params: [.null, .int(Int64.max), .double(-0.125), .null, .null])
+            _ = try client.execute("BEGIN")
+            _ = try insert.execute(params: [.text("in-tx"), .int(7), .null, .null, .null])
+            let update = try client.prepare("UPDATE \(table) SET qty = qty + ? WHERE note = ?")
+            _ = try update.execute(params: [.int(100), .text("in-tx")])
+            _ = try client.execute("COMMIT")
+            _ = try client.execute("BEGIN")
+            _ = try insert.execute(params: [.text("rolled-back"), .int(1), .null, .null, .null])
+            _ = try client.execute("ROLLBACK")
+            insert.close()
+            update.close()
+
+            _ = try await harness.waitUntilCaughtUp()
+            let select = "SELECT id, note, qty, price, HEX(data), at FROM \(table) ORDER BY id"
+            let primaryRows = try primary.query(select).rows
+            let mirror = try MariaDBConnection(configuration: env.mariaDB(shadow: true, database: mirrorDatabase))
+            defer { mirror.close() }
+            #expect(try mirror.query(select).rows == primaryRows)
+            #expect(primaryRows.count == 3)
+            #expect(primaryRows.first?[4] == "0001FEFF")
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
 }

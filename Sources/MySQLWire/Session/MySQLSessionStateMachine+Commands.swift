@@ -103,9 +103,17 @@ extension MySQLSessionStateMachine {
         }
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
         tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
-        let capture = capturesStatements && command == .query
+        let capture = capturesStatements
+        func remember(_ sql: String, _ lane: String?) {
+            guard capture else { return }
+            if command == .query {
+                statementInFlight = (sql, lane, nil, true)
+            } else {
+                preparedCapture.prepareSent(sql: sql, lane: lane)
+            }
+        }
         guard let lane else {
-            if capture { statementInFlight = (String(buffer: text), nil) }
+            remember(String(buffer: text), nil)
             return .sendToBackend(packet)
         }
         let outcome = text.withUnsafeReadableBytes { raw in
@@ -116,10 +124,10 @@ extension MySQLSessionStateMachine {
         rewriter = outcome.1
         switch outcome.0 {
         case .unchanged:
-            if capture { statementInFlight = (String(buffer: text), lane.name) }
+            remember(String(buffer: text), lane.name)
             return .sendToBackend(packet)
         case .rewritten(let sql, _):
-            if capture { statementInFlight = (String(decoding: sql, as: UTF8.self), lane.name) }
+            remember(String(decoding: sql, as: UTF8.self), lane.name)
             return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(command, text: sql)))
         case .refused(let refusal):
             tracker.expect(.idle)
@@ -188,10 +196,19 @@ extension MySQLSessionStateMachine {
         switch command {
         case .stmtClose:
             prepared[id] = nil
+            if capturesStatements { preparedCapture.closed(id) }
             return .sendToBackend(packet)
         case .stmtSendLongData:
+            if capturesStatements { preparedCapture.longData(packet.payload, statement: id) }
             return .sendToBackend(packet)
         case .stmtExecute:
+            if capturesStatements {
+                if let execute = preparedCapture.execute(packet.payload, statement: id) {
+                    statementInFlight = (execute.sql, execute.lane, execute.values, true)
+                } else {
+                    statementInFlight = ("", prepared[id]?.lane, nil, false)
+                }
+            }
             tracker.expect(.result(binary: true))
         case .stmtFetch:
             tracker.expect(.rows(binary: true))

@@ -96,9 +96,11 @@ public struct MySQLSessionStateMachine: Sendable {
     /// Dual-write: remember each text statement sent and report its outcome (``takeStatementCompletion()``).
     /// Off by default so connections without dual-write keep no copy of the SQL.
     public var capturesStatements = false
-    /// The text statement in flight, as sent to the server, and its lane (nil is base).
-    var statementInFlight: (sql: String, lane: String?)?
+    /// The statement in flight, as sent to the server, its lane (nil is base) and bound values of an execute.
+    var statementInFlight: (sql: String, lane: String?, parameters: [MySQLStatementCapture.Value]?, capturable: Bool)?
     var completedStatement: StatementCompletion?
+    /// Prepared statements' SQL and bound values (only used with ``capturesStatements``).
+    var preparedCapture = MySQLStatementCapture()
 
     /// How the server answered a text statement (only with ``capturesStatements``).
     public struct StatementCompletion: Sendable, Hashable {
@@ -111,6 +113,10 @@ public struct MySQLSessionStateMachine: Sendable {
         public var status: MySQLServerStatus?
         /// The OK packet's last insert id.
         public var lastInsertID: UInt64?
+        /// Bound values of a COM_STMT_EXECUTE; nil for a text statement.
+        public var parameters: [MySQLStatementCapture.Value]?
+        /// False when an execute could not be decoded faithfully (its SQL or values are unknown).
+        public var capturable: Bool = true
     }
 
     /// The outcome of the text statement whose answer just completed, once.
@@ -360,6 +366,7 @@ public struct MySQLSessionStateMachine: Sendable {
         case .continuing, .localInfileRequested:
             break
         case .prepared(let id):
+            if capturesStatements, let ok = try? StmtPrepareOK(payload: frame.payload) { preparedCapture.prepared(ok) }
             if let pendingPrepare { prepared[id] = pendingPrepare }
             lastPreparedID = id
             lastPrepareRefused = false
@@ -370,7 +377,8 @@ public struct MySQLSessionStateMachine: Sendable {
                 statementInFlight = nil
                 let ok = error ? nil : (try? OKPacket(payload: frame.payload))
                 completedStatement = StatementCompletion(
-                    sql: statement.sql, lane: statement.lane, succeeded: !error, status: status, lastInsertID: ok?.lastInsertID)
+                    sql: statement.sql, lane: statement.lane, succeeded: !error, status: status, lastInsertID: ok?.lastInsertID,
+                    parameters: statement.parameters, capturable: statement.capturable)
             }
             if let reset = pendingReset {
                 pendingReset = nil

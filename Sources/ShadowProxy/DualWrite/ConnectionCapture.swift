@@ -30,6 +30,9 @@ public struct ConnectionCapture: Sendable {
         public var insertID: UInt64?
         /// MySQL: the statement's time, replayed as `SET TIMESTAMP`.
         public var timestampMicros: Int64?
+        /// False when the proxy could not decode the statement or its values (then its stream stops mirroring
+        /// rather than let the mirror silently miss a write).
+        public var capturable = true
 
         public init(
             sql: String, lane: String, succeeded: Bool, inTransaction: Bool?, commandTag: String? = nil,
@@ -99,6 +102,16 @@ public struct ConnectionCapture: Sendable {
             if outcome.succeeded, let insertID = outcome.insertID, insertID > 0 { lastInsertID = insertID }
         }
         let kind = Self.kind(of: outcome.sql, dialect: dialect)
+        if !outcome.capturable {
+            if outcome.succeeded && (outcome.sql.isEmpty || kind != .read) {
+                for stream in streams where stream.configuration.lane == outcome.lane {
+                    stream.stopMirroring(
+                        reason: "connection \(connectionID) executed a prepared statement whose values the proxy could not "
+                            + "decode; the mirror misses that write and must be resynced")
+                }
+            }
+            return []
+        }
         for stream in streams {
             var machine = machines[stream.target] ?? stream.makeCaptureMachine(connectionID: connectionID)
             let statement: ExecutedStatement

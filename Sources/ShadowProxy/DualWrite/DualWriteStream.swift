@@ -76,6 +76,11 @@ public final class DualWriteStream: Sendable {
         }
     }
 
+    /// Stops this stream's mirroring (the status then says a resync is needed); the primary path is unaffected.
+    public func stopMirroring(reason: String) {
+        writer.stopMirroring(reason: reason)
+    }
+
     /// Appends `record`; `completion` runs on the writer's thread.
     public func append(_ record: ReplayRecord, completion: @escaping @Sendable (AppendOutcome) -> Void) {
         if record.flags.contains(.nonDeterministic) { flagged.increment() }

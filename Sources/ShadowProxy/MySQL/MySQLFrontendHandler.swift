@@ -3,6 +3,7 @@ import MySQLWire
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ReplayLog
 import ShadowConfig
 
 /// The client side of one proxied connection. Thin: it decodes frames, feeds the session state machine and
@@ -140,14 +141,27 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         drainQueue()
     }
 
+    static func replayValue(_ value: MySQLStatementCapture.Value) -> ReplayValue {
+        switch value {
+        case .null: .null
+        case .int(let v): .int64(v)
+        case .unsigned(let v): v <= UInt64(Int64.max) ? .int64(Int64(v)) : .text(String(v))
+        case .double(let v): .double(v)
+        case .text(let v): .text(v)
+        case .bytes(let v): .bytes(v)
+        }
+    }
+
     /// Feeds dual-write capture; appends finished records. Returns true when a sync stream holds `action` (the
     /// client's OK) until the append completes; it then runs on this event loop and the connection moves on.
     private func holdForReplayLog(_ completion: MySQLSessionStateMachine.StatementCompletion, then action: MySQLSessionStateMachine.Action) -> Bool {
         guard var capture, let eventLoop = context?.eventLoop else { return false }
-        let outcome = ConnectionCapture.Outcome(
+        var outcome = ConnectionCapture.Outcome(
             sql: completion.sql, lane: completion.lane ?? baseLane, succeeded: completion.succeeded,
-            inTransaction: completion.status.map { $0.contains(.inTransaction) }, insertID: completion.lastInsertID,
+            inTransaction: completion.status.map { $0.contains(.inTransaction) },
+            parameters: completion.parameters?.map(Self.replayValue), insertID: completion.lastInsertID,
             timestampMicros: commandSentMicros)
+        outcome.capturable = completion.capturable
         let pending = capture.statementFinished(outcome, nowMicros: DualWriteClock.nowMicros())
         self.capture = capture
         guard !pending.isEmpty else { return false }
