@@ -2,6 +2,7 @@ import DatabaseClients
 import Foundation
 import ReplayLog
 import ShadowConfig
+import ShadowDiff
 import Testing
 
 /// Dual-write under faults, against real servers: the mirror going away, a crashed proxy, a torn log tail.
@@ -52,6 +53,18 @@ import Testing
             let primaryRows = try DualWriteMySQLTests.rows(env, shadow: false, table: base)
             #expect(primaryRows.count == 70)
             #expect(try DualWriteMySQLTests.rows(env, database: mirrorDatabase, shadow: true, table: base) == primaryRows)
+            // The data tool agrees: the mirror table is identical to the base table.
+            let diffBase = try ServerConnector.connect(
+                dialect: .mysql, endpoint: Endpoint(host: env.mysql.host, port: env.mysql.port),
+                credentials: DatabaseCredentials(user: env.mysql.user, password: env.mysql.password, database: "mse_demo"))
+            let diffMirror = try ServerConnector.connect(
+                dialect: .mysql, endpoint: Endpoint(host: env.mysql.host, port: env.mysql.shadowPort),
+                credentials: DatabaseCredentials(user: env.mysql.user, password: env.mysql.password, database: mirrorDatabase))
+            let diff = try DiffRunner(options: DiffOptions()).run(
+                lane: "base", pairs: [TablePair(base: TableName(schema: "mse_demo", name: base), shadow: TableName(schema: mirrorDatabase, name: base))],
+                base: diffBase, shadow: diffMirror)
+            #expect(diff.report.tables.count == 1)
+            #expect(diff.report.exitCode == 0, "diff found differences: \(diff.report.tables)")
         } catch {
             await harness.stop()
             await relay.cut()
