@@ -26,6 +26,17 @@ public struct PostgresStatementCapture: Sendable {
         public var failed = false
         /// Every answer arrived (CommandComplete of an Execute, or the ReadyForQuery of a Query).
         public var finished = false
+
+        public init(
+            sql: String, lane: String, parameters: [Parameter]?, tags: [String] = [], failed: Bool = false, finished: Bool = false
+        ) {
+            self.sql = sql
+            self.lane = lane
+            self.parameters = parameters
+            self.tags = tags
+            self.failed = failed
+            self.finished = finished
+        }
     }
 
     /// Everything between two ReadyForQuery messages.
@@ -36,6 +47,13 @@ public struct PostgresStatementCapture: Sendable {
         /// The status in the ReadyForQuery that ended it.
         public var status: UInt8
         public var errorSeen: Bool
+
+        public init(statements: [Statement], statusBefore: UInt8, status: UInt8, errorSeen: Bool) {
+            self.statements = statements
+            self.statusBefore = statusBefore
+            self.status = status
+            self.errorSeen = errorSeen
+        }
     }
 
     var preparedSQL: [String: (sql: String, lane: String)] = [:]
