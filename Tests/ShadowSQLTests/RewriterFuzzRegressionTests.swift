@@ -21,4 +21,15 @@ struct RewriterFuzzRegressionTests {
         #expect(rewritten(#"SELECT * FROM t JOIN "" ON true"#, lane, .postgres) == #"SELECT * FROM t_fz JOIN "" ON true"#)
     }
 
+    @Test("A bare name that must be quoted is kept apart from a quoted name it touches")
+    func quotedRenameDoesNotMergeWithNeighbour() {
+        let lane = LaneMapping(lane: "quoted", tableSuffix: "-Gray x", unmappedWrites: .pass, caseSensitiveNames: true)
+        // Found by sql-rewrite: `LATER44…`mse_dem`` became `` `LATER44…-Gray x``mse_dem` ``, one identifier.
+        #expect(rewritten("SELECT * FROM t, LATER44`mse_dem`.`t`", lane, .mysql)
+                == "SELECT * FROM `t-Gray x`, `LATER44-Gray x` `mse_dem`.`t`")
+        #expect(rewritten("SELECT * FROM t`x`", lane, .mysql) == "SELECT * FROM `t-Gray x` `x`")
+        #expect(rewritten(#"SELECT * FROM t"x""#, lane, .postgres) == #"SELECT * FROM "t-Gray x" "x""#)
+        // Names that need no quoting are not padded.
+        #expect(rewritten("SELECT * FROM t`x`", graySuffix, .mysql) == "SELECT * FROM t_gray`x`")
+    }
 }
