@@ -111,7 +111,11 @@ public struct LaneHintScanner: Sendable {
             while p < end && sql[p] != 0x3D && sql[p] != 0x2C && !ByteClass.isWhitespace(sql[p]) { p += 1 }
             let keyEnd = p
             while p < end && ByteClass.isWhitespace(sql[p]) { p += 1 }
-            guard p < end, sql[p] == 0x3D, keyEnd > keyStart else { continue }
+            guard p < end, sql[p] == 0x3D, keyEnd > keyStart else {
+                // An `=` with no key before it (`/* =x */`): step over it, or this loop never advances.
+                if keyEnd == keyStart { p += 1 }
+                continue
+            }
             p += 1
             while p < end && ByteClass.isWhitespace(sql[p]) { p += 1 }
             var valueStart = p
