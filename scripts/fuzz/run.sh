@@ -4,7 +4,7 @@
 #     (no option)   run each target for 10 minutes from its corpus in fixtures/fuzz/<target>
 #     --smoke       run each target for 15 seconds; exit non-zero on any crash, hang or leak (CI)
 #     --time N      run each target for N seconds
-#     --merge       minimise fixtures/fuzz/<target> with what this run found (-merge=1), then exit
+#     --merge       fold what runs found into fixtures/fuzz/<target>, minimised (-set_cover_merge=1), then exit
 #     --build-only  build the targets and stop
 #   targets: mysql-client mysql-server pg-frontend pg-backend sql-lexer sql-rewrite config (default: all)
 #   A bare number as the first argument is taken as --time N (older usage).
@@ -95,7 +95,9 @@ for target in "${targets[@]}"; do
   if [ $merge = 1 ]; then
     merged=$out/merged/$target
     rm -rf "$merged"; mkdir -p "$merged"
-    "$out/$target" -merge=1 "${flags[@]}" "$merged" "$corpus" "$work"
+    # Set-cover merge on edge coverage only (no hit counters, no comparison features) and inputs ≤ 8 KiB: keeps
+    # the committed corpus at a few hundred small files per target.
+    "$out/$target" -set_cover_merge=1 -use_counters=0 -use_cmp=0 "${flags[@]}" -max_len=8192 "$merged" "$corpus" "$work"
     rm -f "$corpus"/*; cp "$merged"/* "$corpus"/
     echo "run.sh: $target corpus minimised to $(ls "$corpus" | wc -l) files" >&2
     continue

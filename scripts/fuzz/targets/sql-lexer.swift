@@ -22,7 +22,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         if position != size { fatalError("\(dialect): tokens do not cover the input") }
 
-        if let lane = hints.lane(in: bytes, dialect: dialect), lane.isEmpty || lane.utf8.count > 128 {
+        // At most 128 bytes are read as a value; invalid UTF-8 becomes U+FFFD, so count scalars, not UTF-8 bytes.
+        if let lane = hints.lane(in: bytes, dialect: dialect), lane.isEmpty || lane.unicodeScalars.count > 128 {
             fatalError("\(dialect): hint scanner returned an impossible lane name '\(lane)'")
         }
         _ = SessionStatementScanner.effects(in: bytes, dialect: dialect)
