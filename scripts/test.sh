@@ -21,6 +21,11 @@ bash scripts/servers.sh start "$dir"
 swift build --build-tests
 swift test --skip-build "$@"
 
+if [ "$#" -eq 0 ]; then
+  # Fuzz smoke: every libFuzzer target briefly from its committed corpus; any crash fails the run.
+  bash scripts/fuzz/run.sh --smoke
+fi
+
 if [ -d Tests/EndToEnd ] && [ "$#" -eq 0 ]; then
   python3 -m pytest -q Tests/EndToEnd
 fi

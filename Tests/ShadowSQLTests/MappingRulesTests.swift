@@ -110,9 +110,10 @@ import Testing
     @Test("names that are already shadow names are left alone, so rewriting is idempotent")
     func idempotentShadowNames() {
         #expect(rewritten("INSERT INTO mse_demo_table_gray VALUES (1)", grayStrictMap, .mysql) == "INSERT INTO mse_demo_table_gray VALUES (1)")
-        // Found by the fuzzer: an empty quoted name becomes exactly the suffix, which is already a shadow name.
+        // Found by the fuzzer: an empty quoted name is not a table the server accepts, so it is left alone (renaming
+        // it would make it exactly the suffix, itself a shadow name).
         let empty = rewritten("SELECT * FROM ``", graySuffix, .mysql)
-        #expect(empty == "SELECT * FROM `_gray`")
+        #expect(empty == "SELECT * FROM ``")
         #expect(rewritten(empty, graySuffix, .mysql) == empty)
         let once = rewritten("SELECT a.x FROM a JOIN b ON a.id = b.id", graySuffix, .mysql)
         #expect(rewritten(once, graySuffix, .mysql) == once)

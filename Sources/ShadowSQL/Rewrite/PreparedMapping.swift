@@ -83,6 +83,11 @@ final class PreparedMapping: @unchecked Sendable {
         -> Decision
     {
         let nameHash = text.hash(name)
+        // An empty quoted name (`""`, ``` `` ```) is no table: the server rejects it, so leave it for that error
+        // (renaming it to the bare suffix would create a valid name and break idempotence).
+        var isEmpty = true
+        text.forEachByte(name, normalized: false) { _ in isEmpty = false }
+        if isEmpty { return .keep }
         // Already a shadow name: rewriting is idempotent.
         if let suffix = self.suffix, text.hasSuffix(name, suffix) { return .keep }
         if self.tableValueNames.contains(nameHash), self.tables.contains(where: { text.equals(name, $0.value.name) }) {

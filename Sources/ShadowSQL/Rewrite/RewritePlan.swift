@@ -58,7 +58,14 @@ enum NameRenderer {
         if token.kind == .quotedIdentifier {
             return self.quote(name, with: bytes[token.start])
         }
-        return self.needsQuoting(name, dialect: dialect) ? self.quote(name, with: dialect == .mysql ? 0x60 : 0x22) : name
+        guard self.needsQuoting(name, dialect: dialect) else { return name }
+        let quote: UInt8 = dialect == .mysql ? 0x60 : 0x22
+        var out = self.quote(name, with: quote)
+        // A bare name touching a quoted one (`` t`x` ``): without a space the two quotes would read as one doubled
+        // quote and merge both names into a single identifier.
+        if token.end < bytes.count && bytes[token.end] == quote { out.append(0x20) }
+        if token.start > 0 && bytes[token.start - 1] == quote { out.insert(0x20, at: 0) }
+        return out
     }
 
     static func quote(_ name: [UInt8], with quote: UInt8) -> [UInt8] {

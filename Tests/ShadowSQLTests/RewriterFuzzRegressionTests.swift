@@ -1,0 +1,35 @@
+import ShadowSQL
+import Testing
+
+/// Inputs found by the fuzz targets in scripts/fuzz (sql-lexer, sql-rewrite), kept as regression tests.
+@Suite("Rewriter fuzz regressions")
+struct RewriterFuzzRegressionTests {
+    @Test("An empty quoted table name is left for the server to reject, so rewriting stays idempotent")
+    func emptyQuotedTableNameIsKept() {
+        let lane = LaneMapping(lane: "fuzz", tableSuffix: "_fz", unmappedWrites: .pass)
+        // Found by sql-lexer: `INTO ""` became `INTO "_fz"`, which a second pass renamed to `"_fz_fz"`.
+        #expect(rewritten(#"INSERT INTO "" VALUES (1)"#, lane, .postgres) == #"INSERT INTO "" VALUES (1)"#)
+        #expect(rewritten("INSERT INTO `` VALUES (1)", lane, .mysql) == "INSERT INTO `` VALUES (1)")
+        let found: [UInt8] = Array(#"SELECT a.x, b.yNSERT INTO"""#.utf8) + [0xFF] + Array("e_d".utf8)
+            + [0x85, 0x85, 0x85, 0x85, 0x85, 0x4E, 0, 0, 0] + Array("TO mse_d_table(location) VALUES(?)\n*".utf8)
+            + [0xDB, 0x0A]
+        var rewriter = SQLRewriter(dialect: .postgres)
+        if case .rewritten(let once, _) = rewriter.rewrite(found, lane: lane) {
+            if case .rewritten(let twice, _) = rewriter.rewrite(once, lane: lane) { #expect(twice == once) }
+        }
+        // A real name next to the empty one is still renamed.
+        #expect(rewritten(#"SELECT * FROM t JOIN "" ON true"#, lane, .postgres) == #"SELECT * FROM t_fz JOIN "" ON true"#)
+    }
+
+    @Test("A bare name that must be quoted is kept apart from a quoted name it touches")
+    func quotedRenameDoesNotMergeWithNeighbour() {
+        let lane = LaneMapping(lane: "quoted", tableSuffix: "-Gray x", unmappedWrites: .pass, caseSensitiveNames: true)
+        // Found by sql-rewrite: `LATER44…`mse_dem`` became `` `LATER44…-Gray x``mse_dem` ``, one identifier.
+        #expect(rewritten("SELECT * FROM t, LATER44`mse_dem`.`t`", lane, .mysql)
+                == "SELECT * FROM `t-Gray x`, `LATER44-Gray x` `mse_dem`.`t`")
+        #expect(rewritten("SELECT * FROM t`x`", lane, .mysql) == "SELECT * FROM `t-Gray x` `x`")
+        #expect(rewritten(#"SELECT * FROM t"x""#, lane, .postgres) == #"SELECT * FROM "t-Gray x" "x""#)
+        // Names that need no quoting are not padded.
+        #expect(rewritten("SELECT * FROM t`x`", graySuffix, .mysql) == "SELECT * FROM t_gray`x`")
+    }
+}
