@@ -117,11 +117,13 @@ import Testing
         }
     }
 
-    @Test("a statement hint sends one statement to the gray lane and a base hint forces base")
+    @Test("a statement hint sends one statement to the gray lane, a base hint forces base, an unknown lane is refused")
     func hintLabelledStatements() async throws {
         try await withProxy { proxy in
             let gray = TestEnvironment.uniqueName("hintg"), base = TestEnvironment.uniqueName("hintb")
             let conn = try proxy.connect()
+            let hint = #expect(throws: DatabaseClientError.self) { try conn.query("/* lane=purple */ SELECT 1") }
+            #expect(hint?.message.contains("unknown lane 'purple'") == true)
             try conn.execute("/* lane=gray */ INSERT INTO mse_demo_table (location) VALUES ('\(gray)')")
             conn.close()
             let grayConn = try proxy.connect(attributes: ["lane": "gray"])
@@ -155,17 +157,19 @@ import Testing
     @Test("a refused statement answers with an ERR and the same connection keeps working")
     func refusalKeepsConnection() async throws {
         try await withProxy { proxy in
-            let conn = try proxy.connect(attributes: ["lane": "gray"])
-            let table = TestEnvironment.uniqueName("unmapped")
+            let conn = try proxy.connect(attributes: ["lane": "strict"])
+            let marker = TestEnvironment.uniqueName("refused")
             let error = #expect(throws: DatabaseClientError.self) {
-                try conn.execute("INSERT INTO \(table)_base_only (item) VALUES ('x')")
+                try conn.execute("INSERT INTO mse_orders (item) VALUES ('\(marker)')")
             }
             #expect(error?.serverErrorNumber == 1142)
-            #expect(error?.message.contains("gray") == true)
+            #expect(error?.message.contains("strict") == true)
+            #expect(error?.message.contains("mse_orders") == true)
             #expect(try conn.query("SELECT 41 + 1").scalar == "42")
-            let hint = #expect(throws: DatabaseClientError.self) { try conn.query("/* lane=purple */ SELECT 1") }
-            #expect(hint?.message.contains("unknown lane 'purple'") == true)
+            let prepare = #expect(throws: DatabaseClientError.self) { try conn.prepare("DELETE FROM mse_orders WHERE id = ?") }
+            #expect(prepare?.serverErrorNumber == 1142)
             #expect(try conn.query("SELECT 'still here'").scalar == "still here")
+            #expect(try proxy.direct().query("SELECT COUNT(*) FROM mse_orders WHERE item = '\(marker)'").scalar == "0")
         }
     }
 

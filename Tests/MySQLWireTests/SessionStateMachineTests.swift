@@ -113,13 +113,13 @@ import Testing
         #expect(machine.backend == Endpoint(host: "10.0.0.2", port: 3306))
     }
 
-    @Test("an unreachable backend before the greeting is reported as error 2003 without SQLSTATE")
+    @Test("an unreachable backend before the greeting is reported as error 1429 without SQLSTATE")
     func unreachable() throws {
         var machine = fresh()
         let action = machine.backendUnreachable(Endpoint(host: "10.0.0.1", port: 3306), reason: "refused")
         guard case .sendToClientAndClose(let packet) = action else { Issue.record("got \(action)"); return }
         #expect(packet.sequenceID == 0)
-        #expect(packet.payload.getBytes(at: 0, length: 3) == [0xFF, 0xD3, 0x07])
+        #expect(packet.payload.getBytes(at: 0, length: 3) == [0xFF, 0x95, 0x05])
         #expect(packet.payload.getString(at: 3, length: packet.payload.readableBytes - 3)?.contains("10.0.0.1:3306") == true)
     }
 }
@@ -271,5 +271,59 @@ import Testing
         #expect(!machine.isIdle)
         _ = machine.backendFrameReceived(Wire.ok(header: 0xFE, seq: 5))
         #expect(machine.isIdle)
+    }
+}
+
+@Suite struct SessionLaneTests {
+    @Test("an execute of 'the statement just prepared' after a refused prepare is refused, never sent to the server")
+    func pipelinedExecuteAfterRefusedPrepare() throws {
+        var machine = Wire.commandPhase()
+        // Prepare a statement successfully first, so the server has a "last prepared" statement.
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("DO 1".utf8))))
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 1, numColumns: 0, numParams: 0).encode()))
+        // The next prepare is refused by the proxy (its lane lives on another server).
+        machine.sessionLane = "remote"
+        let refused = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("DO 2".utf8))))
+        #expect(refused.clientPacket != nil)
+        machine.sessionLane = nil
+        let execute = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: StatementCommand.encode(.stmtExecute, statementID: StatementCommand.lastPrepared)))
+        #expect(execute.backendPacket == nil)
+        #expect(execute.clientPacket != nil)
+    }
+
+    @Test("a session switch to a lane that lives on another server is refused with advice to label the connection")
+    func sessionSwitchToOtherServer() throws {
+        var machine = Wire.commandPhase()
+        machine.sessionLane = "remote"
+        let action = machine.clientPacketReceived(Wire.query("SELECT 1"))
+        let packet = try #require(action.clientPacket)
+        let message = try ERRPacket(payload: packet.payload).message
+        #expect(message.contains("lane 'remote' lives on another server"))
+        #expect(message.contains("connection attribute 'lane'"))
+        #expect(machine.isIdle)
+    }
+
+    @Test("COM_CHANGE_USER re-evaluates the lane from the new login once the server accepts it")
+    func changeUserReevaluatesLane() {
+        var machine = Wire.commandPhase()
+        machine.sessionLane = "base"
+        var payload = ByteBuffer(bytes: [MySQLCommand.changeUser.rawValue])
+        payload.writeString("gray_app"); payload.writeInteger(UInt8(0))
+        payload.writeInteger(UInt8(20)); payload.writeRepeatingByte(1, count: 20)
+        payload.writeString("mse_demo"); payload.writeInteger(UInt8(0))
+        payload.writeInteger(UInt16(45), endianness: .little)
+        payload.writeString("mysql_native_password"); payload.writeInteger(UInt8(0))
+        let change = MySQLPacket(sequenceID: 0, payload: payload)
+        #expect(machine.clientPacketReceived(change) == .sendToBackend(change))
+        // Auth switch and the client's answer are relayed during the exchange.
+        _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: AuthSwitchRequest(pluginName: "mysql_native_password", pluginData: Array(1...20)).encode()))
+        let answer = MySQLPacket(sequenceID: 2, payload: ByteBuffer(repeating: 3, count: 20))
+        #expect(machine.clientPacketReceived(answer) == .sendToBackend(answer))
+        #expect(machine.connectionLane == nil)
+        _ = machine.backendFrameReceived(Wire.ok(seq: 3))
+        #expect(machine.isIdle)
+        #expect(machine.connectionLane?.name == "gray")
+        #expect(machine.sessionLane == nil)
+        #expect(machine.user == "gray_app")
     }
 }

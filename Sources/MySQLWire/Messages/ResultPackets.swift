@@ -43,7 +43,8 @@ public struct OKPacket: Sendable, Hashable {
 ///   it as a permission error, which is what it is;
 /// - 1105 / HY000 (ER_UNKNOWN_ERROR): other refusals (unknown lane, lane on another server, prepared statement
 ///   used in another lane, unanalysable statement);
-/// - 2003 / HY000 (CR_CONN_HOST_ERROR): the backend server cannot be reached.
+/// - 1429 / HY000 (ER_CONNECT_TO_FOREIGN_DATA_SOURCE): the backend server cannot be reached. Not 2003: codes in
+///   the 2000–2999 range are client-side codes, and libmariadb rejects an ERR carrying one as a malformed packet.
 public struct ERRPacket: Sendable, Hashable, Error {
     public static let header: UInt8 = 0xFF
     public var code: UInt16
@@ -90,7 +91,7 @@ public struct ERRPacket: Sendable, Hashable, Error {
     /// Any other refusal by the proxy.
     public static func proxyRefusal(_ message: String) -> ERRPacket { ERRPacket(code: 1105, sqlState: "HY000", message: message) }
     /// The backend server cannot be reached.
-    public static func backendUnreachable(_ message: String) -> ERRPacket { ERRPacket(code: 2003, sqlState: "HY000", message: message) }
+    public static func backendUnreachable(_ message: String) -> ERRPacket { ERRPacket(code: 1429, sqlState: "HY000", message: message) }
 }
 
 /// EOF packet (https://mariadb.com/kb/en/eof_packet/): header 0xFE with a payload shorter than 9 bytes; a longer

@@ -163,7 +163,14 @@ extension MySQLSessionStateMachine {
     /// Statement-id commands: the statement must be used in the lane it was prepared in.
     mutating func statementCommand(_ packet: MySQLPacket, command: MySQLCommand) -> Action {
         guard var id = StatementCommand.statementID(of: packet.payload) else { return unexpected("short statement command") }
-        if id == StatementCommand.lastPrepared, let last = lastPreparedID { id = last }
+        if id == StatementCommand.lastPrepared {
+            if let last = lastPreparedID {
+                id = last
+            } else if lastPrepareRefused {
+                if command == .stmtSendLongData || command == .stmtClose { return .none }
+                return refuse(packet, .proxyRefusal("shadowgate: the statement to execute was not prepared (its COM_STMT_PREPARE was refused)"))
+            }
+        }
         let hasResponse = command != .stmtSendLongData && command != .stmtClose
         if let info = prepared[id], !info.fromHint, info.lane != currentLaneName, command != .stmtClose {
             let message = "shadowgate: prepared statement \(id) was prepared in lane '\(info.lane ?? routing.label.baseLane)' and cannot run in lane '\(currentLaneName ?? routing.label.baseLane)'; prepare it again in this lane"
@@ -190,6 +197,12 @@ extension MySQLSessionStateMachine {
     /// Answers the command with a proxy-made ERR instead of sending it; the connection stays usable.
     mutating func refuse(_ packet: MySQLPacket, _ err: ERRPacket) -> Action {
         tracker.expect(.idle)
+        if packet.firstByte == MySQLCommand.stmtPrepare.rawValue {
+            // A pipelined EXECUTE of "the statement just prepared" (id 0xFFFFFFFF) must not reach the server,
+            // which would run the statement prepared before this refused one.
+            lastPreparedID = nil
+            lastPrepareRefused = true
+        }
         return .sendToClient(MySQLPacket(sequenceID: packet.lastSequenceID &+ 1, payload: err.encode()))
     }
 }

@@ -86,6 +86,7 @@ public struct MySQLSessionStateMachine: Sendable {
     var prepared: [UInt32: Prepared] = [:]
     var pendingPrepare: Prepared?
     var lastPreparedID: UInt32?
+    var lastPrepareRefused = false
     var pendingReset: PendingReset?
     /// Client commands that arrived while an answer was in flight; run in order when the backend finishes.
     var queued: [MySQLPacket] = []
@@ -248,7 +249,7 @@ public struct MySQLSessionStateMachine: Sendable {
             return .none
         case .command where !tracker.isIdle:
             state = .closed
-            let err = ERRPacket(code: 2013, sqlState: "HY000", message: "shadowgate: lost connection to MySQL server at \(backend) during query")
+            let err = ERRPacket(code: 1105, sqlState: "HY000", message: "shadowgate: lost connection to MySQL server at \(backend) during query")
             return .sendToClientAndClose(MySQLPacket(sequenceID: lastClientSequenceID &+ 1, payload: err.encode()))
         default:
             return close(MySQLWireError(.unexpectedPacket, "server \(backend) closed the connection"))
@@ -336,6 +337,7 @@ public struct MySQLSessionStateMachine: Sendable {
         case .prepared(let id):
             if let pendingPrepare { prepared[id] = pendingPrepare }
             lastPreparedID = id
+            lastPrepareRefused = false
             pendingPrepare = nil
         case .complete(let status, let error):
             if let status { inTransaction = status.contains(.inTransaction) }

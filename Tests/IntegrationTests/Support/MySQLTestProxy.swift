@@ -18,12 +18,13 @@ struct MySQLTestProxy {
     /// The lanes every MySQL integration test uses:
     /// - gray: shadow tables (`T → T_gray`), user gray_app;
     /// - dbgray: shadow database (`mse_demo → mse_demo_gray`);
-    /// - remote: the whole connection on the second MariaDB server (no renaming).
-    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil) -> ShadowgateConfiguration {
+    /// - remote: the whole connection on the second MariaDB server (no renaming);
+    /// - strict: only `mse_demo_table` is mapped, writes to anything else are refused.
+    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5, backendTLS: Bool = false) -> ShadowgateConfiguration {
         let listener = ListenerConfiguration(
             name: listenerName, wireProtocol: .mysql, listen: Endpoint(host: "127.0.0.1", port: 0),
-            backend: backend ?? Endpoint(host: env.mysql.host, port: env.mysql.port), tls: tls,
-            handshakeTimeoutSeconds: 5, connectTimeoutSeconds: 2)
+            backend: backend ?? Endpoint(host: env.mysql.host, port: env.mysql.port), tls: tls, backendTLS: backendTLS,
+            handshakeTimeoutSeconds: handshakeTimeout, connectTimeoutSeconds: 2)
         let gray = LaneConfiguration(
             name: "gray",
             mapping: LaneMapping(lane: "gray", tables: ["mse_demo_table": "mse_demo_table_gray"], tableSuffix: "_gray"),
@@ -34,11 +35,14 @@ struct MySQLTestProxy {
         let remote = LaneConfiguration(
             name: "remote", mapping: LaneMapping(lane: "remote", unmappedWrites: .pass),
             backends: [listenerName: Endpoint(host: env.mysql.host, port: env.mysql.shadowPort)])
-        return ShadowgateConfiguration(listeners: [listener], lanes: [gray, dbgray, remote])
+        let strict = LaneConfiguration(
+            name: "strict",
+            mapping: LaneMapping(lane: "strict", tables: ["mse_demo_table": "mse_demo_table_gray"], unmappedWrites: .reject))
+        return ShadowgateConfiguration(listeners: [listener], lanes: [gray, dbgray, remote, strict])
     }
 
-    static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil) async throws -> MySQLTestProxy {
-        let config = configuration(env: env, backend: backend, tls: tls)
+    static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5, backendTLS: Bool = false) async throws -> MySQLTestProxy {
+        let config = configuration(env: env, backend: backend, tls: tls, handshakeTimeout: handshakeTimeout, backendTLS: backendTLS)
         let routing = RoutingTable(configuration: config)
         var logger = Logger(label: "mysql-proxy-test")
         logger.logLevel = .info
@@ -90,6 +94,26 @@ enum MySQLPythonClient {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw Failed(description: "python exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+/// Runs the `mariadb` command-line client against the proxy; returns its stdout, throws with stderr on failure.
+enum MySQLCommandLineClient {
+    static func run(port: Int, user: String, password: String, database: String = "mse_demo", sql: String, extra: [String] = []) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mariadb")
+        process.arguments = ["--no-defaults", "-h127.0.0.1", "-P\(port)", "-u\(user)", "-p\(password)", "-N", "-B", "-D", database] + extra + ["-e", sql]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw MySQLPythonClient.Failed(description: "mariadb exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: output, as: UTF8.self)
     }
