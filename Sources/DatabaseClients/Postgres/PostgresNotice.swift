@@ -8,6 +8,12 @@ public struct PostgresNotice: Sendable, Equatable {
     public var sqlState: String
     /// The primary message.
     public var message: String
+
+    public init(severity: String, sqlState: String, message: String) {
+        self.severity = severity
+        self.sqlState = sqlState
+        self.message = message
+    }
 }
 
 /// Collects notices from libpq's C callback; owned by its connection, so it lives as long as the callback

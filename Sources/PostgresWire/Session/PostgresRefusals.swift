@@ -21,6 +21,16 @@ public enum PostgresRefusals {
             message: "unknown lane \"\(name)\"; configured lanes are: \(known.joined(separator: ", "))")
     }
 
+    /// A refusal for a session or connection lane that a configuration reload removed.
+    public static func laneRemoved(_ name: String, routing: RoutingTable) -> Refusal {
+        let known = [routing.label.baseLane] + routing.configuration.lanes.map(\.name)
+        return Refusal(
+            lane: name, table: nil, rule: .unsupported,
+            message:
+                "unknown lane \"\(name)\" (it is no longer configured; was it removed by a configuration reload?); "
+                + "configured lanes are: \(known.joined(separator: ", ")); reconnect or switch lanes")
+    }
+
     /// A refusal for a per-statement lane that lives on another server than the connection's.
     public static func otherServer(_ name: String, setting: String) -> Refusal {
         Refusal(

@@ -40,10 +40,13 @@ public struct PostgresSessionStateMachine: Sendable {
     private var phase: Phase = .startup
     public let listener: ListenerConfiguration
     public let tlsAvailable: Bool
-    private let routing: RoutingTable
+    /// The routing table statements are decided with; swapped by ``useRouting(_:)`` after a reload.
+    public private(set) var routing: RoutingTable
     private var rewriter = SQLRewriter(dialect: .postgres)
-    private let hints: LaneHintScanner
-    private let setting: String
+    private var hints: LaneHintScanner
+    private var setting: String
+    /// The last SQL text routed, for metrics and logs; `nil` after a step that routed none.
+    public private(set) var lastStatement: PostgresStatementEvent?
 
     /// The connection-level lane (from the startup packet or the user).
     public private(set) var connectionLane: String
@@ -69,6 +72,14 @@ public struct PostgresSessionStateMachine: Sendable {
         self.setting = routing.label.postgresSetting
         self.connectionLane = routing.label.baseLane
         self.backend = listener.backend
+    }
+
+    /// Decides later statements with `table` (configuration reload). The session keeps its lane names; a lane that
+    /// no longer exists is refused per statement. The connection's server never changes.
+    public mutating func useRouting(_ table: RoutingTable) {
+        routing = table
+        hints = LaneHintScanner(key: table.label.key)
+        setting = table.label.postgresSetting
     }
 
     /// Whether the session is idle: ready for query with no response outstanding (safe to close when draining).
@@ -113,6 +124,7 @@ public struct PostgresSessionStateMachine: Sendable {
 
     /// A typed message from the client after the StartupMessage.
     public mutating func frontendFrameReceived(_ frame: PostgresFrame) -> PostgresFrontendAction {
+        lastStatement = nil
         let message: FrontendMessage
         do {
             message = try FrontendMessage(frame: frame)
@@ -148,6 +160,8 @@ public struct PostgresSessionStateMachine: Sendable {
             if let info, !info.hinted, info.lane != currentLane {
                 let refusal = PostgresRefusals.preparedInOtherLane(
                     statement: statement, preparedIn: info.lane, now: currentLane)
+                lastStatement = PostgresStatementEvent(
+                    lane: currentLane, sql: ByteBuffer(), outcome: .refused(refusal), hinted: false)
                 portals[portal] = nil
                 enqueue(.bind(refusal: refusal))
                 return .send(PostgresMessageEncoder.bind(portal: portal, statement: Self.refusedStandInName))
@@ -183,6 +197,8 @@ public struct PostgresSessionStateMachine: Sendable {
         case .functionCall:
             if routing.isBase(currentLane) {
                 enqueue(.query(refusal: nil, effects: []))
+                lastStatement = PostgresStatementEvent(
+                    lane: currentLane, sql: ByteBuffer(), outcome: .forwarded, hinted: false)
                 return .forward
             }
             // A function called by OID cannot be analysed: refuse in non-base lanes.
@@ -190,6 +206,8 @@ public struct PostgresSessionStateMachine: Sendable {
                 lane: currentLane, table: nil, rule: .routines,
                 message: "function calls by OID (FunctionCall message) cannot be isolated in lane \(currentLane)")
             enqueue(.query(refusal: refusal, effects: []))
+            lastStatement = PostgresStatementEvent(
+                lane: currentLane, sql: ByteBuffer(), outcome: .refused(refusal), hinted: false)
             return .send(PostgresMessageEncoder.query(sql: Self.refusedStandIn))
         case .authenticationResponse:
             return .protocolViolation(PostgresWireError(.unexpectedMessage, "unexpected password message"))
@@ -217,7 +235,11 @@ public struct PostgresSessionStateMachine: Sendable {
             return (.original, laneName, hint != nil, effects)
         }
         guard let lane = routing.lane(named: laneName) else {
-            return (.refused(PostgresRefusals.unknownLane(laneName, routing: routing)), laneName, hint != nil, effects)
+            let refusal =
+                hint == nil
+                ? PostgresRefusals.laneRemoved(laneName, routing: routing)
+                : PostgresRefusals.unknownLane(laneName, routing: routing)
+            return (.refused(refusal), laneName, hint != nil, effects)
         }
         if routing.backend(for: listener, lane: lane) != backend {
             return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), laneName, hint != nil, effects)
@@ -231,7 +253,8 @@ public struct PostgresSessionStateMachine: Sendable {
     }
 
     private mutating func simpleQuery(_ sql: ByteBuffer) -> PostgresFrontendAction {
-        let (routed, _, _, effects) = route(sql)
+        let (routed, lane, hinted, effects) = route(sql)
+        record(routed, lane: lane, hinted: hinted, sql: sql)
         switch routed {
         case .original:
             enqueue(.query(refusal: nil, effects: effects))
@@ -247,6 +270,7 @@ public struct PostgresSessionStateMachine: Sendable {
 
     private mutating func parse(name: String, sql: ByteBuffer, parameterTypes: ByteBuffer) -> PostgresFrontendAction {
         let (routed, lane, hinted, effects) = route(sql)
+        record(routed, lane: lane, hinted: hinted, sql: sql)
         switch routed {
         case .original:
             statements[name] = PreparedInfo(lane: lane, hinted: hinted, effects: effects)
@@ -263,6 +287,16 @@ public struct PostgresSessionStateMachine: Sendable {
                 PostgresMessageEncoder.parse(
                     statement: name, sql: Self.refusedStandIn, parameterTypes: ByteBuffer(bytes: [0, 0])))
         }
+    }
+
+    private mutating func record(_ routed: Routed, lane: String, hinted: Bool, sql: ByteBuffer) {
+        let outcome: PostgresStatementEvent.Outcome
+        switch routed {
+        case .original: outcome = .forwarded
+        case .rewritten(let bytes): outcome = .rewritten(bytes)
+        case .refused(let refusal): outcome = .refused(refusal)
+        }
+        lastStatement = PostgresStatementEvent(lane: lane, sql: sql, outcome: outcome, hinted: hinted)
     }
 
     // MARK: server → client

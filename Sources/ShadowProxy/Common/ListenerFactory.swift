@@ -12,9 +12,7 @@ public enum ListenerFactory {
                 configuration: configuration, routing: { routing.current }, group: context.group,
                 logger: context.logger)
         case .postgres:
-            return PostgresListener(
-                configuration: configuration, routing: { routing.current }, group: context.group,
-                logger: context.logger)
+            return PostgresListener(configuration: configuration, context: context)
         }
     }
 }

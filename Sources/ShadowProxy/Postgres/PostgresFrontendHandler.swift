@@ -4,6 +4,7 @@ import NIOPosix
 import NIOSSL
 import PostgresWire
 import ShadowConfig
+import ShadowSQL
 
 /// The client side of one proxied PostgreSQL connection. It decodes client packets, asks the session state machine
 /// what to do, and executes the answer: relay bytes, start TLS, connect the backend, issue cancel keys, close.
@@ -20,6 +21,9 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         var backendTLS: NIOSSLContext?
         var cancelRegistry: PostgresCancelRegistry
         var logger: Logger
+        var routing: RoutingSource
+        var connections: ConnectionRegistry
+        var statistics: LaneStatistics
     }
 
     private var machine: PostgresSessionStateMachine
@@ -39,11 +43,14 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var issuedKey: (processID: Int32, secretKey: Int32)?
     private var draining = false
     private var closed = false
+    /// Operations bookkeeping (registry, metrics, logs); never consulted for protocol decisions.
+    private var observer: PostgresConnectionObserver
 
     init(machine: PostgresSessionStateMachine, environment: Environment) {
         self.machine = machine
         self.environment = environment
         self.logger = environment.logger
+        self.observer = PostgresConnectionObserver(environment: environment)
     }
 
     // MARK: channel events
@@ -51,6 +58,8 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if let remote = context.channel.remoteAddress { logger[metadataKey: "client"] = "\(remote)" }
+        logger[metadataKey: "listener"] = "\(environment.listener.name)"
+        observer.opened(client: context.channel.remoteAddress.map { "\($0)" } ?? "?", lane: machine.connectionLane)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -65,6 +74,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
+        observer.bytesIn(buffer.readableBytes)
         if !firstBytesSeen {
             firstBytesSeen = true
             // PostgreSQL 17 direct TLS (sslnegotiation=direct): a TLS ClientHello instead of SSLRequest.
@@ -101,19 +111,25 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        close()
+        close(reason: "client closed")
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("client connection error", metadata: ["error": "\(error)"])
-        close()
+        close(reason: "client connection error")
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is PostgresDrainEvent {
             draining = true
-            if machine.isIdle || backendChannel == nil { close() }
+            if machine.isIdle || backendChannel == nil { close(reason: "shutdown (idle)") }
+            return
+        }
+        if event is PostgresShutdownDeadlineEvent {
+            failClient(
+                sqlState: "57P01", message: "terminating connection: the proxy is shutting down",
+                reason: "shutdown deadline")
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -146,6 +162,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func startupPacket(_ packet: PostgresStartupPacket, leftover: Int) {
         startupProcessor = nil
+        if case .startup(let startup) = packet { observer.startup(startup) }
         switch machine.startupPacketReceived(packet) {
         case .reply(let bytes):
             guard leftover == 0 else {
@@ -168,10 +185,10 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
                 PostgresStartupDecoder(), maximumBufferSize: PostgresStartupDecoder.maximumLength)
         case .cancel(let pid, let key):
             forwardCancel(processID: pid, secretKey: key)
-            close()
+            close(reason: "cancel request")
         case .reject(let error):
             context?.writeAndFlush(wrapOutboundOut(error), promise: nil)
-            close()
+            close(reason: "rejected at startup")
         case .connect(let backend, let startup, let preamble):
             guard leftover == 0 else {
                 return failClient(sqlState: "08P01", message: "unexpected data after startup packet")
@@ -181,6 +198,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
                 maximumBufferSize: environment.listener.maxMessageSize)
             if let preamble { context?.writeAndFlush(wrapOutboundOut(preamble), promise: nil) }
             logger[metadataKey: "lane"] = "\(machine.connectionLane)"
+            observer.routed(lane: machine.connectionLane, backend: backend, logger: logger)
             connectBackend(backend, startup: startup)
         }
     }
@@ -205,6 +223,8 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
                 case .success(let channel):
                     self.backendConnected(channel)
                 case .failure(let error):
+                    ProxyMetrics.recordBackendConnectError(
+                        listener: self.environment.listener.name, backend: "\(endpoint)")
                     self.failClient(
                         sqlState: "08006",
                         message: "could not connect to backend server \(endpoint): \(error)")
@@ -271,7 +291,11 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     // MARK: client → server
 
     private func clientFrame(_ frame: PostgresFrame) {
-        switch machine.frontendFrameReceived(frame) {
+        if observer.routingChanged(frame.id) { machine.useRouting(environment.routing.current) }
+        let action = machine.frontendFrameReceived(frame)
+        if let event = machine.lastStatement { observer.statement(event, logger: logger) }
+        observer.frameSent(frame.id)
+        switch action {
         case .forward:
             sendToBackend(frame.bytes)
         case .send(let bytes):
@@ -279,9 +303,9 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         case .forwardAndClose:
             sendToBackend(frame.bytes)
             backendChannel?.flush()
-            close()
+            close(reason: "client terminated")
         case .protocolViolation(let error):
-            failClient(sqlState: "08P01", message: error.message)
+            failClient(sqlState: "08P01", message: error.message, reason: "client protocol violation")
         }
     }
 
@@ -299,8 +323,10 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard let context, !closed else { return }
         switch machine.backendFrameReceived(frame) {
         case .forward:
+            observer.bytesOut(frame.bytes.readableBytes)
             context.write(wrapOutboundOut(frame.bytes), promise: nil)
         case .replace(let bytes):
+            observer.bytesOut(bytes.readableBytes)
             context.write(wrapOutboundOut(bytes), promise: nil)
         case .issueCancelKey(let pid, let key):
             let issued = environment.cancelRegistry.register(
@@ -319,9 +345,12 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             failClient(sqlState: "08P01", message: "backend server \(machine.backend): \(error.message)")
             return
         }
-        if draining, frame.id == UInt8(ascii: "Z"), machine.isIdle {
-            context.flush()
-            close()
+        if frame.id == UInt8(ascii: "Z") {
+            observer.readyForQuery(lane: machine.currentLane)
+            if draining, machine.isIdle {
+                context.flush()
+                close(reason: "shutdown (drained)")
+            }
         }
     }
 
@@ -332,7 +361,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     func backendClosed() {
         guard !closed else { return }
         context?.flush()
-        close()
+        close(reason: "backend closed")
     }
 
     func backendFailed(_ error: any Error) {
@@ -340,25 +369,26 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         if let error = error as? PostgresWireError {
             failClient(sqlState: "08P01", message: "backend server \(machine.backend): \(error.message)")
         } else {
-            close()
+            close(reason: "backend connection error")
         }
     }
 
     // MARK: closing
 
     /// Sends a FATAL ErrorResponse to the client and closes both sides.
-    private func failClient(sqlState: String, message: String) {
-        guard !closed, let context else { return close() }
+    private func failClient(sqlState: String, message: String, reason: String? = nil) {
+        guard !closed, let context else { return close(reason: reason ?? message) }
         logger.debug("closing client connection", metadata: ["reason": "\(message)"])
         context.writeAndFlush(
             wrapOutboundOut(PostgresMessageEncoder.errorResponse(severity: "FATAL", sqlState: sqlState, message: message)),
             promise: nil)
-        close()
+        close(reason: reason ?? message)
     }
 
-    private func close() {
+    private func close(reason: String = "closed") {
         guard !closed else { return }
         closed = true
+        observer.closed(reason: reason, logger: logger)
         handshakeTimeout?.cancel()
         handshakeTimeout = nil
         if let key = issuedKey {
@@ -371,3 +401,6 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
 
 /// Asks a connection to close as soon as it has no statement in flight (graceful shutdown).
 struct PostgresDrainEvent: Sendable {}
+
+/// The drain deadline passed: tell the client (57P01 admin_shutdown) and close now.
+struct PostgresShutdownDeadlineEvent: Sendable {}

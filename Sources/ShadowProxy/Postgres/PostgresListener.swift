@@ -9,11 +9,12 @@ import ShadowConfig
 /// A client-facing PostgreSQL listener: accepts connections, terminates TLS if configured, and runs one
 /// ``PostgresSessionStateMachine`` per connection in front of the listener's base server (or a lane's own server).
 ///
-/// The routing source is a closure so a configuration reload can swap the table; each connection reads it once, when
-/// it is accepted.
+/// Connections decide their lane with the routing source's table when they are accepted and follow reloads per
+/// statement (a session keeps its lane name; a lane removed by a reload is refused). Every connection is registered
+/// in the context's ``ConnectionRegistry`` and counted in ``LaneStatistics`` and ``ProxyMetrics``.
 public final class PostgresListener: Sendable {
     public let configuration: ListenerConfiguration
-    private let routing: @Sendable () -> RoutingTable
+    private let context: ListenerContext
     private let group: any EventLoopGroup
     private let logger: Logger
     private let cancelRegistry: PostgresCancelRegistry
@@ -25,19 +26,17 @@ public final class PostgresListener: Sendable {
     }
 
     /// - Parameters:
-    ///   - routing: returns the current routing table; called once per accepted connection.
+    ///   - context: the process-wide routing source, connection registry, statistics, event loops and logger.
     ///   - cancelRegistry: where issued cancel keys are kept; share one per process (the default).
     public init(
         configuration: ListenerConfiguration,
-        routing: @escaping @Sendable () -> RoutingTable,
-        group: any EventLoopGroup,
-        logger: Logger,
+        context: ListenerContext,
         cancelRegistry: PostgresCancelRegistry = .shared
     ) {
         self.configuration = configuration
-        self.routing = routing
-        self.group = group
-        self.logger = logger
+        self.context = context
+        self.group = context.group
+        self.logger = context.logger
         self.cancelRegistry = cancelRegistry
     }
 
@@ -71,8 +70,9 @@ public final class PostgresListener: Sendable {
             }() : nil
         let environmentBase = PostgresFrontendHandler.Environment(
             listener: configuration, serverTLS: serverTLS, backendTLS: backendTLS, cancelRegistry: cancelRegistry,
-            logger: logger)
-        let routing = self.routing
+            logger: logger, routing: context.routing, connections: context.connections,
+            statistics: context.statistics)
+        let routing = context.routing
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -80,7 +80,7 @@ public final class PostgresListener: Sendable {
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let machine = PostgresSessionStateMachine(
-                        listener: environmentBase.listener, routing: routing(),
+                        listener: environmentBase.listener, routing: routing.current,
                         tlsAvailable: environmentBase.serverTLS != nil)
                     try channel.pipeline.syncOperations.addHandler(
                         PostgresFrontendHandler(machine: machine, environment: environmentBase))
@@ -103,8 +103,8 @@ public final class PostgresListener: Sendable {
         }
     }
 
-    /// Stops accepting, lets connections finish their in-flight statements until `gracefulDeadline`, then closes
-    /// whatever is left.
+    /// Stops accepting, lets connections finish their in-flight statement or transaction until `gracefulDeadline`
+    /// (each closes when the server reports it idle), then ends the rest with a FATAL 57P01 admin_shutdown error.
     public func shutdown(gracefulDeadline: NIODeadline) async {
         let (server, connections) = state.withLockedValue { ($0.serverChannel, Array($0.connections.values)) }
         try? await server?.close()
@@ -116,6 +116,14 @@ public final class PostgresListener: Sendable {
         }
         let remaining = state.withLockedValue { Array($0.connections.values) }
         for channel in remaining {
+            channel.pipeline.fireUserInboundEventTriggered(PostgresShutdownDeadlineEvent())
+        }
+        // The handlers close after writing the error; make sure nothing outlives shutdown.
+        let closeBy = NIODeadline.now() + .seconds(1)
+        while connectionCount > 0 && NIODeadline.now() < closeBy {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        for channel in state.withLockedValue({ Array($0.connections.values) }) {
             try? await channel.close()
         }
     }

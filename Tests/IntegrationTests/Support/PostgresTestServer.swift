@@ -111,10 +111,11 @@ final class PostgresTestProxy: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let server: PostgresTestServer
     let port: Int
+    let context: ListenerContext
 
     static func start(
         server: PostgresTestServer, lanes: [LaneConfiguration], tls: Bool = false, backendTLS: Bool = false,
-        name: String = "orders-pg"
+        name: String = "orders-pg", logHandler: (@Sendable (String) -> any LogHandler)? = nil
     ) async throws -> PostgresTestProxy {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let listenerConfiguration = ListenerConfiguration(
@@ -124,20 +125,27 @@ final class PostgresTestProxy: @unchecked Sendable {
             backendTLS: backendTLS)
         let configuration = ShadowgateConfiguration(listeners: [listenerConfiguration], lanes: lanes)
         let table = RoutingTable(configuration: configuration)
-        var logger = Logger(label: "test.postgres-proxy")
-        logger.logLevel = .info
-        let listener = PostgresListener(
-            configuration: listenerConfiguration, routing: { table }, group: group, logger: logger)
+        var logger =
+            logHandler.map { Logger(label: "test.postgres-proxy", factory: $0) } ?? Logger(label: "test.postgres-proxy")
+        logger.logLevel = logHandler == nil ? .info : .trace
+        let context = ListenerContext(
+            routing: RoutingSource(table), connections: ConnectionRegistry(), statistics: LaneStatistics(),
+            group: group, logger: logger)
+        let listener = PostgresListener(configuration: listenerConfiguration, context: context)
         try await listener.start()
         guard let port = listener.localAddress?.port else { throw PostgresTestError("listener has no port") }
-        return PostgresTestProxy(listener: listener, group: group, server: server, port: port)
+        return PostgresTestProxy(listener: listener, group: group, server: server, port: port, context: context)
     }
 
-    private init(listener: PostgresListener, group: MultiThreadedEventLoopGroup, server: PostgresTestServer, port: Int) {
+    private init(
+        listener: PostgresListener, group: MultiThreadedEventLoopGroup, server: PostgresTestServer, port: Int,
+        context: ListenerContext
+    ) {
         self.listener = listener
         self.group = group
         self.server = server
         self.port = port
+        self.context = context
     }
 
     /// A libpq connection string to the proxy.

@@ -68,7 +68,7 @@ struct TestEnvironment: Sendable {
             message += "Run the tests through `bash scripts/test.sh`, or `bash scripts/servers.sh start DIR` "
                 + "then `source DIR/env.sh` before `swift test`."
             Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
-            throw Missing(description: message)
+            throw Missing(description: "test environment incomplete (see the issue recorded above)")
         }
         func value(_ name: String) -> String { environment[name] ?? "" }
         func port(_ name: String) -> Int { Int(value(name)) ?? 0 }
