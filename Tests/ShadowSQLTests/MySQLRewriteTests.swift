@@ -170,6 +170,17 @@ let mysqlSuffixCases: [(String, String)] = [
         "WITH c AS (SELECT * FROM t_gray) DELETE FROM u_gray WHERE a IN (SELECT a FROM c)"),
     ("SELECT (SELECT c FROM (WITH t AS (SELECT 1 AS c) SELECT c FROM t) z) FROM t",
         "SELECT (SELECT c FROM (WITH t AS (SELECT 1 AS c) SELECT c FROM t) z) FROM t_gray"),
+    ("SELECT * FROM t WHERE `from` = 1", "SELECT * FROM t_gray WHERE `from` = 1"),
+    ("SELECT `select`.`from` FROM `select`", "SELECT `select_gray`.`from` FROM `select_gray`"),
+    ("INSERT INTO `status` (`key`) VALUES (1)", "INSERT INTO `status_gray` (`key`) VALUES (1)"),
+    ("INSERT INTO status (key, data, type) VALUES (1, 2, 3)", "INSERT INTO status_gray (key, data, type) VALUES (1, 2, 3)"),
+    ("UPDATE `user` SET `order` = 1", "UPDATE `user_gray` SET `order` = 1"),
+    ("SELECT * FROM t1 WHERE a = (SELECT MAX(b) FROM t2 WHERE t2.c = t1.c)", "SELECT * FROM t1_gray WHERE a = (SELECT MAX(b) FROM t2_gray WHERE t2_gray.c = t1_gray.c)"),
+    ("SELECT * FROM t /*!50700 FORCE INDEX (i) */ WHERE 1", "SELECT * FROM t_gray /*!50700 FORCE INDEX (i) */ WHERE 1"),
+    ("SELECT t.* FROM t", "SELECT t_gray.* FROM t_gray"),
+    ("SELECT * FROM t WHERE a = 'x' -- ' FROM u", "SELECT * FROM t_gray WHERE a = 'x' -- ' FROM u"),
+    ("SELECT * FROM t WHERE a = \"it\\\"s FROM u\"", "SELECT * FROM t_gray WHERE a = \"it\\\"s FROM u\""),
+    ("INSERT INTO t (a) VALUES (1), (2); SELECT LAST_INSERT_ID()", "INSERT INTO t_gray (a) VALUES (1), (2); SELECT LAST_INSERT_ID()"),
     ("CALL p()", "REFUSED: lane 'gray': CALL of routine 'p' refused: its body cannot be checked; add it to lanes.gray.routines if it only touches mapped tables"),
 ]
 

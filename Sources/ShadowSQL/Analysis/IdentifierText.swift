@@ -52,12 +52,55 @@ struct IdentifierText: @unchecked Sendable {
         return same && index == key.count
     }
 
-    /// Whether two name tokens denote the same name.
+    /// Whether two name tokens denote the same name (without allocating).
     func same(_ a: SignificantToken, _ b: SignificantToken) -> Bool {
         guard self.hash(a) == self.hash(b) else { return false }
-        var left: [UInt8] = []
-        self.forEachByte(a, normalized: true) { left.append($0) }
-        return self.equals(b, left)
+        var left = Cursor(text: self, token: a)
+        var right = Cursor(text: self, token: b)
+        while true {
+            let l = left.next()
+            let r = right.next()
+            if l != r { return false }
+            if l == nil { return true }
+        }
+    }
+
+    /// Walks the normalized bytes of one name token.
+    struct Cursor {
+        let text: IdentifierText
+        let token: SignificantToken
+        var position: Int
+        let end: Int
+        let quote: UInt8?
+        let fold: Bool
+
+        init(text: IdentifierText, token: SignificantToken) {
+            self.text = text
+            self.token = token
+            if token.kind == .quotedIdentifier {
+                let offset = text.isUnicodeEscaped(token) ? 2 : 0
+                self.quote = text.bytes[token.start + offset]
+                self.position = token.start + offset + 1
+                self.end = token.end - 1
+                self.fold = text.dialect == .mysql && !text.caseSensitive
+            } else {
+                self.quote = nil
+                self.position = token.start
+                self.end = token.end
+                self.fold = text.dialect == .postgres || !text.caseSensitive
+            }
+        }
+
+        mutating func next() -> UInt8? {
+            guard self.position < self.end else { return nil }
+            let b = self.text.bytes[self.position]
+            if let quote = self.quote, b == quote, self.position + 1 < self.end, self.text.bytes[self.position + 1] == quote {
+                self.position += 2
+            } else {
+                self.position += 1
+            }
+            return self.fold ? ByteClass.lower(b) : b
+        }
     }
 
     /// Whether the normalized name ends with `suffix` (normalized).

@@ -11,6 +11,7 @@ enum Keyword: UInt8, Sendable {
     case and
     case `as`
     case asc
+    case attach
     case before
     case begin
     case by
@@ -42,6 +43,7 @@ enum Keyword: UInt8, Sendable {
     case delete
     case desc
     case describe
+    case detach
     case discard
     case distinct
     case `do`
@@ -53,6 +55,7 @@ enum Keyword: UInt8, Sendable {
     case end
     case event
     case except
+    case exchange
     case execute
     case exists
     case explain
@@ -84,6 +87,8 @@ enum Keyword: UInt8, Sendable {
     case index
     case indexes
     case infile
+    case inherit
+    case inherits
     case inner
     case insert
     case intersect
@@ -208,6 +213,7 @@ extension Keyword {
             ("and", .and),
             ("as", .`as`),
             ("asc", .asc),
+            ("attach", .attach),
             ("before", .before),
             ("begin", .begin),
             ("by", .by),
@@ -239,6 +245,7 @@ extension Keyword {
             ("delete", .delete),
             ("desc", .desc),
             ("describe", .describe),
+            ("detach", .detach),
             ("discard", .discard),
             ("distinct", .distinct),
             ("do", .`do`),
@@ -250,6 +257,7 @@ extension Keyword {
             ("end", .end),
             ("event", .event),
             ("except", .except),
+            ("exchange", .exchange),
             ("execute", .execute),
             ("exists", .exists),
             ("explain", .explain),
@@ -281,6 +289,8 @@ extension Keyword {
             ("index", .index),
             ("indexes", .indexes),
             ("infile", .infile),
+            ("inherit", .inherit),
+            ("inherits", .inherits),
             ("inner", .inner),
             ("insert", .insert),
             ("intersect", .intersect),
@@ -395,16 +405,61 @@ extension Keyword {
     }()
     static let maxLength = 15
 
+    /// Open-addressing hash table over the lower-cased spellings: one hash pass and usually one probe.
+    struct Table: Sendable {
+        static let slotCount = 1024
+        var slots: [Int16] = Array(repeating: -1, count: slotCount)
+        var hashes: [UInt64] = []
+        var keywords: [Keyword] = []
+        var offsets: [Int] = []
+        var flat: [UInt8] = []
+
+        init() {
+            for (length, bucket) in Keyword.spellings.enumerated() where length > 0 {
+                for entry in bucket {
+                    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                    for b in entry.bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                    var slot = Int(h & UInt64(Self.slotCount - 1))
+                    while self.slots[slot] >= 0 { slot = (slot + 1) & (Self.slotCount - 1) }
+                    self.slots[slot] = Int16(self.keywords.count)
+                    self.hashes.append(h)
+                    self.keywords.append(entry.keyword)
+                    self.offsets.append(self.flat.count)
+                    self.flat += entry.bytes
+                }
+            }
+            self.offsets.append(self.flat.count)
+        }
+    }
+
+    private static let hashTable = Table()
+    // Separate globals so a lookup reads array storage without retaining a struct of arrays.
+    static let slots = hashTable.slots
+    static let hashes = hashTable.hashes
+    static let keywords = hashTable.keywords
+    static let offsets = hashTable.offsets
+    static let flat = hashTable.flat
+
     /// The keyword spelled by `bytes[start..<end]` (ASCII case-insensitive), or `.none`.
     static func lookup(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Keyword {
         let length = end - start
-        guard length > 0, length <= maxLength else { return .none }
-        candidates: for candidate in spellings[length] {
-            for i in 0..<length where ByteClass.lower(bytes[start + i]) != candidate.bytes[i] {
-                continue candidates
+        guard length > 1, length <= maxLength else { return .none }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in start..<end { h = (h ^ UInt64(ByteClass.lower(bytes[i]))) &* 0x100_0000_01b3 }
+        var slot = Int(h & UInt64(Table.slotCount - 1))
+        while true {
+            let index = Int(Self.slots[slot])
+            if index < 0 { return .none }
+            if Self.hashes[index] == h && Self.offsets[index + 1] - Self.offsets[index] == length {
+                let offset = Self.offsets[index]
+                var same = true
+                for i in 0..<length where Self.flat[offset + i] != ByteClass.lower(bytes[start + i]) {
+                    same = false
+                    break
+                }
+                if same { return Self.keywords[index] }
             }
-            return candidate.keyword
+            slot = (slot + 1) & (Table.slotCount - 1)
         }
-        return .none
     }
 }

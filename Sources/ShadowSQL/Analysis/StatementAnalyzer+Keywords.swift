@@ -56,6 +56,15 @@ extension StatementAnalyzer {
             }
         case .references:
             self.mode = .expectTable(.single)
+        case .attach, .detach where next == .partition && self.result.verb == .alter:
+            // PostgreSQL ALTER TABLE … ATTACH/DETACH PARTITION other_table.
+            self.mode = .expectTable(.single)
+            return i + 2
+        case .inherit where self.result.verb == .alter:
+            self.mode = .expectTable(.single)
+        case .inherits where self.kind(i + 1) == .leftParen:
+            self.openParen(i + 1, tableList: .ddl)
+            return i + 2
         case .like:
             if self.result.verb == .create && (self.tokens[i - 1].kind == .leftParen || i - 1 == self.lastTableEnd) {
                 self.mode = .expectTable(.single)

@@ -59,7 +59,8 @@ struct StatementAnalyzer: Sendable {
 
     func token(_ i: Int) -> SignificantToken? { i < self.end ? self.tokens[i] : nil }
     func keyword(_ i: Int) -> Keyword { i < self.end ? self.tokens[i].keyword : .none }
-    func kind(_ i: Int) -> TokenKind? { i < self.end ? self.tokens[i].kind : nil }
+    /// The kind of token `i`; past the end of the statement it reads as the `;` that ends it.
+    func kind(_ i: Int) -> TokenKind { i < self.end ? self.tokens[i].kind : .semicolon }
 
     /// Analyses `tokens[range]` (one statement without its `;`). The token array is only borrowed.
     mutating func analyze(_ tokens: [SignificantToken], range: Range<Int>, text: IdentifierText) {

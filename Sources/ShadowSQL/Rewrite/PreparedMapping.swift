@@ -1,6 +1,7 @@
 /// A ``LaneMapping`` turned into byte-level lookup tables for one dialect, so that resolving a table reference
-/// hashes the token's bytes instead of building strings.
-struct PreparedMapping: Sendable {
+/// hashes the token's bytes instead of building strings. A class so that handing it around per statement costs
+/// one retain; it is never mutated after `init`, hence the unchecked conformance.
+final class PreparedMapping: @unchecked Sendable {
     /// A configured name split at its first dot, normalized for comparison, plus its spelling for output.
     struct Name: Sendable {
         var qualifier: [UInt8]?

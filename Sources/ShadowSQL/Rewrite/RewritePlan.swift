@@ -27,15 +27,23 @@ struct RewritePlan: Sendable {
             previousEnd = edit.end
             size += edit.replacement.count - (edit.end - edit.start)
         }
-        var output: [UInt8] = []
-        output.reserveCapacity(size)
-        var position = 0
-        for edit in self.edits {
-            output.append(contentsOf: input[position..<edit.start])
-            output.append(contentsOf: edit.replacement)
-            position = edit.end
+        let edits = self.edits
+        let output = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var written = 0
+            var position = 0
+            func copy(_ source: UnsafeRawBufferPointer) {
+                guard let base = source.baseAddress, source.count > 0, let target = buffer.baseAddress else { return }
+                UnsafeMutableRawPointer(target + written).copyMemory(from: base, byteCount: source.count)
+                written += source.count
+            }
+            for edit in edits {
+                copy(UnsafeRawBufferPointer(rebasing: input[position..<edit.start]))
+                edit.replacement.withUnsafeBytes { copy($0) }
+                position = edit.end
+            }
+            copy(UnsafeRawBufferPointer(rebasing: input[position..<input.count]))
+            initialized = written
         }
-        output.append(contentsOf: input[position..<input.count])
         return output
     }
 }
