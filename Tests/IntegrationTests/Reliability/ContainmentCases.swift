@@ -50,7 +50,7 @@ enum MySQLContainmentCases {
                   bytes: W.header(length: response.count, sequence: 1) + response.prefix(12), expectation: .closes, halfClose: true),
             .init(name: "empty handshake response", stage: .beforeLogin, bytes: W.packet([], sequence: 1), expectation: .closes),
             .init(name: "garbage instead of a handshake response", stage: .beforeLogin,
-                  bytes: (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }, expectation: .closes),
+                  bytes: W.packet((0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }, sequence: 1), expectation: .closes),
             .init(name: "user name without terminator", stage: .beforeLogin,
                   bytes: W.packet(Array(response.prefix(32)) + [UInt8](repeating: 0x75, count: 300), sequence: 1), expectation: .closes),
             .init(name: "SSL request when TLS was not offered", stage: .beforeLogin,

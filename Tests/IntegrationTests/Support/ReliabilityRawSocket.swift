@@ -102,16 +102,22 @@ final class ReliabilityRawSocket: @unchecked Sendable {
 
     /// Reads (and keeps) everything until the peer closes or `timeout` passes.
     /// Returns what arrived, whether the peer closed, and how long it took.
-    func drainUntilClosed(timeout: Double) -> (bytes: [UInt8], closed: Bool, seconds: Double) {
+    /// With `quiet`, also returns once something arrived and then nothing more for `quiet` seconds (an answer on a
+    /// connection that stays open); `seconds` is then the time of the last byte.
+    func drainUntilClosed(timeout: Double, quiet: Double? = nil) -> (bytes: [UInt8], closed: Bool, seconds: Double) {
         let start = Date()
         var received: [UInt8] = []
+        var lastByte = 0.0
         while true {
-            let left = timeout - Date().timeIntervalSince(start)
+            var left = timeout - Date().timeIntervalSince(start)
             if left <= 0 { return (received, false, Date().timeIntervalSince(start)) }
+            if let quiet, !received.isEmpty { left = min(left, quiet) }
             switch read(timeout: left) {
-            case .bytes(let chunk): received += chunk
+            case .bytes(let chunk):
+                received += chunk
+                lastByte = Date().timeIntervalSince(start)
             case .closed: return (received, true, Date().timeIntervalSince(start))
-            case .timedOut: return (received, false, Date().timeIntervalSince(start))
+            case .timedOut: return (received, false, received.isEmpty ? Date().timeIntervalSince(start) : lastByte)
             }
         }
     }
