@@ -148,7 +148,7 @@ final class ReliabilityPrivateServer: @unchecked Sendable {
                 CREATE USER 'rel_raw'@'%';
                 GRANT ALL ON *.* TO 'rel_raw'@'%';
                 CREATE DATABASE mse_demo;
-                """)
+                """, database: "mysql")
         case .postgres:
             try rootSQL("""
                 CREATE ROLE gray_app LOGIN SUPERUSER PASSWORD 'gray-pass';
@@ -163,7 +163,7 @@ final class ReliabilityPrivateServer: @unchecked Sendable {
     func rootSQL(_ sql: String, database: String = "mse_demo") throws {
         switch kind {
         case .mariadb:
-            try run("mariadb", ["--no-defaults", "-uroot", "--socket=\(directory)/mysqld.sock"], stdin: sql)
+            try run("mariadb", ["--no-defaults", "-uroot", "--socket=\(directory)/mysqld.sock", "-D", database], stdin: sql)
         case .postgres:
             try run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", "\(port)", "-U", "shadow", "-d", database], stdin: sql)
         }
