@@ -69,7 +69,7 @@ struct IsolationRun {
         let started = Date()
         let workers = (0..<clients).map { index in
             IsolationClient(
-                schema: schema, dialect: dialect, tally: tally, phase: phase, statements: total / clients,
+                schema: schema, dialect: dialect, tally: tally, phase: phase, statements: (total + clients - 1) / clients,
                 seed: seed &+ UInt64(index) &* 7919, followsReloadPerStatement: dialect == .postgres,
                 connect: { [dialect] label -> any IsolationConnection in
                     if dialect == .mysql { return try MySQLIsolationConnection(port: port, label: label) }
@@ -82,9 +82,11 @@ struct IsolationRun {
             phase.reload { routing.replace(with: RoutingTable(configuration: configuration(afterReload: true))) }
             _ = ReliabilityProcessStats.waitUntil(timeout: 300) { tally.total >= total * 6 / 10 }
             phase.beginRestart()
+            let before = tally.total
             server.crash()
             do { try server.launch() } catch { tally.fail("backend restart failed: \(error)") }
             phase.endRestart()
+            print("isolation: backend restarted after \(before) statements (\(tally.total - before) attempted while it was down)")
         }
         controller.start()
         await runThreads(workers.map { worker in { worker.run() } })

@@ -163,12 +163,13 @@ struct IsolationClient {
         }
     }
 
-    /// Deadlocks and lock timeouts between concurrent clients are the server's business and tolerated; connection
+    /// Deadlocks, lock timeouts and InnoDB's transient auto-increment read failure (1467, concurrent INSERT … SELECT
+    /// on the same table) between concurrent clients are the server's business and tolerated; connection
     /// errors are tolerated only around a backend restart. Returns whether the connection must be replaced.
     private func classify(_ error: any Error, epoch: Int, step: IsolationStep) -> Bool {
         let text = "\(error)"
         if let error = error as? DatabaseClientError {
-            if [1213, 1205].contains(error.serverErrorNumber ?? 0) || ["40001", "40P01"].contains(error.sqlState ?? "") {
+            if [1213, 1205, 1467].contains(error.serverErrorNumber ?? 0) || ["40001", "40P01"].contains(error.sqlState ?? "") {
                 tally.tolerate()
                 return false
             }

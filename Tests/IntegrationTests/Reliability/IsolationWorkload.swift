@@ -111,7 +111,14 @@ final class IsolationPhase: @unchecked Sendable {
     private var restartEpochValue = 0
     private var restarting = false
 
-    init() { pthread_rwlock_init(&rw, nil) }
+    init() {
+        // Writer-preferring: with glibc's default (readers first) the reload would starve behind busy clients.
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        pthread_rwlock_init(&rw, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+    }
     deinit { pthread_rwlock_destroy(&rw) }
 
     func statement<T>(_ body: () throws -> T) rethrows -> T {
