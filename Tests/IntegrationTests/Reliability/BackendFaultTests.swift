@@ -165,6 +165,8 @@ struct BackendFaultRun {
         cut.close()
         cutRelay.setFault(.none)
         #expect(!cutError.isEmpty, "a result cut by the backend looked complete")
+        // The proxy says what happened (not just a bare close the client has to guess about).
+        #expect(cutError.contains("lost"), "unclear error for a backend lost mid-result: \(cutError)")
         #expect(cutSeconds < 3)
         figures.append("mid-result cut: client error after \(String(format: "%.3f s", cutSeconds)): \(cutError.prefix(160))")
         #expect(secondsUntilConnectable(port: cutPort).map { $0 <= 1.0 } == true)
