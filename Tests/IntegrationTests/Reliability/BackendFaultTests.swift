@@ -165,8 +165,21 @@ struct BackendFaultRun {
         cut.close()
         cutRelay.setFault(.none)
         #expect(!cutError.isEmpty, "a result cut by the backend looked complete")
-        // The proxy says what happened (not just a bare close the client has to guess about).
-        #expect(cutError.contains("lost"), "unclear error for a backend lost mid-result: \(cutError)")
+        // The proxy says what happened (not just a bare close the client has to guess about). libpq files a
+        // FATAL that arrives mid-result under PQerrorMessage, not the result's message, so look at the wire.
+        if kind == .mariadb {
+            #expect(cutError.contains("lost"), "unclear error for a backend lost mid-result: \(cutError)")
+        } else {
+            let raw = try ReliabilityPostgresWire.login(port: cutPort)
+            cutRelay.setFault(.resetAfter(bytes: 2 << 20))
+            raw.send(ReliabilityPostgresWire.query(bigResultSQL))
+            let answer = raw.drainUntilClosed(timeout: 5)
+            raw.close()
+            cutRelay.setFault(.none)
+            let tail = String(decoding: answer.bytes.suffix(300), as: UTF8.self)
+            #expect(answer.closed && tail.contains("08006") && tail.contains("lost the connection to backend"),
+                "no ErrorResponse before the close of a result cut by the backend: …\(tail.suffix(120))")
+        }
         #expect(cutSeconds < 3)
         figures.append("mid-result cut: client error after \(String(format: "%.3f s", cutSeconds)): \(cutError.prefix(160))")
         #expect(secondsUntilConnectable(port: cutPort).map { $0 <= 1.0 } == true)
