@@ -19,7 +19,15 @@ bash scripts/servers.sh start "$dir"
 . "$dir/env.sh"
 
 swift build --build-tests
-swift test --skip-build "$@"
+if [ "$#" -gt 0 ]; then
+  swift test --skip-build "$@"
+else
+  # The reliability suites measure timings, memory and descriptors under their own load: run them after the rest,
+  # so the other suites' parallel load does not distort what they measure.
+  reliability='IsolationCheckerTests|ContainmentMatrixTests|BackendFaultTests|ClientFaultTests'
+  swift test --skip-build --skip "$reliability"
+  swift test --skip-build --filter "$reliability"
+fi
 
 if [ "$#" -eq 0 ]; then
   # Fuzz smoke: every libFuzzer target briefly from its committed corpus; any crash fails the run.
