@@ -8,7 +8,7 @@ packages=(
   postgresql postgresql-contrib libpq-dev postgresql-client
   python3-pymysql python3-psycopg2
   libmariadb-java libpostgresql-jdbc-java
-  python3-pytest sysbench haproxy pgbouncer openssl curl procps
+  python3-pytest sysbench haproxy pgbouncer openssl curl procps chromium valgrind
 )
 if ! command -v javac >/dev/null 2>&1; then packages+=(default-jdk-headless); fi
 
