@@ -73,6 +73,7 @@ let package = Package(
             name: "ShadowProxy",
             dependencies: [
                 "ShadowSQL", "ShadowConfig", "MySQLWire", "PostgresWire",
+                "ReplayLog",  // dual-write: capture, writer and applier service
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -129,6 +130,7 @@ let package = Package(
             name: "ShadowProxyTests",
             dependencies: [
                 "ShadowProxy", "ShadowConfig", "ShadowSQL",
+                "ReplayLog",  // dual-write capture tests
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

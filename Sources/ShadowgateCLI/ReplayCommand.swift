@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReplayLog
+import ShadowConfig
 
 /// `shadowgate replay …`: inspect, verify and apply the dual-write replay log.
 public struct ReplayCommand: AsyncParsableCommand {
@@ -13,10 +14,53 @@ public struct ReplayCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// The log directory, shared by every subcommand.
+    /// Which log to read: a directory, or the dual-write streams of a configuration file.
     struct LogOptions: ParsableArguments {
-        @Option(name: .long, help: "The replay log directory.")
-        var dir: String
+        @Option(name: .long, help: "The replay log directory (one stream's folder).")
+        var dir: String?
+        @Option(name: .long, help: "A configuration file: its dual-write streams' logs under replay_log.dir.")
+        var config: String?
+        @Option(name: .long, help: "With --config: the stream, as lane@listener (default: every stream, or the only one).")
+        var stream: String?
+
+        func validate() throws {
+            guard (dir == nil) != (config == nil) else { throw ValidationError("give exactly one of --dir and --config") }
+            if stream != nil && config == nil { throw ValidationError("--stream needs --config") }
+        }
+
+        /// The selected streams: their log folder and, with --config, their configuration.
+        func streams() throws -> [(directory: String, stream: DualWriteConfiguration?, dialect: ReplayDialect?)] {
+            if let dir { return [(dir, nil, nil)] }
+            guard let config else { return [] }
+            let configuration = try loadConfigurationOrExit(path: config, io: CommandIO.current)
+            guard let log = configuration.replayLog, !configuration.dualWrites.isEmpty else {
+                throw ValidationError("\(config) configures no dual-write (base_dual_write or lanes.<lane>.dual_write)")
+            }
+            var root = log.directory
+            let folder = (config as NSString).deletingLastPathComponent
+            if !root.hasPrefix("/") && !folder.isEmpty { root = folder + "/" + root }
+            let all = configuration.dualWrites.map { stream in
+                let target = "\(stream.lane)@\(stream.listener)"
+                let wire = configuration.listeners.first { $0.name == stream.listener }?.wireProtocol
+                return (root + "/" + target, Optional(stream), Optional(wire == .postgres ? ReplayDialect.postgres : .mysql))
+            }
+            guard let stream else { return all }
+            let chosen = all.filter { "\($0.1!.lane)@\($0.1!.listener)" == stream }
+            if chosen.isEmpty {
+                let names = configuration.dualWrites.map { "\($0.lane)@\($0.listener)" }.joined(separator: ", ")
+                throw ValidationError("no dual-write stream '\(stream)'; streams: \(names)")
+            }
+            return chosen
+        }
+
+        /// Runs `body` per selected stream, with a heading when there are several.
+        func forEachDirectory(_ body: (String) throws -> Void) throws {
+            let selected = try streams()
+            for (directory, stream, _) in selected {
+                if selected.count > 1, let stream { print("== \(stream.lane)@\(stream.listener) (\(directory))") }
+                try body(directory)
+            }
+        }
     }
 
     /// Prints checkpoint, last LSN, lag, flagged records and errors.
@@ -25,12 +69,16 @@ public struct ReplayCommand: AsyncParsableCommand {
         @OptionGroup var log: LogOptions
 
         func run() throws {
-            let checkpoint = try Checkpoint.read(directory: log.dir)
-            let report = try ReplayLogVerifier.verify(directory: log.dir)
+            try log.forEachDirectory(Self.show)
+        }
+
+        static func show(_ dir: String) throws {
+            let checkpoint = try Checkpoint.read(directory: dir)
+            let report = try ReplayLogVerifier.verify(directory: dir)
             let last = report.segments.last?.lastLSN ?? 0
             var flagged = 0
             var oldestUnapplied: Int64?
-            let reader = ReplayLogReader(directory: log.dir, from: checkpoint + 1)
+            let reader = ReplayLogReader(directory: dir, from: checkpoint + 1)
             while let record = try? reader.next() {
                 if record.flags.contains(.nonDeterministic) { flagged += 1 }
                 if oldestUnapplied == nil { oldestUnapplied = record.timestampMicros }
@@ -41,9 +89,9 @@ public struct ReplayCommand: AsyncParsableCommand {
             print("lag:            \(last > checkpoint ? last - checkpoint : 0) records, \(String(format: "%.1f", lagSeconds)) s")
             print("flagged (non-deterministic, unapplied): \(flagged)")
             print("segments:       \(report.segments.count)")
-            let marker = log.dir + "/" + ReplayLogWriter.resyncMarkerName
+            let marker = dir + "/" + ReplayLogWriter.resyncMarkerName
             if let reason = try? String(contentsOfFile: marker, encoding: .utf8) { print("RESYNC NEEDED: \(reason)") }
-            if let error = try? String(contentsOfFile: log.dir + "/" + ReplayApplier.errorFileName, encoding: .utf8) {
+            if let error = try? String(contentsOfFile: dir + "/" + ReplayApplier.errorFileName, encoding: .utf8) {
                 print("applier error:  \(error)")
             }
             for problem in report.problems { print("problem:        \(problem)") }
@@ -58,8 +106,11 @@ public struct ReplayCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Keep printing records as they are appended.") var follow = false
 
         func run() throws {
-            let last = try ReplayLogVerifier.verify(directory: log.dir).segments.last?.lastLSN ?? 0
-            let reader = ReplayLogReader(directory: log.dir, from: last >= UInt64(count) ? last - UInt64(count) + 1 : 1)
+            let selected = try log.streams()
+            guard selected.count == 1 else { throw ValidationError("several dual-write streams: choose one with --stream") }
+            let dir = selected[0].directory
+            let last = try ReplayLogVerifier.verify(directory: dir).segments.last?.lastLSN ?? 0
+            let reader = ReplayLogReader(directory: dir, from: last >= UInt64(count) ? last - UInt64(count) + 1 : 1)
             while true {
                 while let record = try reader.next() { print(Self.describe(record)) }
                 guard follow else { return }
@@ -85,11 +136,18 @@ public struct ReplayCommand: AsyncParsableCommand {
         @OptionGroup var log: LogOptions
 
         func run() throws {
-            let report = try ReplayLogVerifier.verify(directory: log.dir)
-            let records = report.segments.reduce(0) { $0 + $1.recordCount }
-            for problem in report.problems { print("corrupt: \(problem)") }
-            guard report.isSound else { throw ExitCode(1) }
-            print("ok: \(records) records in \(report.segments.count) segments")
+            var sound = true
+            try log.forEachDirectory { dir in
+                let report = try ReplayLogVerifier.verify(directory: dir)
+                let records = report.segments.reduce(0) { $0 + $1.recordCount }
+                for problem in report.problems { print("corrupt: \(problem)") }
+                if report.isSound {
+                    print("ok: \(records) records in \(report.segments.count) segments")
+                } else {
+                    sound = false
+                }
+            }
+            guard sound else { throw ExitCode(1) }
         }
     }
 
@@ -97,25 +155,39 @@ public struct ReplayCommand: AsyncParsableCommand {
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replay the log into the mirror.")
         @OptionGroup var log: LogOptions
-        @Option(help: "Mirror dialect: mysql or postgres.") var dialect: String
-        @Option(help: "Mirror host.") var host = "127.0.0.1"
-        @Option(help: "Mirror port.") var port: Int
-        @Option(help: "Mirror user.") var user: String
+        @Option(help: "Mirror dialect: mysql or postgres (with --dir).") var dialect: String?
+        @Option(help: "Mirror host (with --dir).") var host = "127.0.0.1"
+        @Option(help: "Mirror port (with --dir).") var port: Int?
+        @Option(help: "Mirror user (with --dir).") var user: String?
         @Option(help: "Mirror password (or SHADOWGATE_MIRROR_PASSWORD).") var password: String?
-        @Option(help: "Mirror database.") var database: String
+        @Option(help: "Mirror database (with --dir).") var database: String?
         @Flag(help: "Stop once every record has been applied.") var untilCaughtUp = false
         @Flag(help: "Write rejected records to dead-letter.log and continue instead of stopping.") var deadLetter = false
 
         func run() throws {
-            guard let parsedDialect = ["mysql": ReplayDialect.mysql, "postgres": .postgres][dialect] else {
-                throw ValidationError("--dialect must be mysql or postgres, not '\(dialect)'")
+            let selected = try log.streams()
+            guard selected.count == 1 else { throw ValidationError("several dual-write streams: choose one with --stream") }
+            let (directory, stream, streamDialect) = selected[0]
+            let mirror: MirrorConnectionParameters
+            if let stream, let streamDialect {
+                mirror = MirrorConnectionParameters(
+                    host: stream.mirror.backend.host, port: stream.mirror.backend.port, user: stream.mirror.user,
+                    password: password ?? stream.mirror.password, database: stream.mirror.database, dialect: streamDialect,
+                    progressTable: MirrorConnectionParameters.defaultProgressTable)
+            } else {
+                guard let dialect, let parsedDialect = ["mysql": ReplayDialect.mysql, "postgres": .postgres][dialect] else {
+                    throw ValidationError("--dialect must be mysql or postgres")
+                }
+                guard let port, let user, let database else {
+                    throw ValidationError("with --dir, give the mirror's --port, --user and --database (or use --config)")
+                }
+                mirror = MirrorConnectionParameters(
+                    host: host, port: port, user: user,
+                    password: password ?? ProcessInfo.processInfo.environment["SHADOWGATE_MIRROR_PASSWORD"] ?? "",
+                    database: database, dialect: parsedDialect)
             }
-            let mirror = MirrorConnectionParameters(
-                host: host, port: port, user: user,
-                password: password ?? ProcessInfo.processInfo.environment["SHADOWGATE_MIRROR_PASSWORD"] ?? "",
-                database: database, dialect: parsedDialect)
             let applier = try ReplayApplier(
-                configuration: .init(directory: log.dir, mirror: mirror, onRejected: deadLetter ? .deadLetter : .stop),
+                configuration: .init(directory: directory, mirror: mirror, onRejected: deadLetter ? .deadLetter : .stop),
                 logger: Logger(label: "shadowgate.replay"))
             let status = applier.run(untilCaughtUp: untilCaughtUp)
             print("state: \(status.state.rawValue), checkpoint LSN \(status.checkpointLSN), dead-lettered \(status.deadLettered)")
@@ -133,7 +205,7 @@ public struct ReplayCommand: AsyncParsableCommand {
 
         func run() throws {
             for count in appenders.split(separator: ",").compactMap({ Int($0) }) {
-                let dir = log.dir + "/bench-\(count)"
+                let dir = (log.dir ?? ".") + "/bench-\(count)"
                 try? FileManager.default.removeItem(atPath: dir)
                 let writer = try ReplayLogWriter(configuration: .init(directory: dir), logger: Logger(label: "bench"))
                 let total = count == 1 ? min(records, 5_000) : records

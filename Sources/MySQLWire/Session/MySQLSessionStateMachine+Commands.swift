@@ -11,6 +11,7 @@ extension MySQLSessionStateMachine {
     }
 
     mutating func command(_ packet: MySQLPacket) -> Action {
+        statementInFlight = nil
         guard let byte = packet.firstByte else { return unexpected("empty command packet") }
         guard let command = MySQLCommand(rawValue: byte) else {
             // Unknown commands are passed through in base only; the server answers with one packet (an ERR).
@@ -115,12 +116,25 @@ extension MySQLSessionStateMachine {
         }
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
         tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
-        guard let lane else { return .sendToBackend(packet) }
+        let capture = capturesStatements
+        func remember(_ sql: String, _ lane: String?) {
+            guard capture else { return }
+            if command == .query {
+                statementInFlight = (sql, lane, nil, true)
+            } else {
+                preparedCapture.prepareSent(sql: sql, lane: lane)
+            }
+        }
+        guard let lane else {
+            remember(String(buffer: text), nil)
+            return .sendToBackend(packet)
+        }
         if command == .query, effects.count == 1, case .useDatabase(let db) = effects[0], let mapped = lane.mapping.databases[db] {
             // `USE db` alone: the proxy follows the lane's database map itself (the rewriter renames tables only).
             var sql = Array("USE `".utf8)
             for byte in mapped.utf8 { sql.append(byte); if byte == UInt8(ascii: "`") { sql.append(byte) } }
             sql.append(UInt8(ascii: "`"))
+            remember(String(decoding: sql, as: UTF8.self), lane.name)
             return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(.query, text: sql)))
         }
         let outcome = text.withUnsafeReadableBytes { raw in
@@ -131,8 +145,10 @@ extension MySQLSessionStateMachine {
         rewriter = outcome.1
         switch outcome.0 {
         case .unchanged:
+            remember(String(buffer: text), lane.name)
             return .sendToBackend(packet)
         case .rewritten(let sql, _):
+            remember(String(decoding: sql, as: UTF8.self), lane.name)
             return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(command, text: sql)))
         case .refused(let refusal):
             tracker.expect(.idle)
@@ -202,8 +218,10 @@ extension MySQLSessionStateMachine {
         switch command {
         case .stmtClose:
             prepared[id] = nil
+            if capturesStatements { preparedCapture.closed(id) }
             return .sendToBackend(packet)
         case .stmtSendLongData:
+            if capturesStatements { preparedCapture.longData(packet.payload, statement: id) }
             return .sendToBackend(packet)
         case .stmtExecute:
             if let info = prepared[id], info.parameterCount > 0 {
@@ -211,6 +229,13 @@ extension MySQLSessionStateMachine {
                     return refuse(packet, .proxyRefusal("shadowgate: malformed COM_STMT_EXECUTE for statement \(id)"))
                 }
                 if let types = header.parameterTypes { prepared[id]?.parameterTypes = types }
+            }
+            if capturesStatements {
+                if let execute = preparedCapture.execute(packet.payload, statement: id) {
+                    statementInFlight = (execute.sql, execute.lane, execute.values, true)
+                } else {
+                    statementInFlight = ("", prepared[id]?.lane, nil, false)
+                }
             }
             tracker.expect(.result(binary: true))
         case .stmtFetch:

@@ -101,6 +101,37 @@ public struct MySQLSessionStateMachine: Sendable {
     public internal(set) var quiescing = false
     /// The last sequence id of the client's current command (a proxy-made answer uses the next one).
     var lastClientSequenceID: UInt8 = 0
+    /// Dual-write: remember each text statement sent and report its outcome (``takeStatementCompletion()``).
+    /// Off by default so connections without dual-write keep no copy of the SQL.
+    public var capturesStatements = false
+    /// The statement in flight, as sent to the server, its lane (nil is base) and bound values of an execute.
+    var statementInFlight: (sql: String, lane: String?, parameters: [MySQLStatementCapture.Value]?, capturable: Bool)?
+    var completedStatement: StatementCompletion?
+    /// Prepared statements' SQL and bound values (only used with ``capturesStatements``).
+    var preparedCapture = MySQLStatementCapture()
+
+    /// How the server answered a text statement (only with ``capturesStatements``).
+    public struct StatementCompletion: Sendable, Hashable {
+        /// The SQL as the server received it (rewritten for a lane).
+        public var sql: String
+        /// The lane it ran in; nil is base.
+        public var lane: String?
+        public var succeeded: Bool
+        /// The final OK/EOF status; nil after an ERR.
+        public var status: MySQLServerStatus?
+        /// The OK packet's last insert id.
+        public var lastInsertID: UInt64?
+        /// Bound values of a COM_STMT_EXECUTE; nil for a text statement.
+        public var parameters: [MySQLStatementCapture.Value]?
+        /// False when an execute could not be decoded faithfully (its SQL or values are unknown).
+        public var capturable: Bool = true
+    }
+
+    /// The outcome of the text statement whose answer just completed, once.
+    public mutating func takeStatementCompletion() -> StatementCompletion? {
+        defer { completedStatement = nil }
+        return completedStatement
+    }
 
     enum PendingReset: Sendable {
         case changeUser(user: String, attributeLane: String?)
@@ -343,6 +374,7 @@ public struct MySQLSessionStateMachine: Sendable {
         case .continuing, .localInfileRequested:
             break
         case .prepared(let id, let parameterCount):
+            if capturesStatements, let ok = try? StmtPrepareOK(payload: frame.payload) { preparedCapture.prepared(ok) }
             if var info = pendingPrepare {
                 info.parameterCount = parameterCount
                 prepared[id] = info
@@ -352,6 +384,13 @@ public struct MySQLSessionStateMachine: Sendable {
             pendingPrepare = nil
         case .complete(let status, let error):
             if let status { inTransaction = status.contains(.inTransaction) }
+            if let statement = statementInFlight {
+                statementInFlight = nil
+                let ok = error ? nil : (try? OKPacket(payload: frame.payload))
+                completedStatement = StatementCompletion(
+                    sql: statement.sql, lane: statement.lane, succeeded: !error, status: status, lastInsertID: ok?.lastInsertID,
+                    parameters: statement.parameters, capturable: statement.capturable)
+            }
             if let reset = pendingReset {
                 pendingReset = nil
                 if !error { applyReset(reset) }

@@ -63,6 +63,14 @@ public struct PostgresSessionStateMachine: Sendable {
     private var copy: CopyState = .none
     private var statements: [String: PreparedInfo] = [:]
     private var portals: [String: PreparedInfo] = [:]
+    /// Dual-write: set when the listener dual-writes; reports each batch at ReadyForQuery (``takeCapturedBatch()``).
+    public var capture: PostgresStatementCapture?
+
+    /// The statements answered since the previous ReadyForQuery, once (only with ``capture``).
+    public mutating func takeCapturedBatch() -> PostgresStatementCapture.Batch? {
+        defer { capture?.completed = nil }
+        return capture?.completed
+    }
 
     public init(listener: ListenerConfiguration, routing: RoutingTable, tlsAvailable: Bool) {
         self.listener = listener
@@ -167,20 +175,24 @@ public struct PostgresSessionStateMachine: Sendable {
                 lastStatement = PostgresStatementEvent(
                     lane: currentLane, sql: ByteBuffer(), outcome: .refused(refusal), hinted: false)
                 portals[portal] = nil
+                capture?.closed(kind: UInt8(ascii: "P"), name: portal)
                 enqueue(.bind(refusal: refusal))
                 return .send(PostgresMessageEncoder.bind(portal: portal, statement: Self.refusedStandInName))
             }
             portals[portal] = info
+            capture?.bound(portal: portal, statement: statement, frame: frame)
             enqueue(.bind(refusal: nil))
             return .forward
         case .describe:
             enqueue(.describe)
             return .forward
         case .execute(let portal, _):
+            capture?.executed(portal: portal)
             enqueue(.execute(effects: portals[portal]?.effects ?? []))
             return .forward
         case .close(let kind, let name):
             if kind == UInt8(ascii: "S") { statements[name] = nil } else { portals[name] = nil }
+            capture?.closed(kind: kind, name: name)
             enqueue(.close)
             return .forward
         case .sync:
@@ -281,9 +293,11 @@ public struct PostgresSessionStateMachine: Sendable {
         record(routed, lane: lane, hinted: hinted, sql: sql)
         switch routed {
         case .original:
+            capture?.queried(sql: Array(sql.readableBytesView), lane: lane)
             enqueue(.query(refusal: nil, effects: effects))
             return .forward
         case .rewritten(let bytes):
+            capture?.queried(sql: bytes, lane: lane)
             enqueue(.query(refusal: nil, effects: effects))
             return .send(PostgresMessageEncoder.query(sql: bytes))
         case .refused(let refusal):
@@ -298,14 +312,17 @@ public struct PostgresSessionStateMachine: Sendable {
         switch routed {
         case .original:
             statements[name] = PreparedInfo(lane: lane, hinted: hinted, effects: effects)
+            capture?.parsed(name: name, sql: Array(sql.readableBytesView), lane: lane)
             enqueue(.parse(refusal: nil))
             return .forward
         case .rewritten(let bytes):
             statements[name] = PreparedInfo(lane: lane, hinted: hinted, effects: effects)
+            capture?.parsed(name: name, sql: bytes, lane: lane)
             enqueue(.parse(refusal: nil))
             return .send(PostgresMessageEncoder.parse(statement: name, sql: bytes, parameterTypes: parameterTypes))
         case .refused(let refusal):
             statements[name] = nil
+            capture?.closed(kind: UInt8(ascii: "S"), name: name)
             enqueue(.parse(refusal: refusal))
             return .send(
                 PostgresMessageEncoder.parse(
@@ -365,6 +382,7 @@ public struct PostgresSessionStateMachine: Sendable {
             while let head = popHead() {
                 if head.endsWithReadyForQuery { break }
             }
+            capture?.ready(statusBefore: transactionStatus, status: status, errorSeen: errorSinceReady)
             transactionStatus = status
             laneSetting.readyForQuery(status: status, errorSeen: errorSinceReady)
             errorSinceReady = false
@@ -374,6 +392,10 @@ public struct PostgresSessionStateMachine: Sendable {
             errorSinceReady = true
             if copy == .copyIn { copy = .copyInAborted }
             guard let head = peekHead() else { return .forward }
+            switch head {
+            case .query, .execute: capture?.failed()
+            default: break
+            }
             let replacement = head.refusal.map { PostgresRefusals.errorResponse(for: $0) }
             if !head.endsWithReadyForQuery {
                 // The server now discards everything until Sync.
@@ -382,6 +404,13 @@ public struct PostgresSessionStateMachine: Sendable {
             return replacement.map { .replace($0) } ?? .forward
         case .commandComplete(let tag):
             laneSetting.commandCompleted(tag: tag)
+            if capture != nil {
+                if case .execute = peekHead() {
+                    capture?.commandCompleted(tag: tag, isExecute: true)
+                } else {
+                    capture?.commandCompleted(tag: tag, isExecute: false)
+                }
+            }
             switch peekHead() {
             case .execute(let effects):
                 _ = popHead()

@@ -10,6 +10,7 @@ import Glibc
 final class MariaDBMirrorSession: MirrorSession {
     private var connection: UnsafeMutablePointer<MYSQL>?
     private var currentSchema: String?
+    private var progressTable: String?
 
     init(_ p: MirrorConnectionParameters) throws(MirrorFailure) {
         guard let handle = mysql_init(nil) else { throw .unavailable("mysql_init failed (out of memory)") }
@@ -23,6 +24,29 @@ final class MariaDBMirrorSession: MirrorSession {
         connection = handle
         currentSchema = p.database.isEmpty ? nil : p.database
         try query("SET SESSION autocommit = 0", statement: -1)
+        if p.progressTable != nil {
+            guard let table = p.quotedProgressTable else {
+                throw .rejected(statement: 0, message: "progress table name '\(p.progressTable ?? "")' must be lower-case letters, digits and '_'")
+            }
+            try query(
+                "CREATE TABLE IF NOT EXISTS \(table) (target VARCHAR(255) PRIMARY KEY, lsn BIGINT UNSIGNED NOT NULL)",
+                statement: -1)
+            progressTable = table
+        }
+    }
+
+    func appliedLSN(target: String) throws(MirrorFailure) -> LSN {
+        guard let progressTable, let connection else { return 0 }
+        try query("COMMIT", statement: -1)  // read the latest committed value, not an old snapshot
+        let sql = Array("SELECT lsn FROM \(progressTable) WHERE target = \(MirrorConnectionParameters.literal(target))".utf8)
+        let rc = sql.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { mysql_real_query(connection, $0.baseAddress, UInt($0.count)) }
+        }
+        guard rc == 0 else { throw failure(statement: -1) }
+        guard let result = mysql_store_result(connection) else { return 0 }
+        defer { mysql_free_result(result) }
+        guard let row = mysql_fetch_row(result), let value = row[0] else { return 0 }
+        return LSN(String(cString: value)) ?? 0
     }
 
     deinit { close() }
@@ -59,6 +83,11 @@ final class MariaDBMirrorSession: MirrorSession {
                 } else {
                     try query(statement.sql, statement: index)
                 }
+            }
+            if let progressTable {
+                try query(
+                    "INSERT INTO \(progressTable) (target, lsn) VALUES (\(MirrorConnectionParameters.literal(record.target)), \(record.lsn)) "
+                        + "ON DUPLICATE KEY UPDATE lsn = VALUES(lsn)", statement: record.statements.count - 1)
             }
             try query("COMMIT", statement: record.statements.count - 1)
         } catch {

@@ -7,8 +7,19 @@ public struct MirrorConnectionParameters: Sendable, Hashable {
     public var password: String
     public var database: String
     public var dialect: ReplayDialect
+    /// A table in the mirror (created when missing) where each record's LSN is stored in the record's own mirror
+    /// transaction, per target. The applier skips records the mirror already has, so a crash between a mirror
+    /// COMMIT and the checkpoint does not apply a record twice. nil: at-least-once, the checkpoint file only.
+    public var progressTable: String?
 
-    public init(host: String, port: Int, user: String, password: String, database: String, dialect: ReplayDialect) {
+    /// The progress table the proxy's dual-write uses.
+    public static let defaultProgressTable = "shadowgate_replay_progress"
+
+    public init(
+        host: String, port: Int, user: String, password: String, database: String, dialect: ReplayDialect,
+        progressTable: String? = nil
+    ) {
+        self.progressTable = progressTable
         self.host = host
         self.port = port
         self.user = user
@@ -38,6 +49,27 @@ public protocol MirrorSession: AnyObject {
     /// Applies all statements of `record` in a transaction; on failure the transaction is rolled back.
     func apply(_ record: ReplayRecord) throws(MirrorFailure)
     func close()
+    /// The last LSN of `target` the mirror committed (from the progress table), 0 when it keeps none.
+    func appliedLSN(target: String) throws(MirrorFailure) -> LSN
+}
+
+extension MirrorSession {
+    public func appliedLSN(target: String) throws(MirrorFailure) -> LSN { 0 }
+}
+
+extension MirrorConnectionParameters {
+    /// `progressTable` quoted for `dialect`, when it is a plain name (anything else is refused at connect).
+    var quotedProgressTable: String? {
+        guard let table = progressTable, !table.isEmpty,
+            table.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
+        else { return nil }
+        return dialect == .mysql ? "`\(table)`" : "\"\(table)\""
+    }
+
+    /// A target name as an SQL string literal (targets are `lane@listener`; quotes are doubled anyway).
+    static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "'", with: "''") + "'"
+    }
 }
 
 /// Opens sessions for a dialect; the applier reconnects through it after `unavailable`.

@@ -5,6 +5,7 @@ internal import CLibPQ
 /// (text format, bytes in binary format).
 final class PostgresMirrorSession: MirrorSession {
     private var connection: OpaquePointer?
+    private var progressTable: String?
 
     init(_ p: MirrorConnectionParameters) throws(MirrorFailure) {
         func quote(_ value: String) -> String {
@@ -19,6 +20,24 @@ final class PostgresMirrorSession: MirrorSession {
             throw .unavailable("connect to \(p.host):\(p.port) as \(p.user): \(message)")
         }
         connection = handle
+        if p.progressTable != nil {
+            guard let table = p.quotedProgressTable else {
+                throw .rejected(statement: 0, message: "progress table name '\(p.progressTable ?? "")' must be lower-case letters, digits and '_'")
+            }
+            try exec("CREATE TABLE IF NOT EXISTS \(table) (target TEXT PRIMARY KEY, lsn BIGINT NOT NULL)", statement: -1)
+            progressTable = table
+        }
+    }
+
+    func appliedLSN(target: String) throws(MirrorFailure) -> LSN {
+        guard let progressTable, let connection else { return 0 }
+        let result = PQexec(connection, "SELECT lsn FROM \(progressTable) WHERE target = \(MirrorConnectionParameters.literal(target))")
+        defer { PQclear(result) }
+        guard let result, PQresultStatus(result) == PGRES_TUPLES_OK else {
+            throw .unavailable(String(cString: PQerrorMessage(connection)).trimmingSuffixNewlines())
+        }
+        guard PQntuples(result) > 0, let value = PQgetvalue(result, 0, 0) else { return 0 }
+        return LSN(String(cString: value)) ?? 0
     }
 
     deinit { close() }
@@ -57,6 +76,11 @@ final class PostgresMirrorSession: MirrorSession {
                 } else {
                     try exec(statement.sql, statement: index)
                 }
+            }
+            if let progressTable {
+                try exec(
+                    "INSERT INTO \(progressTable) (target, lsn) VALUES (\(MirrorConnectionParameters.literal(record.target)), \(record.lsn)) "
+                        + "ON CONFLICT (target) DO UPDATE SET lsn = EXCLUDED.lsn", statement: record.statements.count - 1)
             }
             try exec("COMMIT", statement: record.statements.count - 1)
         } catch {

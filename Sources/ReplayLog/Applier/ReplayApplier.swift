@@ -144,6 +144,8 @@ public final class ReplayApplier: @unchecked Sendable {
         var backoff = configuration.initialBackoff
         var appliedSinceCheckpoint = 0
         var applied = status.checkpointLSN
+        /// What the mirror's progress table says it already has (0 without one); read at each (re)connect.
+        var mirrorApplied: LSN = 0
         update { $0.state = .running }
         /// Records what was applied before stopping, so a restart does not replay it again.
         func flushCheckpoint() {
@@ -189,8 +191,13 @@ public final class ReplayApplier: @unchecked Sendable {
             while true {
                 if isStopRequested { return finish() }
                 do {
-                    if session == nil { session = try connect(configuration.mirror) }
-                    try session?.apply(record)
+                    if session == nil {
+                        let opened = try connect(configuration.mirror)
+                        session = opened
+                        mirrorApplied = try opened.appliedLSN(target: record.target)
+                    }
+                    // The mirror committed this record before a crash kept the checkpoint from saying so.
+                    if record.lsn > mirrorApplied { try session?.apply(record) }
                     backoff = configuration.initialBackoff
                     break
                 } catch {

@@ -62,7 +62,7 @@ public struct SegmentInfo: Sendable, Hashable {
 
 extension SegmentFile {
     /// The segments in `directory`, oldest first.
-    static func list(in directory: String) throws(ReplayLogError) -> [SegmentInfo] {
+    public static func list(in directory: String) throws(ReplayLogError) -> [SegmentInfo] {
         guard let dir = opendir(directory) else { throw .io("opendir", path: directory, errno: errno) }
         defer { closedir(dir) }
         var result: [SegmentInfo] = []

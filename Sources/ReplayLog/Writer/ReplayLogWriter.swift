@@ -140,9 +140,13 @@ public final class ReplayLogWriter: @unchecked Sendable {
     /// hops back with `eventLoop.execute`. It never blocks the caller.
     public func append(_ record: ReplayRecord, completion: @escaping Completion) {
         condition.lock()
+        let wasStopped = machine.stoppedReason != nil
         let actions = machine.appendRequested(record, waiter: completion)
+        let stoppedNow = wasStopped ? nil : machine.stoppedReason
         let callbacks = schedule(actions)
         condition.unlock()
+        // The async buffer overflowed: the records it dropped leave a gap in the mirror.
+        if let stoppedNow { writeResyncMarker(stoppedNow) }
         callbacks()
     }
 
@@ -158,6 +162,24 @@ public final class ReplayLogWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return Status(lastLSN: machine.lastAssignedLSN, mirroringStoppedReason: machine.stoppedReason)
+    }
+
+    /// Stops mirroring on purpose (the proxy saw a write it cannot capture faithfully): appends fail fast with
+    /// `mirroringStopped` from now on and `RESYNC_NEEDED` tells operators and later restarts why.
+    public func stopMirroring(reason: String) {
+        writeResyncMarker(reason)
+        condition.lock()
+        let callbacks = schedule(machine.failed(reason: reason))
+        condition.unlock()
+        callbacks()
+        logger.error("replay log: mirroring stopped", metadata: ["reason": "\(reason)"])
+    }
+
+    /// Best effort (the disk may be the problem): a restart must not resume mirroring over a gap.
+    private func writeResyncMarker(_ reason: String) {
+        let path = configuration.directory + "/" + Self.resyncMarkerName
+        if access(path, F_OK) == 0 { return }
+        try? Data(reason.utf8).write(to: URL(fileURLWithPath: path))
     }
 
     /// Flushes what is buffered, waits for it to be durable and closes the files. Appends after this fail.
@@ -231,6 +253,7 @@ public final class ReplayLogWriter: @unchecked Sendable {
                     try write(records)
                     event = { $0.writeCompleted() }
                 } catch {
+                    writeResyncMarker("replay log write failed: \(error.message)")
                     event = { [logger] machine in
                         logger.error("replay log write failed; mirroring stopped", metadata: ["error": "\(error)"])
                         return machine.failed(reason: error.message)
@@ -241,6 +264,7 @@ public final class ReplayLogWriter: @unchecked Sendable {
                     try segment.sync()
                     event = { $0.fsyncCompleted() }
                 } catch {
+                    writeResyncMarker("replay log fsync failed: \(error.message)")
                     event = { [logger] machine in
                         logger.error("replay log fsync failed; mirroring stopped", metadata: ["error": "\(error)"])
                         return machine.failed(reason: error.message)

@@ -61,6 +61,8 @@ extension ConfigurationDecoder {
                 mapping.allowedRoutines = Set((reader.nameList(entry.value, path: keyPath, what: "routine name") ?? []).map(\.0))
             case "credentials":
                 source.lane.credentials = decodeCredentials(entry.value, path: keyPath)
+            case "dual_write":
+                decodeDualWrite(entry.value, lane: name, path: keyPath, keyNode: entry.keyNode)
             case "shared_tables":
                 source.sharedTableNodes = reader.nameList(entry.value, path: keyPath, what: "table name") ?? []
                 mapping.sharedTables = Set(source.sharedTableNodes.map(\.0))

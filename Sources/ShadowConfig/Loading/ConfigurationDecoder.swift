@@ -31,6 +31,9 @@ struct ConfigurationDecoder {
     var laneSources: [LaneSource] = []
     var adminListenNode: Node?
     var tlsFiles: [(path: String, node: Node, key: String)] = []
+    var dualWriteSources: [DualWriteSource] = []
+    var replayLogNode: Node?
+    var replayLogDurabilityGiven = false
 
     init(fileName: String, baseDirectory: String?) {
         self.reader = NodeReader(fileName: fileName)
@@ -52,6 +55,8 @@ struct ConfigurationDecoder {
             case "lanes": decodeLanes(entry.value, label: configuration.label)
             case "admin": configuration.admin = decodeAdmin(entry.value)
             case "replay_log": configuration.replayLog = decodeReplayLog(entry.value)
+            case "base_dual_write":
+                decodeDualWrite(entry.value, lane: configuration.label.baseLane, path: "base_dual_write", keyNode: entry.keyNode)
             default: break
             }
         }
@@ -63,6 +68,7 @@ struct ConfigurationDecoder {
         }
         configuration.listeners = listenerSources.map(\.listener)
         configuration.lanes = laneSources.map(\.lane)
+        resolveDualWrites(&configuration)
         return configuration
     }
 
@@ -111,30 +117,6 @@ struct ConfigurationDecoder {
         }
         adminListenNode = listen.value
         return reader.endpoint(listen.value, path: "admin.listen").map(AdminConfiguration.init(listen:))
-    }
-
-    private mutating func decodeReplayLog(_ node: Node) -> ReplayLogConfiguration? {
-        guard let entries = reader.mapping(node, path: "replay_log", allowedKeys: ConfigurationKeys.replayLog) else {
-            return nil
-        }
-        var directory: String?
-        var durability = ReplayLogConfiguration.Durability.sync
-        for entry in entries {
-            let path = "replay_log.\(entry.key)"
-            switch entry.key {
-            case "dir": directory = reader.name(entry.value, path: path, what: "directory path")
-            case "durability":
-                durability = reader.choice(entry.value, path: path, as: ReplayLogConfiguration.Durability.self) ?? durability
-            default: break
-            }
-        }
-        guard let directory else {
-            if !entries.contains(where: { $0.key == "dir" }) {
-                reader.report(.missingKey, at: node, path: "replay_log.dir", "missing key", fix: "add dir: ./var/replay")
-            }
-            return nil
-        }
-        return ReplayLogConfiguration(directory: directory, durability: durability)
     }
 
     static func isWordCharacter(_ character: Character) -> Bool {

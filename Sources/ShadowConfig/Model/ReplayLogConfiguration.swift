@@ -9,13 +9,34 @@ public struct ReplayLogConfiguration: Sendable, Hashable {
         case async
     }
 
+    /// Which segments may be deleted.
+    public struct Retention: Sendable, Hashable {
+        /// Fully applied segments beyond this total size are deleted, oldest first. Default 1 GiB.
+        public var maximumBytes: Int
+        /// Fully applied segments older than this are deleted. Default 7 days.
+        public var maximumAgeSeconds: Double
+        /// Above this size even unapplied segments go and the mirror needs a resync. Default 16 GiB.
+        public var hardLimitBytes: Int
+
+        public init(maximumBytes: Int = 1 << 30, maximumAgeSeconds: Double = 7 * 24 * 3600, hardLimitBytes: Int = 16 << 30) {
+            self.maximumBytes = maximumBytes
+            self.maximumAgeSeconds = maximumAgeSeconds
+            self.hardLimitBytes = hardLimitBytes
+        }
+    }
+
     /// The directory holding segment files. Relative paths are resolved against the configuration file's folder.
     public var directory: String
-    /// Default `sync`.
+    /// Default: `sync` when any dual-write stream is `sync`, else `async`.
     public var durability: Durability
+    /// A new segment starts once the current one reaches this size. Default 64 MiB.
+    public var segmentSize: Int
+    public var retention: Retention
 
-    public init(directory: String, durability: Durability = .sync) {
+    public init(directory: String, durability: Durability = .sync, segmentSize: Int = 64 << 20, retention: Retention = Retention()) {
         self.directory = directory
         self.durability = durability
+        self.segmentSize = segmentSize
+        self.retention = retention
     }
 }

@@ -12,19 +12,23 @@ public struct ShadowgateConfiguration: Sendable, Hashable {
     public var admin: AdminConfiguration?
     /// The durable log of dual-write statements; nil when no lane dual-writes.
     public var replayLog: ReplayLogConfiguration?
+    /// Dual-write streams in file order; empty when nothing is mirrored.
+    public var dualWrites: [DualWriteConfiguration]
 
     public init(
         label: LabelConfiguration = LabelConfiguration(),
         listeners: [ListenerConfiguration] = [],
         lanes: [LaneConfiguration] = [],
         admin: AdminConfiguration? = nil,
-        replayLog: ReplayLogConfiguration? = nil
+        replayLog: ReplayLogConfiguration? = nil,
+        dualWrites: [DualWriteConfiguration] = []
     ) {
         self.label = label
         self.listeners = listeners
         self.lanes = lanes
         self.admin = admin
         self.replayLog = replayLog
+        self.dualWrites = dualWrites
     }
 }
 

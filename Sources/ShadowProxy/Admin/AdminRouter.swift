@@ -17,11 +17,15 @@ public struct AdminRouter: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let readiness: ReadinessProbe
     public let startedAt: Double
+    /// Replay-log lag and applier state per dual-write stream; nil when nothing is mirrored.
+    public let dualWrite: DualWriteService?
 
     public init(
         version: String, routing: RoutingSource, connections: ConnectionRegistry, statistics: LaneStatistics,
-        registry: PrometheusCollectorRegistry, readiness: ReadinessProbe, startedAt: Double
+        registry: PrometheusCollectorRegistry, readiness: ReadinessProbe, startedAt: Double,
+        dualWrite: DualWriteService? = nil
     ) {
+        self.dualWrite = dualWrite
         self.version = version
         self.routing = routing
         self.connections = connections
@@ -59,7 +63,8 @@ public struct AdminRouter: Sendable {
 
     private func status(now: Double) -> AdminStatus {
         AdminStatus.gather(
-            version: version, routing: routing, connections: connections, statistics: statistics, startedAt: startedAt)
+            version: version, routing: routing, connections: connections, statistics: statistics, startedAt: startedAt,
+            dualWrite: dualWrite?.statuses ?? [])
     }
 
     private static func json(_ value: some Encodable) -> String {

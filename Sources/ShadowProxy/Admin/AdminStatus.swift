@@ -32,6 +32,8 @@ public struct AdminStatus: Sendable, Codable {
     public var baseLane: Lane
     public var listeners: [Listener]
     public var connections: [ConnectionSnapshot]
+    /// Dual-write streams: replay-log position, lag and applier state.
+    public var dualWrite: [DualWriteStatus] = []
 
     /// Builds the status from the live objects.
     public static func gather(
@@ -39,7 +41,8 @@ public struct AdminStatus: Sendable, Codable {
         routing: RoutingSource,
         connections: ConnectionRegistry,
         statistics: LaneStatistics,
-        startedAt: Double
+        startedAt: Double,
+        dualWrite: [DualWriteStatus] = []
     ) -> AdminStatus {
         let table = routing.current
         let stats = statistics.snapshot
@@ -75,7 +78,7 @@ public struct AdminStatus: Sendable, Codable {
         }
         return AdminStatus(
             version: version, configurationGeneration: routing.generation, startedAt: startedAt, lanes: lanes,
-            baseLane: base, listeners: listeners, connections: live
+            baseLane: base, listeners: listeners, connections: live, dualWrite: dualWrite
         )
     }
 }

@@ -42,6 +42,16 @@ public enum StatusPage {
             html += "<td>\(escape(connection.backend ?? "—"))</td><td class=num>\(formatDuration(now - connection.openedAt))</td>"
             html += "<td class=num>\(connection.statements)</td></tr>\n"
         }
+        if !status.dualWrite.isEmpty {
+            html += "</table>\n<h2>Dual-write</h2><table><tr><th>stream</th><th>mirror</th><th>mode</th><th class=num>last LSN</th><th class=num>applied</th><th class=num>lag (records)</th><th class=num>lag</th><th class=num>log size</th><th>applier</th><th class=num>flagged</th><th>problem</th></tr>\n"
+            for stream in status.dualWrite {
+                html += "<tr><td>\(escape(stream.target))</td><td>\(escape(stream.mirror))</td><td>\(escape(stream.durability))</td>"
+                html += "<td class=num>\(stream.lastLSN)</td><td class=num>\(stream.appliedLSN)</td><td class=num>\(stream.lagRecords)</td>"
+                html += "<td class=num>\(formatDuration(stream.lagSeconds))</td><td class=num>\(stream.logBytes)</td><td>\(escape(stream.applierState))</td>"
+                let problem = stream.mirroringStopped.map { "mirroring stopped, resync needed: \($0)" } ?? stream.lastError ?? ""
+                html += "<td class=num>\(stream.flaggedRecords)</td><td class=refused>\(escape(problem))</td></tr>\n"
+            }
+        }
         html += "</table>\n<p class=muted>JSON: <a href=\"/api/status\">/api/status</a> · Prometheus: <a href=\"/metrics\">/metrics</a> · <a href=\"/healthz\">/healthz</a> · <a href=\"/readyz\">/readyz</a></p>\n</body></html>\n"
         return html
     }

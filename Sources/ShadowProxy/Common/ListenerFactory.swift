@@ -10,7 +10,7 @@ public enum ListenerFactory {
         case .mysql:
             return MySQLListener(
                 configuration: configuration, routing: { routing.current }, group: context.group,
-                logger: context.logger)
+                logger: context.logger, dualWrite: context.dualWrite)
         case .postgres:
             return PostgresListener(configuration: configuration, context: context)
         }

@@ -14,6 +14,9 @@ public final class ProxyRuntime: Sendable {
     public let listeners: [any ProxyListener]
     public let admin: AdminServer?
     public let server: ShadowgateServer
+    /// Replay-log writers and appliers; nil when no lane dual-writes. Run it before ``server`` in the service group
+    /// so it shuts down after the listeners drained.
+    public let dualWrite: DualWriteService?
 
     public init(
         configuration: ShadowgateConfiguration,
@@ -21,23 +24,30 @@ public final class ProxyRuntime: Sendable {
         group: any EventLoopGroup,
         drainTimeout: TimeAmount,
         logger: Logger,
-        version: String = ShadowgateVersion.current
+        version: String = ShadowgateVersion.current,
+        configurationDirectory: String? = nil
     ) throws {
+        let dualWrite =
+            configuration.dualWrites.isEmpty
+            ? nil : try DualWriteService(configuration: configuration, baseDirectory: configurationDirectory, logger: logger)
         let routing = RoutingSource(RoutingTable(configuration: configuration))
         let connections = ConnectionRegistry()
         let statistics = LaneStatistics()
         let readiness = ReadinessProbe()
         let context = ListenerContext(
-            routing: routing, connections: connections, statistics: statistics, group: group, logger: logger)
+            routing: routing, connections: connections, statistics: statistics, group: group, logger: logger,
+            dualWrite: dualWrite)
         let listeners = try configuration.listeners.map { try ListenerFactory.make($0, context: context) }
         let admin = configuration.admin.map { adminConfiguration in
             AdminServer(
                 listen: adminConfiguration.listen,
                 router: AdminRouter(
                     version: version, routing: routing, connections: connections, statistics: statistics,
-                    registry: registry, readiness: readiness, startedAt: Date().timeIntervalSince1970),
+                    registry: registry, readiness: readiness, startedAt: Date().timeIntervalSince1970,
+                    dualWrite: dualWrite),
                 group: group, logger: logger)
         }
+        self.dualWrite = dualWrite
         self.routing = routing
         self.connections = connections
         self.statistics = statistics
@@ -66,11 +76,14 @@ public struct ListenerContext: Sendable {
     public let statistics: LaneStatistics
     public let group: any EventLoopGroup
     public let logger: Logger
+    /// Where connections find their lane's dual-write stream; nil when nothing is mirrored.
+    public let dualWrite: DualWriteService?
 
     public init(
         routing: RoutingSource, connections: ConnectionRegistry, statistics: LaneStatistics,
-        group: any EventLoopGroup, logger: Logger
+        group: any EventLoopGroup, logger: Logger, dualWrite: DualWriteService? = nil
     ) {
+        self.dualWrite = dualWrite
         self.routing = routing
         self.connections = connections
         self.statistics = statistics

@@ -3,6 +3,7 @@ import MySQLWire
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ReplayLog
 import ShadowConfig
 
 /// The client side of one proxied connection. Thin: it decodes frames, feeds the session state machine and
@@ -26,6 +27,13 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     private var backendNeedsFlush = false
     private var readingPaused = false
     private var backendWritable = true
+    /// Dual-write capture; nil when nothing of this listener is mirrored.
+    private var capture: ConnectionCapture?
+    /// When the command in flight went to the server (MySQL replays it with this `TIMESTAMP`).
+    private var commandSentMicros: Int64 = 0
+    /// A sync dual-write holds the client's OK until the record is durable; nothing else moves meanwhile.
+    private var holdingForReplayLog = false
+    private let baseLane: String
 
     /// Stop reading the client when this many commands wait behind the one in flight.
     private static let maxQueuedCommands = 32
@@ -38,6 +46,9 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         )
         self.logger = settings.logger
         self.assembler = MySQLPacketAssembler(maxSize: settings.listener.maxMessageSize)
+        self.baseLane = routing.label.baseLane
+        self.capture = ConnectionCapture(service: settings.dualWrite, listener: settings.listener.name, dialect: .mysql)
+        self.machine.capturesStatements = capture != nil
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -71,7 +82,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func processInbound(context: ChannelHandlerContext) {
         do {
-            while !closing, let frame = try decoder.decode(buffer: &inbound) {
+            while !closing, !holdingForReplayLog, let frame = try decoder.decode(buffer: &inbound) {
                 let assembled: MySQLPacket?
                 do {
                     assembled = try assembler.push(frame)
@@ -130,8 +141,61 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         guard let backend, channel === backend else { return }
-        run(machine.backendFrameReceived(frame))
+        let action = machine.backendFrameReceived(frame)
+        if capture != nil, let completion = machine.takeStatementCompletion(), holdForReplayLog(completion, then: action) {
+            return
+        }
+        run(action)
         drainQueue()
+    }
+
+    static func replayValue(_ value: MySQLStatementCapture.Value) -> ReplayValue {
+        switch value {
+        case .null: .null
+        case .int(let v): .int64(v)
+        case .unsigned(let v): v <= UInt64(Int64.max) ? .int64(Int64(v)) : .text(String(v))
+        case .double(let v): .double(v)
+        case .text(let v): .text(v)
+        case .bytes(let v): .bytes(v)
+        }
+    }
+
+    /// Feeds dual-write capture; appends finished records. Returns true when a sync stream holds `action` (the
+    /// client's OK) until the append completes; it then runs on this event loop and the connection moves on.
+    private func holdForReplayLog(_ completion: MySQLSessionStateMachine.StatementCompletion, then action: MySQLSessionStateMachine.Action) -> Bool {
+        guard var capture, let eventLoop = context?.eventLoop else { return false }
+        var outcome = ConnectionCapture.Outcome(
+            sql: completion.sql, lane: completion.lane ?? baseLane, succeeded: completion.succeeded,
+            inTransaction: completion.status.map { $0.contains(.inTransaction) },
+            parameters: completion.parameters?.map(Self.replayValue), insertID: completion.lastInsertID,
+            timestampMicros: commandSentMicros)
+        outcome.capturable = completion.capturable
+        let pending = capture.statementFinished(outcome, nowMicros: DualWriteClock.nowMicros())
+        self.capture = capture
+        guard !pending.isEmpty else { return false }
+        let waits = pending.filter { $0.stream.isSync }
+        for item in pending where !item.stream.isSync { item.stream.append(item.record) { _ in } }
+        guard !waits.isEmpty else { return false }
+        holdingForReplayLog = true
+        updateClientReading()
+        let futures = waits.map { $0.stream.append($0.record, on: eventLoop) }
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        EventLoopFuture<DualWriteStream.AppendOutcome>.whenAllComplete(futures, on: eventLoop).whenComplete { results in
+            let handler = loopBound.value
+            if case .success(let outcomes) = results {
+                for case .success(.mirroringStopped(let reason)) in outcomes {
+                    handler.logger.debug("dual-write stopped; acknowledging without the mirror", metadata: ["reason": "\(reason)"])
+                }
+            }
+            handler.holdingForReplayLog = false
+            guard !handler.closing else { return }
+            handler.run(action)
+            handler.flushAll()
+            handler.drainQueue()
+            if let context = handler.context { handler.processInbound(context: context) }
+            handler.flushAll()
+        }
+        return true
     }
 
     func backendReadComplete() {
@@ -167,6 +231,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             writeFrame(frame, to: context?.channel)
             clientNeedsFlush = true
         case .sendToBackend(let packet):
+            if capture != nil { commandSentMicros = DualWriteClock.nowMicros() }
             writePacket(packet, to: backend)
             backendNeedsFlush = true
         case .startBackendTLS(let sslRequest, let response):
@@ -217,7 +282,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func updateClientReading() {
-        let shouldPause = machine.queuedCount >= Self.maxQueuedCommands
+        let shouldPause = machine.queuedCount >= Self.maxQueuedCommands || holdingForReplayLog
         if shouldPause != readingPaused {
             readingPaused = shouldPause
             applyClientAutoRead()

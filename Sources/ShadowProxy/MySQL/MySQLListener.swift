@@ -15,6 +15,7 @@ public final class MySQLListener: @unchecked Sendable {
     private let lock = NSLock()
     private var serverChannel: (any Channel)?
     private var connections: [ObjectIdentifier: any Channel] = [:]
+    private let dualWrite: DualWriteService?
 
     /// - Parameter routing: returns the current routing table; called once per new connection, so a reload only
     ///   affects connections opened after it.
@@ -22,8 +23,10 @@ public final class MySQLListener: @unchecked Sendable {
         configuration: ListenerConfiguration,
         routing: @escaping @Sendable () -> RoutingTable,
         group: any EventLoopGroup,
-        logger: Logger
+        logger: Logger,
+        dualWrite: DualWriteService? = nil
     ) {
+        self.dualWrite = dualWrite
         self.configuration = configuration
         self.routing = routing
         self.group = group
@@ -54,7 +57,7 @@ public final class MySQLListener: @unchecked Sendable {
             ? try NIOSSLContext(configuration: { var c = TLSConfiguration.makeClientConfiguration(); c.certificateVerification = .none; return c }())
             : nil
         let settings = MySQLConnectionSettings(
-            listener: configuration, clientTLS: sslContext, backendTLS: backendTLS, logger: logger
+            listener: configuration, clientTLS: sslContext, backendTLS: backendTLS, logger: logger, dualWrite: dualWrite
         )
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -111,4 +114,5 @@ struct MySQLConnectionSettings: Sendable {
     var clientTLS: NIOSSLContext?
     var backendTLS: NIOSSLContext?
     var logger: Logger
+    var dualWrite: DualWriteService?
 }

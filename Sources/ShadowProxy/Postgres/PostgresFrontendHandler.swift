@@ -24,6 +24,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         var routing: RoutingSource
         var connections: ConnectionRegistry
         var statistics: LaneStatistics
+        var dualWrite: DualWriteService? = nil
     }
 
     private var machine: PostgresSessionStateMachine
@@ -45,12 +46,20 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var closed = false
     /// Operations bookkeeping (registry, metrics, logs); never consulted for protocol decisions.
     private var observer: PostgresConnectionObserver
+    /// Dual-write capture; nil when nothing of this listener is mirrored.
+    private var capture: ConnectionCapture?
+    /// Sync dual-write: each hold gates the client writes queued behind it (starting with its ReadyForQuery) until
+    /// its records are durable; holds release in order.
+    private var holds: [(id: Int, done: Bool, writes: [ByteBuffer])] = []
+    private var nextHoldID = 0
 
     init(machine: PostgresSessionStateMachine, environment: Environment) {
         self.machine = machine
         self.environment = environment
         self.logger = environment.logger
         self.observer = PostgresConnectionObserver(environment: environment)
+        self.capture = ConnectionCapture(service: environment.dualWrite, listener: environment.listener.name, dialect: .postgres)
+        if capture != nil { self.machine.capture = PostgresStatementCapture() }
     }
 
     // MARK: channel events
@@ -149,7 +158,8 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    var clientIsWritable: Bool { context?.channel.isWritable ?? false }
+    /// False while a sync dual-write holds the client's answers, so the server's are not buffered without bound.
+    var clientIsWritable: Bool { holds.isEmpty && (context?.channel.isWritable ?? false) }
 
     func backendBecameWritable() {
         if pendingRead, let context {
@@ -321,13 +331,17 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func backendFrameReceived(_ frame: PostgresFrame) {
         guard let context, !closed else { return }
-        switch machine.backendFrameReceived(frame) {
+        let action = machine.backendFrameReceived(frame)
+        if capture != nil, let batch = machine.takeCapturedBatch(), case .forward = action, holdForReplayLog(batch, readyForQuery: frame.bytes) {
+            return
+        }
+        switch action {
         case .forward:
             observer.bytesOut(frame.bytes.readableBytes)
-            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            writeToClient(frame.bytes)
         case .replace(let bytes):
             observer.bytesOut(bytes.readableBytes)
-            context.write(wrapOutboundOut(bytes), promise: nil)
+            writeToClient(bytes)
         case .issueCancelKey(let pid, let key):
             let issued = environment.cancelRegistry.register(
                 .init(backend: machine.backend, processID: pid, secretKey: key))
@@ -347,10 +361,55 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         if frame.id == UInt8(ascii: "Z") {
             observer.readyForQuery(lane: machine.currentLane)
-            if draining, machine.isIdleOutsideTransaction {
+            if draining, machine.isIdleOutsideTransaction, holds.isEmpty {
                 context.flush()
                 close(reason: "shutdown (drained)")
             }
+        }
+    }
+
+    private func writeToClient(_ bytes: ByteBuffer) {
+        guard !holds.isEmpty else {
+            context?.write(wrapOutboundOut(bytes), promise: nil)
+            return
+        }
+        holds[holds.count - 1].writes.append(bytes)
+    }
+
+    /// Feeds dual-write capture at a ReadyForQuery; appends finished records. Returns true when a sync stream holds
+    /// the ReadyForQuery (and everything after it) until the append completes.
+    private func holdForReplayLog(_ batch: PostgresStatementCapture.Batch, readyForQuery: ByteBuffer) -> Bool {
+        guard var capture, let eventLoop = context?.eventLoop else { return false }
+        let pending = capture.batchFinished(batch, nowMicros: DualWriteClock.nowMicros())
+        self.capture = capture
+        guard !pending.isEmpty else { return false }
+        let waits = pending.filter { $0.stream.isSync }
+        for item in pending where !item.stream.isSync { item.stream.append(item.record) { _ in } }
+        guard !waits.isEmpty else { return false }
+        nextHoldID += 1
+        let id = nextHoldID
+        holds.append((id, false, [readyForQuery]))
+        let futures = waits.map { $0.stream.append($0.record, on: eventLoop) }
+        EventLoopFuture<DualWriteStream.AppendOutcome>.whenAllComplete(futures, on: eventLoop).whenComplete { [self] _ in
+            self.releaseHold(id)
+        }
+        return true
+    }
+
+    /// Marks a hold durable and writes, in order, everything no earlier hold still gates.
+    private func releaseHold(_ id: Int) {
+        guard let position = holds.firstIndex(where: { $0.id == id }) else { return }
+        holds[position].done = true
+        while let first = holds.first, first.done {
+            holds.removeFirst()
+            guard !closed, let context else { continue }
+            for bytes in first.writes { context.write(wrapOutboundOut(bytes), promise: nil) }
+        }
+        guard !closed, let context else { return }
+        context.flush()
+        if holds.isEmpty {
+            backendHandler?.clientBecameWritable()
+            if draining, machine.isIdleOutsideTransaction { close(reason: "shutdown (drained)") }
         }
     }
 

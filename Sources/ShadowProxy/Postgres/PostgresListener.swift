@@ -18,6 +18,7 @@ public final class PostgresListener: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let cancelRegistry: PostgresCancelRegistry
+    private let dualWrite: DualWriteService?
     private let state = NIOLockedValueBox(State())
 
     struct State {
@@ -33,6 +34,7 @@ public final class PostgresListener: Sendable {
         context: ListenerContext,
         cancelRegistry: PostgresCancelRegistry = .shared
     ) {
+        self.dualWrite = context.dualWrite
         self.configuration = configuration
         self.context = context
         self.group = context.group
@@ -71,7 +73,7 @@ public final class PostgresListener: Sendable {
         let environmentBase = PostgresFrontendHandler.Environment(
             listener: configuration, serverTLS: serverTLS, backendTLS: backendTLS, cancelRegistry: cancelRegistry,
             logger: logger, routing: context.routing, connections: context.connections,
-            statistics: context.statistics)
+            statistics: context.statistics, dualWrite: dualWrite)
         let routing = context.routing
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Metrics
 import NIOCore
@@ -47,16 +48,19 @@ public struct ServeCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let runtime = try ProxyRuntime(
             configuration: configuration, registry: ProcessBootstrap.registry, group: group,
-            drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), logger: logger)
+            drainTimeout: .milliseconds(Int64(drainTimeout * 1000)), logger: logger,
+            configurationDirectory: (config as NSString).deletingLastPathComponent)
         let reloader = ConfigReloader(
             path: config, routing: runtime.routing, logger: logger,
             load: { try ShadowgateConfiguration.load(path: $0) })
+        // The group stops services in reverse order: dual-write (first here) flushes and closes after the
+        // listeners drained.
+        var members: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let dualWrite = runtime.dualWrite { members.append(.init(service: dualWrite)) }
+        members += [.init(service: runtime.server), .init(service: reloader)]
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: runtime.server),
-                    .init(service: reloader),
-                ],
+                services: members,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger

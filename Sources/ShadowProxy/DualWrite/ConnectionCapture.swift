@@ -1,0 +1,219 @@
+import Foundation
+import NIOConcurrencyHelpers
+import PostgresWire
+import ReplayLog
+import ShadowSQL
+
+/// The dual-write side of one proxied connection: one ``TransactionCaptureStateMachine`` per stream the
+/// connection's statements reach (a statement hint can move single statements between lanes), fed from the
+/// protocol handler when a statement's outcome is known. Pure apart from reading the service's stream list.
+public struct ConnectionCapture: Sendable {
+    /// A record and the stream whose log it goes to.
+    public struct Pending: Sendable {
+        public var stream: DualWriteStream
+        public var record: ReplayRecord
+    }
+
+    /// A statement as the primary answered it.
+    public struct Outcome: Sendable {
+        /// The SQL the server ran (rewritten for a lane).
+        public var sql: String
+        /// The lane it ran in (the base lane's name for base).
+        public var lane: String
+        public var succeeded: Bool
+        /// The server's transaction status afterwards; nil when the answer has none.
+        public var inTransaction: Bool?
+        /// PostgreSQL: the command tag (`COMMIT` answered to a failed transaction says `ROLLBACK`).
+        public var commandTag: String?
+        public var parameters: [ReplayValue]?
+        /// MySQL: the OK packet's last insert id (the first auto-increment value the statement generated).
+        public var insertID: UInt64?
+        /// MySQL: the statement's time, replayed as `SET TIMESTAMP`.
+        public var timestampMicros: Int64?
+        /// False when the proxy could not decode the statement or its values (then its stream stops mirroring
+        /// rather than let the mirror silently miss a write).
+        public var capturable = true
+
+        public init(
+            sql: String, lane: String, succeeded: Bool, inTransaction: Bool?, commandTag: String? = nil,
+            parameters: [ReplayValue]? = nil, insertID: UInt64? = nil, timestampMicros: Int64? = nil
+        ) {
+            self.sql = sql
+            self.lane = lane
+            self.succeeded = succeeded
+            self.inTransaction = inTransaction
+            self.commandTag = commandTag
+            self.parameters = parameters
+            self.insertID = insertID
+            self.timestampMicros = timestampMicros
+        }
+    }
+
+    private static let nextConnectionID = NIOLockedValueBox<UInt64>(0)
+
+    public let connectionID: UInt64
+    private let streams: [DualWriteStream]
+    private let dialect: SQLDialect
+    private var machines: [String: TransactionCaptureStateMachine] = [:]
+    /// MySQL `LAST_INSERT_ID()` as the session sees it: the last non-zero insert id of a successful statement.
+    private var lastInsertID: UInt64?
+
+    /// nil when no stream mirrors anything of `listener`: the connection then pays nothing for dual-write.
+    public init?(service: DualWriteService?, listener: String, dialect: SQLDialect) {
+        guard let service else { return nil }
+        let streams = service.streams.filter { $0.configuration.listener == listener }
+        guard !streams.isEmpty else { return nil }
+        self.streams = streams
+        self.dialect = dialect
+        self.connectionID = Self.nextConnectionID.withLockedValue { value in
+            value += 1
+            return value
+        }
+    }
+
+    /// Whether statements of `lane` are mirrored on this connection (other lanes skip the bookkeeping).
+    public func mirrors(lane: String) -> Bool { streams.contains { $0.configuration.lane == lane } }
+
+    /// Feeds one finished statement; returns the records that became complete (to append, in order).
+    public mutating func statementFinished(_ outcome: Outcome, nowMicros: Int64) -> [Pending] {
+        var records: [Pending] = []
+        if let control = TransactionControl.parse(outcome.sql, dialect: dialect) {
+            guard outcome.succeeded else {
+                // A failed COMMIT/ROLLBACK ends the transaction only when the server says so.
+                if outcome.inTransaction == false { records += broadcast(.rolledBack, now: nowMicros) }
+                return records
+            }
+            let event: TransactionCaptureStateMachine.Event
+            switch control {
+            case .begin: event = .began
+            case .commit: event = outcome.commandTag?.uppercased() == "ROLLBACK" ? .rolledBack : .committed
+            case .rollback: event = .rolledBack
+            case .savepoint(let name): event = .savepoint(name)
+            case .rollbackToSavepoint(let name): event = .rolledBackToSavepoint(name)
+            case .releaseSavepoint(let name): event = .releasedSavepoint(name)
+            }
+            return broadcast(event, now: nowMicros)
+        }
+        var context = ReplayContext()
+        if dialect == .mysql {
+            context.timestampMicros = outcome.timestampMicros
+            if outcome.succeeded, let insertID = outcome.insertID, insertID > 0 { context.insertID = insertID }
+            context.lastInsertID = lastInsertID
+            if outcome.succeeded, let insertID = outcome.insertID, insertID > 0 { lastInsertID = insertID }
+        }
+        let kind = Self.kind(of: outcome.sql, dialect: dialect)
+        if !outcome.capturable {
+            if outcome.succeeded && (outcome.sql.isEmpty || kind != .read) {
+                for stream in streams where stream.configuration.lane == outcome.lane {
+                    stream.stopMirroring(
+                        reason: "connection \(connectionID) executed a prepared statement whose values the proxy could not "
+                            + "decode; the mirror misses that write and must be resynced")
+                }
+            }
+            return []
+        }
+        for stream in streams {
+            var machine = machines[stream.target] ?? stream.makeCaptureMachine(connectionID: connectionID)
+            let statement: ExecutedStatement
+            if stream.configuration.lane == outcome.lane {
+                statement = ExecutedStatement(
+                    sql: stream.mirrorSQL(outcome.sql), parameters: outcome.parameters, context: context, kind: kind)
+            } else {
+                // Another lane's statement: not mirrored here, but it still tells this stream about implicit commits.
+                statement = ExecutedStatement(sql: "", kind: .read)
+            }
+            let event = TransactionCaptureStateMachine.Event.statementExecuted(
+                statement, succeeded: outcome.succeeded, serverSaysInTransaction: outcome.inTransaction)
+            if let record = machine.handle(event, nowMicros: nowMicros) { records.append(Pending(stream: stream, record: record)) }
+            machines[stream.target] = machine
+        }
+        return records
+    }
+
+    /// PostgreSQL: feeds everything answered since the previous ReadyForQuery. Statements sent without an explicit
+    /// transaction (several in one Query, or several Executes before one Sync) form one implicit transaction: an error
+    /// rolls all of them back, so none is mirrored.
+    public mutating func batchFinished(_ batch: PostgresStatementCapture.Batch, nowMicros: Int64) -> [Pending] {
+        let idle = UInt8(ascii: "I")
+        var items: [Outcome] = []
+        for statement in batch.statements where statement.finished && !statement.sql.isEmpty {
+            let parameters = statement.parameters.map { values in
+                values.map { value -> ReplayValue in
+                    switch value {
+                    case .null: .null
+                    case .text(let text): .text(text)
+                    case .binary(let bytes): .bytes(bytes)
+                    }
+                }
+            }
+            let parts = statement.parameters == nil ? Self.split(statement.sql, dialect: dialect) : [statement.sql]
+            let hasControl = parts.contains { TransactionControl.parse($0, dialect: dialect) != nil }
+            if parts.count <= 1 || !hasControl {
+                items.append(
+                    Outcome(
+                        sql: statement.sql, lane: statement.lane, succeeded: !statement.failed, inTransaction: nil,
+                        commandTag: statement.tags.last, parameters: parameters))
+                continue
+            }
+            // One Query with transaction control inside: each part in order, as far as the server got.
+            for (index, part) in parts.enumerated() {
+                if index < statement.tags.count {
+                    items.append(Outcome(sql: part, lane: statement.lane, succeeded: true, inTransaction: nil, commandTag: statement.tags[index]))
+                } else {
+                    if statement.failed { items.append(Outcome(sql: part, lane: statement.lane, succeeded: false, inTransaction: nil)) }
+                    break
+                }
+            }
+        }
+        guard !items.isEmpty else { return [] }
+        let hasControl = items.contains { TransactionControl.parse($0.sql, dialect: dialect) != nil }
+        if batch.statusBefore == idle && !hasControl && batch.errorSeen && batch.status == idle {
+            return []  // the implicit transaction was rolled back
+        }
+        items[items.count - 1].inTransaction = batch.status != idle
+        var records: [Pending] = []
+        for item in items { records += statementFinished(item, nowMicros: nowMicros) }
+        return records
+    }
+
+    /// Splits a text into its statements at top-level semicolons (strings, comments and dollar quotes respected).
+    static func split(_ sql: String, dialect: SQLDialect) -> [String] {
+        let bytes = Array(sql.utf8)
+        var parts: [String] = []
+        var start = 0
+        for token in SQLTokenizer.tokenize(sql, dialect: dialect) where token.kind == .semicolon {
+            parts.append(String(decoding: bytes[start..<token.start], as: UTF8.self))
+            start = token.end
+        }
+        parts.append(String(decoding: bytes[start...], as: UTF8.self))
+        return parts.filter { part in part.utf8.contains { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D } }
+    }
+
+    private mutating func broadcast(_ event: TransactionCaptureStateMachine.Event, now: Int64) -> [Pending] {
+        var records: [Pending] = []
+        for stream in streams {
+            var machine = machines[stream.target] ?? stream.makeCaptureMachine(connectionID: connectionID)
+            if let record = machine.handle(event, nowMicros: now) { records.append(Pending(stream: stream, record: record)) }
+            machines[stream.target] = machine
+        }
+        return records
+    }
+
+    /// The statement's kind for capture; several statements in one text take the one that matters most.
+    static func kind(of sql: String, dialect: SQLDialect) -> StatementKind {
+        let kinds = StatementClassifier.classify(sql, dialect: dialect)
+        for candidate in [StatementKind.ddl, .write, .other, .transactionControl, .session] where kinds.contains(candidate) {
+            return candidate
+        }
+        return .read
+    }
+}
+
+/// Wall-clock microseconds for record and statement timestamps.
+enum DualWriteClock {
+    static func nowMicros() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
+}

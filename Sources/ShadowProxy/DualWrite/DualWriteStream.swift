@@ -1,0 +1,139 @@
+import Logging
+import Metrics
+import NIOCore
+import ReplayLog
+import ShadowConfig
+import ShadowSQL
+
+/// One live dual-write stream: the configuration, its replay log writer and its applier. Proxies ask the
+/// ``DualWriteService`` for the stream of a connection's lane and listener, capture with
+/// ``makeCaptureMachine(connectionID:)``, rename with ``mirrorSQL(_:)``, and ``append(_:on:)`` each record.
+public final class DualWriteStream: Sendable {
+    /// What became of an append, as the proxy needs it to release (or not) the client's OK.
+    public enum AppendOutcome: Sendable, Hashable {
+        /// The record is in the log (fsynced in sync mode).
+        case logged(LSN)
+        /// The writer stopped mirroring earlier (disk full, write error, hard limit): let the OK through; the status
+        /// says the mirror needs a resync.
+        case mirroringStopped(String)
+    }
+
+    public let configuration: DualWriteConfiguration
+    /// The record target and log subdirectory: `<lane>@<listener>`.
+    public let target: String
+    public let dialect: ReplayDialect
+    /// The folder of this stream's segments and checkpoint.
+    public let directory: String
+    let writer: ReplayLogWriter
+    let applier: ReplayApplier
+    private let mirrorMapping: LaneMapping?
+    private let flagged: Counter
+    private let logger: Logger
+
+    init(
+        configuration: DualWriteConfiguration, dialect: ReplayDialect, directory: String, writer: ReplayLogWriter,
+        applier: ReplayApplier, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.target = Self.target(lane: configuration.lane, listener: configuration.listener)
+        self.dialect = dialect
+        self.directory = directory
+        self.writer = writer
+        self.applier = applier
+        self.logger = logger
+        // Only writes are renamed; every other table keeps its name on the mirror.
+        self.mirrorMapping =
+            configuration.tables.isEmpty
+            ? nil
+            : LaneMapping(
+                lane: "mirror of \(configuration.lane)", tables: configuration.tables, unmappedWrites: .pass,
+                unmappedReads: .pass, caseSensitiveNames: dialect == .postgres)
+        self.flagged = Counter(label: "shadowgate_replay_flagged_records_total", dimensions: [("target", target)])
+    }
+
+    /// The record target (and subdirectory name) of a lane on a listener.
+    public static func target(lane: String, listener: String) -> String { "\(lane)@\(listener)" }
+
+    /// Whether a proxy connection must hold the client's OK until the record is durable.
+    public var isSync: Bool { configuration.durability == .sync }
+
+    /// A fresh per-connection capture machine for this stream.
+    public func makeCaptureMachine(connectionID: UInt64) -> TransactionCaptureStateMachine {
+        TransactionCaptureStateMachine(dialect: dialect, target: target, connectionID: connectionID)
+    }
+
+    /// The statement with table names as the mirror spells them (`tables` map). Returns the text unchanged when no
+    /// table is renamed; when the renamer cannot handle the statement it is logged and mirrored as executed.
+    public func mirrorSQL(_ sql: String) -> String {
+        guard let mirrorMapping else { return sql }
+        var rewriter = SQLRewriter(dialect: dialect == .mysql ? .mysql : .postgres)
+        switch rewriter.rewrite(Array(sql.utf8), lane: mirrorMapping) {
+        case .unchanged: return sql
+        case .rewritten(let bytes, _): return String(decoding: bytes, as: UTF8.self)
+        case .refused(let refusal):
+            logger.warning("dual-write: cannot rename tables for the mirror; mirroring as executed", metadata: ["reason": "\(refusal.message)"])
+            return sql
+        }
+    }
+
+    /// Stops this stream's mirroring (the status then says a resync is needed); the primary path is unaffected.
+    public func stopMirroring(reason: String) {
+        writer.stopMirroring(reason: reason)
+    }
+
+    /// Appends `record`; `completion` runs on the writer's thread.
+    public func append(_ record: ReplayRecord, completion: @escaping @Sendable (AppendOutcome) -> Void) {
+        if record.flags.contains(.nonDeterministic) { flagged.increment() }
+        writer.append(record) { result in
+            switch result {
+            case .success(let lsn): completion(.logged(lsn))
+            case .failure(let error): completion(.mirroringStopped(error.message))
+            }
+        }
+    }
+
+    /// Appends `record` and completes on `eventLoop` (the connection's), so handlers resume on their own thread.
+    public func append(_ record: ReplayRecord, on eventLoop: any EventLoop) -> EventLoopFuture<AppendOutcome> {
+        let promise = eventLoop.makePromise(of: AppendOutcome.self)
+        append(record) { promise.succeed($0) }
+        return promise.futureResult
+    }
+
+    /// A snapshot for the admin status and metrics.
+    public var status: DualWriteStatus {
+        let writerStatus = writer.status
+        let applierStatus = applier.status
+        let lastLSN = max(writerStatus.lastLSN, applierStatus.lastLSN)
+        let segments = (try? SegmentFile.list(in: directory)) ?? []
+        return DualWriteStatus(
+            target: target, lane: configuration.lane, listener: configuration.listener,
+            mirror: configuration.mirror.backend.description, durability: configuration.durability.rawValue,
+            lastLSN: lastLSN, appliedLSN: applierStatus.checkpointLSN,
+            lagRecords: lastLSN > applierStatus.checkpointLSN ? lastLSN - applierStatus.checkpointLSN : 0,
+            lagSeconds: applierStatus.lagSeconds, logBytes: segments.reduce(0) { $0 + $1.size },
+            applierState: applierStatus.state.rawValue, flaggedRecords: applierStatus.flaggedRecords,
+            mirroringStopped: writerStatus.mirroringStoppedReason, lastError: applierStatus.lastError)
+    }
+}
+
+/// One stream's replay-log position and applier state, for `/api/status`, the status page and metrics.
+public struct DualWriteStatus: Sendable, Codable, Hashable {
+    public var target: String
+    public var lane: String
+    public var listener: String
+    public var mirror: String
+    public var durability: String
+    /// The last LSN appended.
+    public var lastLSN: UInt64
+    /// The last LSN the mirror has (the applier's checkpoint).
+    public var appliedLSN: UInt64
+    public var lagRecords: UInt64
+    public var lagSeconds: Double
+    public var logBytes: Int
+    /// `running`, `waiting-for-mirror`, `stopped-on-error`, `resync-needed`, …
+    public var applierState: String
+    public var flaggedRecords: Int
+    /// Set when the writer stopped mirroring: the mirror needs a resync.
+    public var mirroringStopped: String?
+    public var lastError: String?
+}
