@@ -99,6 +99,14 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
                 run(action)
             }
             inbound.compactAfterDecoding()
+            // Refuse a frame as soon as its header announces more than the limit, instead of buffering up to
+            // 16 MiB of it first.
+            if let announced = inbound.getInteger(at: inbound.readerIndex, endianness: .little, as: UInt16.self)
+                .flatMap({ low in inbound.getInteger(at: inbound.readerIndex + 2, as: UInt8.self).map { Int(low) | Int($0) << 16 } }),
+                announced > assembler.maxSize
+            {
+                throw MySQLWireError(.packetTooLarge, "frame of \(announced) bytes exceeds \(assembler.maxSize)")
+            }
             if inbound.readableBytes > MySQLFrame.maxPayloadLength + 4 {
                 throw MySQLWireError(.packetTooLarge, "frame larger than 16 MiB")
             }

@@ -44,6 +44,8 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var issuedKey: (processID: Int32, secretKey: Int32)?
     private var draining = false
     private var closed = false
+    /// Whether the server's last message was an ErrorResponse (it already told the client why it is closing).
+    private var backendLastSentError = false
     /// Operations bookkeeping (registry, metrics, logs); never consulted for protocol decisions.
     private var observer: PostgresConnectionObserver
     /// Dual-write capture; nil when nothing of this listener is mirrored.
@@ -331,6 +333,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func backendFrameReceived(_ frame: PostgresFrame) {
         guard let context, !closed else { return }
+        backendLastSentError = frame.id == UInt8(ascii: "E")
         let action = machine.backendFrameReceived(frame)
         if capture != nil, let batch = machine.takeCapturedBatch(), case .forward = action, holdForReplayLog(batch, readyForQuery: frame.bytes) {
             return
@@ -420,7 +423,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     func backendClosed() {
         guard !closed else { return }
         context?.flush()
-        close(reason: "backend closed")
+        backendLost(reason: "backend closed")
     }
 
     func backendFailed(_ error: any Error) {
@@ -428,8 +431,20 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         if let error = error as? PostgresWireError {
             failClient(sqlState: "08P01", message: "backend server \(machine.backend): \(error.message)")
         } else {
-            close(reason: "backend connection error")
+            backendLost(reason: "backend connection error")
         }
+    }
+
+    /// A server that dies (or is cut off) mid-statement sends nothing: tell the client what happened instead of a
+    /// bare close. A server that explained itself (its last message was an ErrorResponse) or an idle session closes
+    /// as before.
+    private func backendLost(reason: String) {
+        if !machine.isIdle && !backendLastSentError {
+            return failClient(
+                sqlState: "08006", message: "lost the connection to backend server \(machine.backend) during a statement",
+                reason: reason)
+        }
+        close(reason: reason)
     }
 
     // MARK: closing

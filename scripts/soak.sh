@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Soak test (outside CI): builds the release binary, starts the real servers and `shadowgate serve`, runs 16 clients
+# with mixed lanes on both protocols for --minutes (default 30), samples the proxy's RSS, descriptors and the load's
+# p99 latency each minute, and checks:
+#   - RSS drift below 5 % between minute 5 and the end,
+#   - descriptors flat (last sample within 4 of the minute-5 sample),
+#   - p99 of the last 5 minutes within 1.1x of the first 5 (minutes 1..5 vs the last 5),
+#   - no failed statement.
+# Usage: scripts/soak.sh [--minutes N] [--clients N]   (N >= 10 gives disjoint first/last windows; shorter runs
+# compare overlapping windows and say so)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+minutes=30
+clients=16
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --minutes) minutes=$2; shift 2 ;;
+    --clients) clients=$2; shift 2 ;;
+    *) echo "usage: soak.sh [--minutes N] [--clients N]" >&2; exit 2 ;;
+  esac
+done
+
+dir=$(mktemp -d /tmp/shadowgate-soak.XXXXXX)
+proxy_pid=""
+cleanup() {
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null || true
+  bash scripts/servers.sh stop "$dir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+swift build -c release --product shadowgate
+bash scripts/servers.sh start "$dir"
+# shellcheck disable=SC1091
+. "$dir/env.sh"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+my_port=$(free_port); pg_port=$(free_port)
+cat >"$dir/soak.yaml" <<YAML
+label:
+  key: lane
+listeners:
+  - name: soak-mysql
+    protocol: mysql
+    listen: 127.0.0.1:$my_port
+    backend: 127.0.0.1:$SHADOWGATE_MYSQL_PORT
+  - name: soak-pg
+    protocol: postgres
+    listen: 127.0.0.1:$pg_port
+    backend: 127.0.0.1:$SHADOWGATE_PG_PORT
+lanes:
+  gray:
+    tables: { suffix: _gray }
+    users: [gray_app]
+YAML
+
+.build/release/shadowgate serve --config "$dir/soak.yaml" --log-level warning >"$dir/proxy.log" 2>&1 &
+proxy_pid=$!
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$pg_port") 2>/dev/null && break
+  sleep 0.1
+done
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$proxy_pid/status"; }
+fds() { ls "/proc/$proxy_pid/fd" | wc -l; }
+
+echo "soak: $minutes min, $clients clients, proxy pid $proxy_pid (mysql :$my_port, postgres :$pg_port)"
+samples="$dir/samples.tsv"
+echo -e "minute\trss_kib\tfds\tstatements\terrors\tp99_ms" >"$samples"
+python3 scripts/soak/load.py --mysql-port "$my_port" --pg-port "$pg_port" --clients "$clients" --minutes "$minutes" \
+  2>"$dir/load.err" | while read -r line; do
+    minute=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["minute"], d["statements"], d["errors"], d["p99_ms"])' "$line")
+    read -r m n e p <<<"$minute"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$(rss_kib)" "$(fds)" "$n" "$e" "$p" | tee -a "$samples"
+  done
+load_status=${PIPESTATUS[0]}
+kill -0 "$proxy_pid" 2>/dev/null || { echo "soak: the proxy died" >&2; tail -20 "$dir/proxy.log" >&2; exit 1; }
+
+python3 - "$samples" "$load_status" "$dir/load.err" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
+rows = [dict(minute=int(r[0]), rss=int(r[1]), fds=int(r[2]), n=int(r[3]), errors=int(r[4]), p99=float(r[5])) for r in rows]
+status = int(sys.argv[2])
+ok = True
+if len(rows) < 5:
+    print("soak: fewer than 5 minutes sampled"); sys.exit(1)
+ref = rows[4]  # minute 5
+last = rows[-1]
+drift = (last["rss"] - ref["rss"]) / ref["rss"] * 100
+first5 = sorted(r["p99"] for r in rows[:5])[2]
+last5 = sorted(r["p99"] for r in rows[-5:])[2]
+overlap = len(rows) < 10
+print(f"soak: {last['n']} statements, {last['errors']} errors")
+print(f"soak: RSS minute 5 {ref['rss']} KiB -> end {last['rss']} KiB (drift {drift:+.2f} %, limit 5 %)")
+print(f"soak: fds minute 5 {ref['fds']} -> end {last['fds']}")
+print(f"soak: p99 median of first 5 minutes {first5:.3f} ms, last 5 {last5:.3f} ms (ratio {last5 / first5 if first5 else 0:.3f}, limit 1.1)"
+      + (" [windows overlap: run >= 10 minutes for disjoint windows]" if overlap else ""))
+if abs(drift) >= 5: ok = False; print("soak: FAIL RSS drift")
+if abs(last["fds"] - ref["fds"]) > 4: ok = False; print("soak: FAIL descriptors not flat")
+if first5 and last5 > first5 * 1.1: ok = False; print("soak: FAIL p99 grew")
+if status != 0 or last["errors"]:
+    ok = False; print("soak: FAIL statements failed:"); print(open(sys.argv[3]).read()[:2000])
+print("soak: PASS" if ok else "soak: FAIL")
+sys.exit(0 if ok else 1)
+PY
