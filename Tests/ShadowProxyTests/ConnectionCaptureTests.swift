@@ -11,11 +11,11 @@ import Testing
     static let idle = UInt8(ascii: "I")
     static let inTransaction = UInt8(ascii: "T")
 
-    /// A service with one base stream on listener `pg`; its writers live in a temporary folder.
-    static func service() throws -> (DualWriteService, String) {
+    /// A service with one base stream on listener `pg` (or a MySQL one); its writers live in a temporary folder.
+    static func service(_ wireProtocol: WireProtocol = .postgres) throws -> (DualWriteService, String) {
         let folder = NSTemporaryDirectory() + "capture-" + UUID().uuidString
         let configuration = ShadowgateConfiguration(
-            listeners: [ListenerConfiguration(name: "pg", wireProtocol: .postgres, listen: Endpoint(host: "127.0.0.1", port: 1), backend: Endpoint(host: "127.0.0.1", port: 2))],
+            listeners: [ListenerConfiguration(name: "pg", wireProtocol: wireProtocol, listen: Endpoint(host: "127.0.0.1", port: 1), backend: Endpoint(host: "127.0.0.1", port: 2))],
             replayLog: ReplayLogConfiguration(directory: folder),
             dualWrites: [
                 DualWriteConfiguration(
@@ -112,5 +112,30 @@ import Testing
         let stream = try #require(service.streams.first)
         #expect(stream.status.mirroringStopped != nil)
         #expect(FileManager.default.fileExists(atPath: stream.directory + "/" + ReplayLogWriter.resyncMarkerName))
+    }
+
+    @Test("a MySQL multi-statement text is replayed statement by statement; BEGIN…COMMIT inside it is one record")
+    func mysqlMultiStatements() throws {
+        let (service, folder) = try Self.service(.mysql)
+        defer {
+            service.close()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        var capture = try #require(ConnectionCapture(service: service, listener: "pg", dialect: .mysql))
+        let autocommit = capture.statementFinished(
+            .init(sql: "INSERT INTO orders VALUES (1); UPDATE orders SET x = 2", lane: "base", succeeded: true, inTransaction: false, insertID: 9),
+            nowMicros: 1)
+        #expect(autocommit.map { $0.record.statements.map(\.sql) } == [["INSERT INTO orders_v2 VALUES (1)"], [" UPDATE orders_v2 SET x = 2"]])
+        #expect(autocommit.last?.record.statements.first?.context.insertID == 9)
+        let transaction = capture.statementFinished(
+            .init(sql: "BEGIN; INSERT INTO orders VALUES (3); COMMIT", lane: "base", succeeded: true, inTransaction: false), nowMicros: 1)
+        #expect(transaction.count == 1 && transaction.first?.record.flags.contains(.explicitTransaction) == true)
+        // A procedure definition is one statement whatever its body holds.
+        #expect(ConnectionCapture.multiStatementParts("CREATE PROCEDURE p() BEGIN INSERT INTO t VALUES (1); END") == nil)
+        // A failed multi-statement write: what ran is unknown, so the stream stops.
+        _ = capture.statementFinished(
+            .init(sql: "INSERT INTO orders VALUES (4); INSERT INTO orders VALUES (4)", lane: "base", succeeded: false, inTransaction: nil),
+            nowMicros: 1)
+        #expect(service.streams.first?.status.mirroringStopped != nil)
     }
 }

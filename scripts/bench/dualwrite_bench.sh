@@ -19,6 +19,7 @@ command -v sysbench >/dev/null || { echo "sysbench is required (apt-get install 
 swift build -c release --product shadowgate >/dev/null
 bin=.build/release/shadowgate
 dir=$(mktemp -d /tmp/shadowgate-dwbench.XXXXXX)
+chmod 755 "$dir"  # the servers run as their own users
 proxy_pid=
 cleanup() {
   [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null || true

@@ -76,6 +76,46 @@ public struct ConnectionCapture: Sendable {
 
     /// Feeds one finished statement; returns the records that became complete (to append, in order).
     public mutating func statementFinished(_ outcome: Outcome, nowMicros: Int64) -> [Pending] {
+        if dialect == .mysql, outcome.parameters == nil, outcome.capturable, let parts = Self.multiStatementParts(outcome.sql) {
+            return multiStatementFinished(outcome, parts: parts, nowMicros: nowMicros)
+        }
+        return singleStatementFinished(outcome, nowMicros: nowMicros)
+    }
+
+    /// The statements of a MySQL multi-statement text, or nil for one statement. Routine, trigger and event
+    /// definitions are never split: their bodies contain semicolons only the server can place.
+    public static func multiStatementParts(_ sql: String) -> [String]? {
+        guard sql.utf8.contains(UInt8(ascii: ";")) else { return nil }
+        let parts = split(sql, dialect: .mysql)
+        guard parts.count > 1 else { return nil }
+        if StatementWords(parts[0], dialect: .mysql).leading(1).first == "create" { return nil }
+        return parts
+    }
+
+    /// A MySQL multi-statement text (CLIENT_MULTI_STATEMENTS): replayed statement by statement, since the mirror
+    /// session runs one statement per call. Only the last statement's OK is known, so earlier statements' insert
+    /// ids are left to the mirror; if the text failed, which statements ran is unknown and a write among them stops
+    /// the stream.
+    private mutating func multiStatementFinished(_ outcome: Outcome, parts: [String], nowMicros: Int64) -> [Pending] {
+        guard outcome.succeeded else {
+            // The failing statement ended the text; what ran before it is unknown.
+            if parts.contains(where: { Self.kind(of: $0, dialect: dialect) != .read }) { stopMirroring(lane: outcome.lane) }
+            return singleStatementFinished(outcome, nowMicros: nowMicros)
+        }
+        var records: [Pending] = []
+        for (index, part) in parts.enumerated() {
+            var single = outcome
+            single.sql = part
+            if index < parts.count - 1 {
+                single.inTransaction = nil
+                single.insertID = nil
+            }
+            records += singleStatementFinished(single, nowMicros: nowMicros)
+        }
+        return records
+    }
+
+    private mutating func singleStatementFinished(_ outcome: Outcome, nowMicros: Int64) -> [Pending] {
         var records: [Pending] = []
         if let control = TransactionControl.parse(outcome.sql, dialect: dialect) {
             guard outcome.succeeded else {
@@ -103,13 +143,7 @@ public struct ConnectionCapture: Sendable {
         }
         let kind = Self.kind(of: outcome.sql, dialect: dialect)
         if !outcome.capturable {
-            if outcome.succeeded && (outcome.sql.isEmpty || kind != .read) {
-                for stream in streams where stream.configuration.lane == outcome.lane {
-                    stream.stopMirroring(
-                        reason: "connection \(connectionID) executed a prepared statement whose values the proxy could not "
-                            + "decode; the mirror misses that write and must be resynced")
-                }
-            }
+            if outcome.succeeded && (outcome.sql.isEmpty || kind != .read) { stopMirroring(lane: outcome.lane) }
             return []
         }
         for stream in streams {
@@ -172,7 +206,7 @@ public struct ConnectionCapture: Sendable {
         }
         items[items.count - 1].inTransaction = batch.status != idle
         var records: [Pending] = []
-        for item in items { records += statementFinished(item, nowMicros: nowMicros) }
+        for item in items { records += singleStatementFinished(item, nowMicros: nowMicros) }
         return records
     }
 
@@ -187,6 +221,15 @@ public struct ConnectionCapture: Sendable {
         }
         parts.append(String(decoding: bytes[start...], as: UTF8.self))
         return parts.filter { part in part.utf8.contains { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D } }
+    }
+
+    /// A write of `lane` happened that the proxy cannot capture faithfully: its streams stop rather than diverge.
+    private func stopMirroring(lane: String) {
+        for stream in streams where stream.configuration.lane == lane {
+            stream.stopMirroring(
+                reason: "connection \(connectionID) ran a write the proxy could not capture faithfully (a prepared "
+                    + "statement it could not decode, or a failed multi-statement text); the mirror must be resynced")
+        }
     }
 
     private mutating func broadcast(_ event: TransactionCaptureStateMachine.Event, now: Int64) -> [Pending] {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import ReplayLog
 import ServiceLifecycle
 import ShadowConfig
@@ -13,6 +14,7 @@ public final class DualWriteService: Service, Sendable {
     public let streams: [DualWriteStream]
     private let logger: Logger
     private let metricsInterval: Duration
+    private let started = NIOLockedValueBox(false)
 
     /// Opens every stream's log (recovering a torn tail) and prepares its applier; does not start applying.
     /// `baseDirectory` resolves a relative `replay_log.dir` (the configuration file's folder).
@@ -72,11 +74,22 @@ public final class DualWriteService: Service, Sendable {
 
     public var statuses: [DualWriteStatus] { streams.map(\.status) }
 
+    /// Starts every applier on its own thread (idempotent). `run()` calls it; callers that do not run the service in
+    /// a service group call it directly.
+    public func startAppliers() {
+        let first = started.withLockedValue { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        for stream in streams { stream.applier.start() }
+        logger.info("dual-write running", metadata: ["streams": "\(streams.map(\.target))"])
+    }
+
     /// Starts the appliers and publishes metrics until graceful shutdown; then stops the appliers and closes the
     /// writers (flushing what is buffered).
     public func run() async throws {
-        for stream in streams { stream.applier.start() }
-        logger.info("dual-write running", metadata: ["streams": "\(streams.map(\.target))"])
+        startAppliers()
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 publishMetrics()

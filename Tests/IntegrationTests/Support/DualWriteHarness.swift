@@ -65,6 +65,8 @@ final class DualWriteHarness: @unchecked Sendable {
             port = 0
         }
         let service = self.service
+        // Appliers run on their own threads at once, whatever the state of the test's task pool.
+        service.startAppliers()
         runner = Task { try await service.run() }
     }
 
