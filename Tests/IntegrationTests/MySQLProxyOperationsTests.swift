@@ -190,15 +190,18 @@ struct MySQLProxyOperationsTests {
                 }
             }
             group.addTask {
-                for round in 0..<10 {
-                    try await Task.sleep(nanoseconds: 50_000_000)
-                    var configuration = original
-                    // Alternate between two equivalent tables (a different lane order) so each swap is a new table.
-                    if round % 2 == 0 { configuration.lanes.reverse() }
-                    proxy.context.routing.replace(with: RoutingTable(configuration: configuration))
+                // On a thread too: the swaps must not wait for a busy cooperative pool while the workers spin.
+                try await onThread {
+                    for round in 0..<10 {
+                        Thread.sleep(forTimeInterval: 0.03)
+                        var configuration = original
+                        // Alternate between two equivalent tables (another lane order) so each swap is a new table.
+                        if round % 2 == 0 { configuration.lanes.reverse() }
+                        proxy.context.routing.replace(with: RoutingTable(configuration: configuration))
+                    }
+                    stop.set()
+                    return (0, nil)
                 }
-                stop.set()
-                return (0, nil)
             }
             var all: [(Int, String?)] = []
             for try await result in group { all.append(result) }

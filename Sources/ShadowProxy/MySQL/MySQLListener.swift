@@ -107,6 +107,8 @@ public final class MySQLListener: @unchecked Sendable {
         }
         for channel in lock.withLock({ Array(connections.values) }) {
             try? await channel.close()
+            // The registry callback was registered first, so it has run once this returns.
+            try? await channel.closeFuture.get()
         }
     }
 }
