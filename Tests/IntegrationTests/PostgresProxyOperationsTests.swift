@@ -150,10 +150,17 @@ struct PostgresProxyOperationsTests {
                     port: proxy.port,
                     steps: [
                         [["Q", "BEGIN; INSERT INTO mse_demo_table (location) VALUES ('\(marker)')"]],
-                        [["Q", "SELECT pg_sleep(1.5)"]],
+                        [["Q", "SELECT pg_sleep(5) /* \(marker) */"]],
                     ])
             }
-            try await Task.sleep(nanoseconds: 500_000_000)
+            // Shut down only once the client is inside its transaction, in the sleep (a loaded machine may take a
+            // while to get there; a fixed delay made this test flaky).
+            for _ in 0..<400 {
+                let active = try proxy.server.direct(
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep(5) /* \(marker)%'")
+                if active == "1" { break }
+                try await Task.sleep(nanoseconds: 25_000_000)
+            }
             await proxy.listener.shutdown(gracefulDeadline: .now() + .milliseconds(300))
             return try await group.next()!
         }

@@ -23,4 +23,10 @@ struct LaneResolver: Sendable {
         let names = [routing.label.baseLane] + routing.configuration.lanes.map(\.name)
         return "shadowgate: unknown lane '\(name)' in \(source); configured lanes: \(names.joined(separator: ", "))"
     }
+
+    /// The connection's lane was removed by a configuration reload.
+    func removedLaneMessage(_ name: String) -> String {
+        let names = [routing.label.baseLane] + routing.configuration.lanes.map(\.name)
+        return "shadowgate: lane '\(name)' is no longer configured (was it removed by a configuration reload?); configured lanes: \(names.joined(separator: ", ")); reconnect or switch lanes"
+    }
 }

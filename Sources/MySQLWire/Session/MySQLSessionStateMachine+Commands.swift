@@ -12,6 +12,7 @@ extension MySQLSessionStateMachine {
 
     mutating func command(_ packet: MySQLPacket) -> Action {
         statementInFlight = nil
+        statementEvent = nil
         guard let byte = packet.firstByte else { return unexpected("empty command packet") }
         guard let command = MySQLCommand(rawValue: byte) else {
             // Unknown commands are passed through in base only; the server answers with one packet (an ERR).
@@ -20,7 +21,13 @@ extension MySQLSessionStateMachine {
         }
         switch command {
         case .query:
-            return statement(packet, command: .query)
+            switch killDecision(KillStatement.threadID(inQuery: packet.payload)) {
+            case .forward: return statement(packet, command: .query)
+            case .refuse(let err): return refuse(packet, err)
+            case .rewrite(let id):
+                guard let payload = KillStatement.replacingThreadID(in: packet.payload, with: id) else { return statement(packet, command: .query) }
+                return statement(MySQLPacket(sequenceID: packet.sequenceID, payload: payload), command: .query)
+            }
         case .stmtPrepare:
             return statement(packet, command: .stmtPrepare)
         case .quit:
@@ -67,7 +74,19 @@ extension MySQLSessionStateMachine {
             return .sendToBackend(packet)
         case .binlogDump, .stmtBulkExecute:
             return refuse(packet, .proxyRefusal("shadowgate: command \(command) is not supported through the proxy"))
-        case .refresh, .shutdown, .statistics, .processKill, .debug, .ping, .setOption:
+        case .processKill:
+            switch killDecision(KillStatement.threadID(inProcessKill: packet.payload)) {
+            case .forward:
+                tracker.expect(.single)
+                return .sendToBackend(packet)
+            case .refuse(let err):
+                return refuse(packet, err)
+            case .rewrite(let id):
+                guard let payload = KillStatement.replacingThreadID(in: packet.payload, with: id) else { return refuse(packet, .proxyRefusal("shadowgate: malformed COM_PROCESS_KILL")) }
+                tracker.expect(.single)
+                return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: payload))
+            }
+        case .refresh, .shutdown, .statistics, .debug, .ping, .setOption:
             tracker.expect(.single)
             return .sendToBackend(packet)
         }
@@ -111,6 +130,9 @@ extension MySQLSessionStateMachine {
         switch decision {
         case .refuse(let err):
             (sessionLane, currentDatabase) = sessionBefore
+            statementEvent = MySQLStatementEvent(
+                lane: reportedLane(hint ?? currentLaneName), sql: text,
+                outcome: .refused(Refusal(lane: hint ?? currentLaneName ?? routing.label.baseLane, table: nil, rule: .unsupported, message: err.message)))
             return refuse(packet, err)
         case .lane(let l, let h): lane = l; fromHint = h
         }
@@ -127,6 +149,7 @@ extension MySQLSessionStateMachine {
         }
         guard let lane else {
             remember(String(buffer: text), nil)
+            statementEvent = MySQLStatementEvent(lane: routing.label.baseLane, sql: text, outcome: .forwarded)
             return .sendToBackend(packet)
         }
         if command == .query, effects.count == 1, case .useDatabase(let db) = effects[0], let mapped = lane.mapping.databases[db] {
@@ -135,6 +158,7 @@ extension MySQLSessionStateMachine {
             for byte in mapped.utf8 { sql.append(byte); if byte == UInt8(ascii: "`") { sql.append(byte) } }
             sql.append(UInt8(ascii: "`"))
             remember(String(decoding: sql, as: UTF8.self), lane.name)
+            statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .rewritten(sql))
             return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(.query, text: sql)))
         }
         let outcome = text.withUnsafeReadableBytes { raw in
@@ -146,14 +170,17 @@ extension MySQLSessionStateMachine {
         switch outcome.0 {
         case .unchanged:
             remember(String(buffer: text), lane.name)
+            statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .forwarded)
             return .sendToBackend(packet)
         case .rewritten(let sql, _):
             remember(String(decoding: sql, as: UTF8.self), lane.name)
+            statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .rewritten(sql))
             return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(command, text: sql)))
         case .refused(let refusal):
             tracker.expect(.idle)
             pendingPrepare = nil
             (sessionLane, currentDatabase) = sessionBefore
+            statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .refused(refusal))
             let err: ERRPacket = (refusal.rule == .unmappedWrites || refusal.rule == .unmappedReads)
                 ? .tableRefusal(refusal.message) : .proxyRefusal(refusal.message)
             return refuse(packet, err)
@@ -166,6 +193,9 @@ extension MySQLSessionStateMachine {
         let fromHint: Bool
         if let hint { name = hint; fromHint = true } else { name = sessionLane; fromHint = false }
         var lane = connectionLane
+        if name == nil, let removed = removedConnectionLane {
+            return .refuse(.proxyRefusal(resolver.removedLaneMessage(removed)))
+        }
         if let name {
             switch resolver.resolve(name) {
             case .base: lane = nil
@@ -238,6 +268,7 @@ extension MySQLSessionStateMachine {
                 }
             }
             tracker.expect(.result(binary: true))
+            statementEvent = MySQLStatementEvent(lane: reportedLane(prepared[id]?.lane), sql: ByteBuffer(), outcome: .forwarded)
         case .stmtFetch:
             tracker.expect(.rows(binary: true))
         default:
@@ -249,6 +280,12 @@ extension MySQLSessionStateMachine {
     /// Answers the command with a proxy-made ERR instead of sending it; the connection stays usable.
     mutating func refuse(_ packet: MySQLPacket, _ err: ERRPacket) -> Action {
         tracker.expect(.idle)
+        if statementEvent == nil {
+            let lane = currentLaneName ?? routing.label.baseLane
+            statementEvent = MySQLStatementEvent(
+                lane: reportedLane(lane), sql: ByteBuffer(),
+                outcome: .refused(Refusal(lane: lane, table: nil, rule: .unsupported, message: err.message)))
+        }
         if packet.firstByte == MySQLCommand.stmtPrepare.rawValue {
             // A pipelined EXECUTE of "the statement just prepared" (id 0xFFFFFFFF) must not reach the server,
             // which would run the statement prepared before this refused one.
@@ -256,5 +293,43 @@ extension MySQLSessionStateMachine {
             lastPrepareRefused = true
         }
         return .sendToClient(MySQLPacket(sequenceID: packet.lastSequenceID &+ 1, payload: err.encode()))
+    }
+}
+
+/// Where a proxied connection really runs: its server and its thread id there.
+public struct MySQLThreadLocation: Sendable, Hashable {
+    public var server: Endpoint
+    public var threadID: UInt64
+
+    public init(server: Endpoint, threadID: UInt64) {
+        self.server = server
+        self.threadID = threadID
+    }
+}
+
+extension MySQLSessionStateMachine {
+    enum KillDecision {
+        case forward
+        case rewrite(UInt64)
+        case refuse(ERRPacket)
+    }
+
+    /// `KILL <id>` names the thread id the client was given. A connection the proxy moved to a lane's own server
+    /// was given the base server's id (its greeting was relayed before the lane was known), and the same id can
+    /// exist on two servers. So the id is looked up among the proxy's connections:
+    /// - a connection on this server known by that id as its real id, or an id the proxy does not know (a client
+    ///   connected directly): forwarded unchanged — base-lane traffic without lane servers is never touched;
+    /// - a connection on this server known to its client by another id: rewritten to its real id there;
+    /// - only connections on other servers: refused, naming the server, instead of killing an unrelated thread here.
+    func killDecision(_ threadID: UInt64?) -> KillDecision {
+        guard let threadID else { return .forward }
+        let locations = threadLocations(threadID)
+        guard !locations.isEmpty else { return .forward }
+        if locations.contains(MySQLThreadLocation(server: backend, threadID: threadID)) { return .forward }
+        if let here = locations.first(where: { $0.server == backend }) { return .rewrite(here.threadID) }
+        let servers = Set(locations.map { "\($0.server)" }).sorted().joined(separator: ", ")
+        return .refuse(.proxyRefusal(
+            "shadowgate: thread \(threadID) is a connection on another server (\(servers)), not on this connection's server \(backend); "
+                + "run KILL through a connection in that connection's lane (connection attribute '\(routing.label.key)')"))
     }
 }

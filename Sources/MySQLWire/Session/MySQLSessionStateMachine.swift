@@ -71,11 +71,25 @@ public struct MySQLSessionStateMachine: Sendable {
     }
 
     public let settings: Settings
-    let routing: RoutingTable
-    let resolver: LaneResolver
+    /// The routing table statements are decided with; swapped by ``useRouting(_:)`` after a reload.
+    public internal(set) var routing: RoutingTable
+    var resolver: LaneResolver
     var state: State = .awaitingGreeting
     var rewriter = SQLRewriter(dialect: .mysql)
-    let hints: LaneHintScanner
+    var hints: LaneHintScanner
+    /// The connection's lane after a reload removed it: every statement that would run in it is refused.
+    public internal(set) var removedConnectionLane: String?
+    /// The server's thread id of this connection (from the greeting of the server it runs on).
+    public internal(set) var serverThreadID: UInt32?
+    /// The thread id the client was given: the base server's greeting, relayed before the lane was known. It
+    /// differs from ``serverThreadID`` on a connection moved to a lane's own server.
+    public internal(set) var clientThreadID: UInt32?
+    /// Where the proxied connections known to clients by a thread id really run (for `KILL`); empty when unknown.
+    public var threadLocations: @Sendable (UInt64) -> [MySQLThreadLocation] = { _ in [] }
+    /// What the last command did, for metrics and logs (``takeStatementEvent()``).
+    var statementEvent: MySQLStatementEvent?
+    /// How many command answers have completed; grows by one per finished answer (for latency).
+    public internal(set) var completedAnswers = 0
 
     /// Client sequence id minus backend sequence id during the handshake (SSLRequest, auth switch to a lane server).
     var sequenceOffset: UInt8 = 0
@@ -152,13 +166,47 @@ public struct MySQLSessionStateMachine: Sendable {
         return false
     }
 
+    /// Whether no command is in flight or queued and the server reported no open transaction
+    /// (SERVER_STATUS_IN_TRANS clear): a graceful shutdown may close the connection now without losing work.
+    public var isIdleOutsideTransaction: Bool { isIdle && !inTransaction }
+
+    /// What the last client packet or queued command did with SQL (or which command the proxy refused), once.
+    public mutating func takeStatementEvent() -> MySQLStatementEvent? {
+        defer { statementEvent = nil }
+        return statementEvent
+    }
+
+    /// A configuration reload: decide the next statements with `table`. The session keeps its lane by name; if the
+    /// reload removed it, statements in it are refused until the client switches lanes or reconnects.
+    public mutating func useRouting(_ table: RoutingTable) {
+        routing = table
+        resolver = LaneResolver(routing: table)
+        hints = LaneHintScanner(key: table.label.key)
+        guard let name = connectionLane?.name ?? removedConnectionLane else { return }
+        if let lane = table.lane(named: name) {
+            connectionLane = lane
+            removedConnectionLane = nil
+        } else {
+            connectionLane = nil
+            removedConnectionLane = name
+        }
+    }
+
+    /// The lane name reported in metrics and logs for `name` (nil is base): the base label, a configured lane or
+    /// ``MySQLStatementEvent/unknownLane`` (keeps metric labels bounded).
+    public func reportedLane(_ name: String?) -> String {
+        guard let name else { return routing.label.baseLane }
+        if routing.isBase(name) { return routing.label.baseLane }
+        return routing.lane(named: name) != nil ? name : MySQLStatementEvent.unknownLane
+    }
+
     /// Whether commands wait in the queue (the handler stops reading the client while it is long).
     public var queuedCount: Int { queued.count }
 
     /// The lane a statement without a hint would run in now (nil is base).
     public var currentLaneName: String? {
         if let sessionLane { return routing.isBase(sessionLane) ? nil : sessionLane }
-        return connectionLane?.name
+        return connectionLane?.name ?? removedConnectionLane
     }
 
     // MARK: - Handshake
@@ -172,6 +220,8 @@ public struct MySQLSessionStateMachine: Sendable {
         }
         do {
             let greeting = try HandshakeV10(payload: frame.payload)
+            serverThreadID = greeting.connectionID
+            clientThreadID = greeting.connectionID
             let masked = try HandshakeV10.maskCapabilities(in: frame.payload, tls: settings.clientTLS)
             serverCapabilities = greeting.capabilities.masked(tls: false)
             state = .awaitingResponse(greeting: greeting, tlsDone: false)
@@ -300,6 +350,7 @@ public struct MySQLSessionStateMachine: Sendable {
         guard case .connectingLaneBackend(let response, let responseSeq) = state else { return unexpected("lane greeting") }
         do {
             let greeting = try HandshakeV10(payload: frame.payload)
+            serverThreadID = greeting.connectionID
             guard let plugin = greeting.authPluginName else {
                 return close(MySQLWireError(.unexpectedPacket, "lane server greeting names no auth plugin"))
             }
@@ -383,6 +434,7 @@ public struct MySQLSessionStateMachine: Sendable {
             lastPrepareRefused = false
             pendingPrepare = nil
         case .complete(let status, let error):
+            completedAnswers &+= 1
             if let status { inTransaction = status.contains(.inTransaction) }
             if let statement = statementInFlight {
                 statementInFlight = nil
@@ -409,6 +461,7 @@ public struct MySQLSessionStateMachine: Sendable {
             break
         case .changeUser(let newUser, let attributeLane):
             user = newUser
+            removedConnectionLane = nil
             if let attributeLane, case .lane(let lane) = resolver.resolve(attributeLane) {
                 connectionLane = lane
             } else if attributeLane.map(routing.isBase) == true {
@@ -427,10 +480,21 @@ public struct MySQLSessionStateMachine: Sendable {
         return command(packet)
     }
 
-    /// The proxy is shutting down: close now if idle, else after the answer in flight.
+    /// The proxy is shutting down: returns true to close now (idle outside a transaction, or still in the
+    /// handshake); otherwise the handler closes once ``isIdleOutsideTransaction`` holds after an answer.
     public mutating func quiesce() -> Bool {
         quiescing = true
-        return isIdle || { if case .command = state { return false }; return true }()
+        return isIdleOutsideTransaction || { if case .command = state { return false }; return true }()
+    }
+
+    /// The shutdown deadline passed. A connection waiting between commands is told why (ERR 1053
+    /// ER_SERVER_SHUTDOWN, as a server does) and closed; one with an answer in flight is just closed.
+    public mutating func shutdownDeadline() -> Action {
+        let idle = isIdle
+        state = .closed
+        guard idle else { return .closeConnection(MySQLWireError(.unexpectedPacket, "shutdown deadline with a command in flight")) }
+        let err = ERRPacket(code: 1053, sqlState: "08S01", message: "Server shutdown in progress")
+        return .sendToClientAndClose(MySQLPacket(sequenceID: 0, payload: err.encode()))
     }
 
     /// The client sent a logical packet larger than the proxy accepts: answer like the server does for a packet

@@ -5,12 +5,9 @@ import ShadowConfig
 public enum ListenerFactory {
     /// A listener for `configuration`, sharing the process-wide context. Throws when its TLS files cannot be loaded.
     public static func make(_ configuration: ListenerConfiguration, context: ListenerContext) throws -> any ProxyListener {
-        let routing = context.routing
         switch configuration.wireProtocol {
         case .mysql:
-            return MySQLListener(
-                configuration: configuration, routing: { routing.current }, group: context.group,
-                logger: context.logger, dualWrite: context.dualWrite)
+            return MySQLListener(configuration: configuration, context: context)
         case .postgres:
             return PostgresListener(configuration: configuration, context: context)
         }

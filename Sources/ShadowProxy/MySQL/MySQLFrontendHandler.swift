@@ -12,9 +12,9 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let settings: MySQLConnectionSettings
-    private var machine: MySQLSessionStateMachine
-    private var logger: Logger
+    let settings: MySQLConnectionSettings
+    var machine: MySQLSessionStateMachine
+    var logger: Logger
     private var context: ChannelHandlerContext?
     private var inbound = ByteBuffer()
     private var decoder = MySQLFrameDecoder()
@@ -34,11 +34,15 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     /// A sync dual-write holds the client's OK until the record is durable; nothing else moves meanwhile.
     private var holdingForReplayLog = false
     private let baseLane: String
+    /// Operations bookkeeping (registry, metrics, logs; see MySQLFrontendHandler+Operations.swift).
+    var observer: ConnectionObserver
+    var operations = MySQLOperationsState()
 
     /// Stop reading the client when this many commands wait behind the one in flight.
     private static let maxQueuedCommands = 32
 
-    init(settings: MySQLConnectionSettings, routing: RoutingTable) {
+    init(settings: MySQLConnectionSettings) {
+        let routing = settings.routing.current
         self.settings = settings
         self.machine = MySQLSessionStateMachine(
             settings: .init(listener: settings.listener, clientTLS: settings.clientTLS != nil, backendTLS: settings.backendTLS != nil),
@@ -49,6 +53,11 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         self.baseLane = routing.label.baseLane
         self.capture = ConnectionCapture(service: settings.dualWrite, listener: settings.listener.name, dialect: .mysql)
         self.machine.capturesStatements = capture != nil
+        self.observer = ConnectionObserver(environment: .init(
+            listener: settings.listener.name, wireProtocol: "mysql", logName: "mysql", dialect: .mysql,
+            routing: settings.routing, connections: settings.connections, statistics: settings.statistics))
+        let threads = settings.threads
+        self.machine.threadLocations = { threads.locations(of: $0) }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -57,13 +66,15 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "client"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        logger[metadataKey: "listener"] = "\(settings.listener.name)"
+        observer.opened(client: context.remoteAddress.map { "\($0)" } ?? "?", lane: baseLane)
         let timeout = TimeAmount.milliseconds(Int64(settings.listener.handshakeTimeoutSeconds * 1000))
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         handshakeTimeout = context.eventLoop.scheduleTask(in: timeout) {
             let handler = loopBound.value
             guard !handler.machine.isAuthenticated else { return }
             handler.logger.debug("handshake timeout")
-            handler.closeAll()
+            handler.closeAll(reason: "handshake timeout")
         }
         connectBackend(settings.listener.backend, context: context, isLane: false)
         context.fireChannelActive()
@@ -71,12 +82,14 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func channelInactive(context: ChannelHandlerContext) {
         handshakeTimeout?.cancel()
-        closeAll()
+        closeAll(reason: "client closed")
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        inbound.appendKeepingSlices(unwrapInboundIn(data))
+        let received = unwrapInboundIn(data)
+        observer.bytesIn(received.readableBytes)
+        inbound.appendKeepingSlices(received)
         processInbound(context: context)
     }
 
@@ -91,12 +104,14 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
                     return
                 }
                 guard let packet = assembled else { continue }
+                followRoutingReload()
                 let action = machine.clientPacketReceived(packet)
                 if case .startClientTLS = action {
                     startClientTLS(context: context)
                     return
                 }
                 run(action)
+                observeStatement()
             }
             inbound.compactAfterDecoding()
             // Refuse a frame as soon as its header announces more than the limit, instead of buffering up to
@@ -112,7 +127,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             }
         } catch {
             logger.debug("client protocol error", metadata: ["error": "\(error)"])
-            closeAll()
+            closeAll(reason: "client protocol error")
         }
         updateClientReading()
     }
@@ -129,7 +144,12 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is MySQLQuiesceEvent {
-            if machine.quiesce() { closeAll() }
+            if machine.quiesce() { closeAll(reason: "shutdown (idle)") }
+            return
+        }
+        if event is MySQLShutdownDeadlineEvent {
+            guard !closing else { return }
+            run(machine.shutdownDeadline(), reason: "shutdown deadline")
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -137,7 +157,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("client channel error", metadata: ["error": "\(error)"])
-        closeAll()
+        closeAll(reason: "client connection error")
     }
 
     // MARK: - Backend events (called on the same event loop)
@@ -149,7 +169,9 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         guard let backend, channel === backend else { return }
+        let wasCommandPhase = machine.isCommandPhase
         let action = machine.backendFrameReceived(frame)
+        observeBackend(wasCommandPhase: wasCommandPhase)
         if capture != nil, let completion = machine.takeStatementCompletion(), holdForReplayLog(completion, then: action) {
             return
         }
@@ -217,25 +239,26 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func backendClosed(_ channel: any Channel) {
         guard !closing else { return }
-        if let laneBackend, channel === laneBackend { return closeAll() }
+        if let laneBackend, channel === laneBackend { return closeAll(reason: "lane server closed") }
         guard let backend, channel === backend else { return }
-        run(machine.backendClosed())
+        run(machine.backendClosed(), reason: "server closed")
     }
 
     func backendProtocolError(_ error: any Error) {
         logger.debug("backend protocol error", metadata: ["error": "\(error)"])
-        closeAll()
+        closeAll(reason: "server protocol error")
     }
 
     // MARK: - Actions
 
-    private func run(_ action: MySQLSessionStateMachine.Action) {
+    private func run(_ action: MySQLSessionStateMachine.Action, reason: String = "closed") {
         switch action {
         case .none:
             break
         case .sendToClient(let packet):
             writeClient(packet)
         case .forwardToClient(let frame):
+            observer.bytesOut(frame.wire?.readableBytes ?? frame.payload.readableBytes + 4)
             writeFrame(frame, to: context?.channel)
             clientNeedsFlush = true
         case .sendToBackend(let packet):
@@ -268,14 +291,14 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         case .sendToClientAndClose(let packet):
             writeClient(packet)
             flushAll()
-            closeAll()
+            closeAll(reason: reason == "closed" ? Self.closeReason(packet) : reason)
         case .sendToBackendAndClose(let packet):
             writePacket(packet, to: backend)
             flushAll()
-            closeAll()
+            closeAll(reason: "client quit")
         case .closeConnection(let error):
             logger.debug("closing connection", metadata: ["error": "\(error)"])
-            closeAll()
+            closeAll(reason: reason == "closed" ? "protocol error: \(error)" : reason)
         }
     }
 
@@ -284,8 +307,9 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             let action = machine.nextQueuedCommand()
             if case .none = action { break }
             run(action)
+            observeStatement()
         }
-        if machine.quiescing && machine.isIdle { closeAll() }
+        if machine.quiescing && machine.isIdleOutsideTransaction { closeAll(reason: "shutdown (drained)") }
         updateClientReading()
     }
 
@@ -303,6 +327,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func writeClient(_ packet: MySQLPacket) {
+        observer.bytesOut(packet.wire?.readableBytes ?? packet.payload.readableBytes + 4)
         writePacket(packet, to: context?.channel)
         clientNeedsFlush = true
     }
@@ -338,9 +363,10 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         if backendNeedsFlush { backendNeedsFlush = false; backend?.flush() }
     }
 
-    private func closeAll() {
+    func closeAll(reason: String = "closed") {
         guard !closing else { return }
         closing = true
+        connectionClosed(reason: reason)
         handshakeTimeout?.cancel()
         flushAll()
         backend?.close(promise: nil)
@@ -374,6 +400,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
                     if handler.closing { channel.close(promise: nil) }
                 case .failure(let error):
                     guard !handler.closing else { return }
+                    ProxyMetrics.recordBackendConnectError(listener: handler.settings.listener.name, backend: "\(endpoint)")
                     handler.logger.warning("backend unreachable", metadata: ["backend": "\(endpoint)", "error": "\(error)"])
                     handler.run(handler.machine.backendUnreachable(endpoint, reason: "\(error)"))
                 }

@@ -6,31 +6,27 @@ import NIOSSL
 import ShadowConfig
 
 /// The MySQL/MariaDB listener: accepts clients on the listener's address and proxies each to its base server
-/// (or its lane's server), following the routing table returned by `routing` when the connection starts.
+/// (or its lane's server).
+///
+/// Connections decide their lane with the routing source's table when they are accepted and follow reloads per
+/// statement (a session keeps its lane name; a lane removed by a reload is refused). Every connection is registered
+/// in the context's ``ConnectionRegistry`` and counted in ``LaneStatistics`` and ``ProxyMetrics``.
 public final class MySQLListener: @unchecked Sendable {
     public let configuration: ListenerConfiguration
-    private let routing: @Sendable () -> RoutingTable
-    private let group: any EventLoopGroup
-    private let logger: Logger
+    private let context: ListenerContext
+    private let threads: MySQLThreadDirectory
     private let lock = NSLock()
     private var serverChannel: (any Channel)?
     private var connections: [ObjectIdentifier: any Channel] = [:]
-    private let dualWrite: DualWriteService?
 
-    /// - Parameter routing: returns the current routing table; called once per new connection, so a reload only
-    ///   affects connections opened after it.
-    public init(
-        configuration: ListenerConfiguration,
-        routing: @escaping @Sendable () -> RoutingTable,
-        group: any EventLoopGroup,
-        logger: Logger,
-        dualWrite: DualWriteService? = nil
-    ) {
-        self.dualWrite = dualWrite
+    /// - Parameters:
+    ///   - context: the process-wide routing source, connection registry, statistics, event loops, logger and
+    ///     dual-write service.
+    ///   - threads: where server thread ids are kept for `KILL`; share one per process (the default).
+    public init(configuration: ListenerConfiguration, context: ListenerContext, threads: MySQLThreadDirectory = .shared) {
         self.configuration = configuration
-        self.routing = routing
-        self.group = group
-        self.logger = logger
+        self.context = context
+        self.threads = threads
     }
 
     /// Loads the listener's certificate and key into a server TLS context.
@@ -57,15 +53,17 @@ public final class MySQLListener: @unchecked Sendable {
             ? try NIOSSLContext(configuration: { var c = TLSConfiguration.makeClientConfiguration(); c.certificateVerification = .none; return c }())
             : nil
         let settings = MySQLConnectionSettings(
-            listener: configuration, clientTLS: sslContext, backendTLS: backendTLS, logger: logger, dualWrite: dualWrite
+            listener: configuration, clientTLS: sslContext, backendTLS: backendTLS, logger: context.logger,
+            dualWrite: context.dualWrite, routing: context.routing, connections: context.connections,
+            statistics: context.statistics, threads: threads
         )
-        let channel = try await ServerBootstrap(group: group)
+        let channel = try await ServerBootstrap(group: context.group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [routing, weak self] channel in
+            .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = MySQLFrontendHandler(settings: settings, routing: routing())
+                    let handler = MySQLFrontendHandler(settings: settings)
                     try channel.pipeline.syncOperations.addHandler(handler)
                     self?.track(channel)
                 }
@@ -73,7 +71,7 @@ public final class MySQLListener: @unchecked Sendable {
             .bind(host: configuration.listen.host, port: configuration.listen.port)
             .get()
         lock.withLock { serverChannel = channel }
-        logger.info("mysql listener started", metadata: ["listener": "\(configuration.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        context.logger.info("mysql listener started", metadata: ["listener": "\(configuration.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
     }
 
     private func track(_ channel: any Channel) {
@@ -85,8 +83,9 @@ public final class MySQLListener: @unchecked Sendable {
         }
     }
 
-    /// Stops accepting, lets connections finish the statement in flight until `gracefulDeadline`, then closes
-    /// whatever is left.
+    /// Stops accepting, then closes each connection as soon as it is idle outside a transaction (no command in
+    /// flight, the server's SERVER_STATUS_IN_TRANS clear). At `gracefulDeadline` the rest are closed: a connection
+    /// waiting between commands first gets ERR 1053 "Server shutdown in progress".
     public func shutdown(gracefulDeadline: NIODeadline) async {
         let server = lock.withLock { () -> (any Channel)? in
             defer { serverChannel = nil }
@@ -100,13 +99,25 @@ public final class MySQLListener: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         for channel in lock.withLock({ Array(connections.values) }) {
+            channel.pipeline.fireUserInboundEventTriggered(MySQLShutdownDeadlineEvent())
+        }
+        let closeBy = NIODeadline.now() + .seconds(1)
+        while connectionCount > 0 && NIODeadline.now() < closeBy {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        for channel in lock.withLock({ Array(connections.values) }) {
             try? await channel.close()
+            // The registry callback was registered first, so it has run once this returns.
+            try? await channel.closeFuture.get()
         }
     }
 }
 
-/// Asks a connection to close as soon as no statement is in flight.
+/// Asks a connection to close as soon as it is idle outside a transaction.
 struct MySQLQuiesceEvent: Sendable {}
+
+/// The drain deadline passed: close now (telling an idle client why).
+struct MySQLShutdownDeadlineEvent: Sendable {}
 
 /// What every connection of a listener shares.
 struct MySQLConnectionSettings: Sendable {
@@ -115,4 +126,8 @@ struct MySQLConnectionSettings: Sendable {
     var backendTLS: NIOSSLContext?
     var logger: Logger
     var dualWrite: DualWriteService?
+    var routing: RoutingSource
+    var connections: ConnectionRegistry
+    var statistics: LaneStatistics
+    var threads: MySQLThreadDirectory
 }

@@ -340,8 +340,10 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         switch action {
         case .forward:
+            observer.bytesOut(frame.bytes.readableBytes)
             writeToClient(frame.bytes)
         case .replace(let bytes):
+            observer.bytesOut(bytes.readableBytes)
             writeToClient(bytes)
         case .issueCancelKey(let pid, let key):
             let issued = environment.cancelRegistry.register(
@@ -370,7 +372,6 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func writeToClient(_ bytes: ByteBuffer) {
-        observer.bytesOut(bytes.readableBytes)
         guard !holds.isEmpty else {
             context?.write(wrapOutboundOut(bytes), promise: nil)
             return
@@ -411,7 +412,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         context.flush()
         if holds.isEmpty {
             backendHandler?.clientBecameWritable()
-            if draining, machine.isIdle { close() }
+            if draining, machine.isIdleOutsideTransaction { close(reason: "shutdown (drained)") }
         }
     }
 

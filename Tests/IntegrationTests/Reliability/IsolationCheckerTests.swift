@@ -70,7 +70,7 @@ struct IsolationRun {
         let workers = (0..<clients).map { index in
             IsolationClient(
                 schema: schema, dialect: dialect, tally: tally, phase: phase, statements: (total + clients - 1) / clients,
-                seed: seed &+ UInt64(index) &* 7919, followsReloadPerStatement: dialect == .postgres,
+                seed: seed &+ UInt64(index) &* 7919, followsReloadPerStatement: true,
                 connect: { [dialect] label -> any IsolationConnection in
                     if dialect == .mysql { return try MySQLIsolationConnection(port: port, label: label) }
                     return try PostgresIsolationConnection(port: port, label: label)

@@ -14,13 +14,15 @@ struct MySQLTestProxy {
     let env: TestEnvironment
     let listener: MySQLListener
     let port: Int
+    /// The routing source, registry and statistics the listener reports to.
+    let context: ListenerContext
 
     /// The lanes every MySQL integration test uses:
     /// - gray: shadow tables (`T → T_gray`), user gray_app;
     /// - dbgray: shadow database (`mse_demo → mse_demo_gray`);
     /// - remote: the whole connection on the second MariaDB server (no renaming);
     /// - strict: only `mse_demo_table` is mapped, writes to anything else are refused.
-    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5, backendTLS: Bool = false) -> ShadowgateConfiguration {
+    static func configuration(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5, backendTLS: Bool = false, listenerName: String = listenerName) -> ShadowgateConfiguration {
         let listener = ListenerConfiguration(
             name: listenerName, wireProtocol: .mysql, listen: Endpoint(host: "127.0.0.1", port: 0),
             backend: backend ?? Endpoint(host: env.mysql.host, port: env.mysql.port), tls: tls, backendTLS: backendTLS,
@@ -41,17 +43,31 @@ struct MySQLTestProxy {
         return ShadowgateConfiguration(listeners: [listener], lanes: [gray, dbgray, remote, strict])
     }
 
-    static func start(env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5, backendTLS: Bool = false) async throws -> MySQLTestProxy {
-        let config = configuration(env: env, backend: backend, tls: tls, handshakeTimeout: handshakeTimeout, backendTLS: backendTLS)
-        let routing = RoutingTable(configuration: config)
-        var logger = Logger(label: "mysql-proxy-test")
-        logger.logLevel = .info
-        let listener = MySQLListener(
-            configuration: config.listeners[0], routing: { routing },
-            group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    static func start(
+        env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5,
+        backendTLS: Bool = false, listenerName: String = listenerName, logLevel: Logger.Level = .info,
+        logHandler: (@Sendable (String) -> any LogHandler)? = nil
+    ) async throws -> MySQLTestProxy {
+        let config = configuration(
+            env: env, backend: backend, tls: tls, handshakeTimeout: handshakeTimeout, backendTLS: backendTLS,
+            listenerName: listenerName)
+        return try await start(env: env, configuration: config, logLevel: logLevel, logHandler: logHandler)
+    }
+
+    /// Starts the first listener of `configuration` with a fresh routing source, registry and statistics.
+    static func start(
+        env: TestEnvironment, configuration config: ShadowgateConfiguration, logLevel: Logger.Level = .info,
+        logHandler: (@Sendable (String) -> any LogHandler)? = nil
+    ) async throws -> MySQLTestProxy {
+        var logger = logHandler.map { Logger(label: "mysql-proxy-test", factory: $0) } ?? Logger(label: "mysql-proxy-test")
+        logger.logLevel = logLevel
+        let context = ListenerContext(
+            routing: RoutingSource(RoutingTable(configuration: config)), connections: ConnectionRegistry(),
+            statistics: LaneStatistics(), group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        let listener = MySQLListener(configuration: config.listeners[0], context: context)
         try await listener.start()
         let port = listener.localAddress?.port ?? 0
-        return MySQLTestProxy(env: env, listener: listener, port: port)
+        return MySQLTestProxy(env: env, listener: listener, port: port, context: context)
     }
 
     func stop() async {

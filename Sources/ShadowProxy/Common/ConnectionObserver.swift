@@ -1,0 +1,222 @@
+import CoreMetrics
+import Foundation
+import Logging
+import NIOCore
+import ShadowConfig
+import ShadowSQL
+
+/// What happened to one statement, in terms both protocols share, for metrics, statistics and logs.
+struct ObservedStatement {
+    enum Outcome {
+        /// Sent to the server as the client wrote it.
+        case forwarded
+        /// Sent with renamed tables; the text the server got.
+        case rewritten([UInt8])
+        /// Not sent; the client got this refusal.
+        case refused(Refusal)
+    }
+
+    /// The lane the statement ran (or was refused) in.
+    var lane: String
+    /// The client's SQL text; empty for commands without text (e.g. executing a prepared statement).
+    var sql: ByteBuffer
+    var outcome: Outcome
+}
+
+/// The protocol-neutral operations side of one proxied connection: connection registry entry, metrics, lane
+/// statistics, round-trip latency, and the connection/refusal/statement log lines. Owned by a frontend handler and
+/// used only on its event loop; it never influences a protocol decision.
+///
+/// Metric handles are created once per connection (and once per lane the connection uses), so a statement costs a
+/// few counter increments. SQL only reaches a log line or the status page through ``LiteralMasker``, and nothing
+/// from the authentication exchange is ever given to it.
+struct ConnectionObserver {
+    /// Fixed facts: which listener, which protocol, where to report.
+    struct Environment {
+        var listener: String
+        /// The protocol name in the registry (`mysql`, `postgresql`).
+        var wireProtocol: String
+        /// The first word of the log lines (`mysql connection opened`).
+        var logName: String
+        var dialect: SQLDialect
+        var routing: RoutingSource
+        var connections: ConnectionRegistry
+        var statistics: LaneStatistics
+    }
+
+    private let environment: Environment
+    private var id: Int?
+    private let openedAt = NIODeadline.now()
+    private(set) var user: String?
+    private(set) var database: String?
+    private(set) var lane: String?
+    private var backend: String?
+    private(set) var statements = 0
+    private var bytesInTotal = 0
+    private var bytesOutTotal = 0
+    private let bytesInCounter: Counter
+    private let bytesOutCounter: Counter
+    private var connectionGauge: Meter?
+    private var handles: [String: ProxyMetrics.LaneHandles] = [:]
+    private var generation: Int
+    /// Start times of the round trips awaiting their answer, with their lanes.
+    private var inFlight = CircularBuffer<(start: NIODeadline, lane: String)>(initialCapacity: 4)
+
+    init(environment: Environment) {
+        self.environment = environment
+        self.generation = environment.routing.generation
+        self.bytesInCounter = Counter(
+            label: ProxyMetrics.bytesTotal, dimensions: [("listener", environment.listener), ("direction", "in")])
+        self.bytesOutCounter = Counter(
+            label: ProxyMetrics.bytesTotal, dimensions: [("listener", environment.listener), ("direction", "out")])
+    }
+
+    // MARK: connection lifecycle
+
+    /// The connection was accepted; registered with a provisional lane until the handshake says more.
+    mutating func opened(client: String, lane: String) {
+        id = environment.connections.register(
+            listener: environment.listener, wireProtocol: environment.wireProtocol, client: client, lane: lane,
+            now: Date().timeIntervalSince1970)
+    }
+
+    /// Who logged in (never anything of the authentication itself).
+    mutating func identified(user: String?, database: String?) {
+        self.user = user
+        self.database = database
+        if let id { environment.connections.update(id) { $0.user = user } }
+    }
+
+    /// The handshake chose the connection's lane and server: count it and log one line.
+    mutating func routed(lane: String, backend endpoint: Endpoint, logger: Logger) {
+        self.lane = lane
+        backend = "\(endpoint)"
+        if let id {
+            let (user, backend) = (self.user, self.backend)
+            environment.connections.update(id) {
+                $0.user = user
+                $0.lane = lane
+                $0.backend = backend
+            }
+        }
+        ProxyMetrics.recordConnectionOpened(listener: environment.listener, lane: lane)
+        let gauge = Meter(
+            label: ProxyMetrics.connectionsCurrent, dimensions: [("listener", environment.listener), ("lane", lane)])
+        gauge.increment()
+        connectionGauge = gauge
+        logger.info(
+            "\(environment.logName) connection opened",
+            metadata: [
+                "user": "\(user ?? "")", "database": "\(database ?? "")", "lane": "\(lane)",
+                "backend": "\(endpoint)",
+            ])
+    }
+
+    /// The connection is gone: unregister, and log one line with what it did.
+    mutating func closed(reason: String, logger: Logger) {
+        if let id { environment.connections.unregister(id) }
+        id = nil
+        connectionGauge?.decrement()
+        connectionGauge = nil
+        let seconds = Double((NIODeadline.now() - openedAt).nanoseconds) / 1e9
+        logger.info(
+            "\(environment.logName) connection closed",
+            metadata: [
+                "user": "\(user ?? "")", "database": "\(database ?? "")", "lane": "\(lane ?? "")",
+                "backend": "\(backend ?? "")", "duration": "\(String(format: "%.3f", seconds))s",
+                "statements": "\(statements)", "bytes_in": "\(bytesInTotal)", "bytes_out": "\(bytesOutTotal)",
+                "reason": "\(reason)",
+            ])
+    }
+
+    // MARK: traffic
+
+    mutating func bytesIn(_ count: Int) {
+        bytesInTotal += count
+        bytesInCounter.increment(by: count)
+    }
+
+    mutating func bytesOut(_ count: Int) {
+        bytesOutTotal += count
+        bytesOutCounter.increment(by: count)
+    }
+
+    /// Whether a configuration reload happened since the session last looked.
+    mutating func routingChanged() -> Bool {
+        let now = environment.routing.generation
+        guard now != generation else { return false }
+        generation = now
+        return true
+    }
+
+    /// The routing table in force now.
+    var currentRouting: RoutingTable { environment.routing.current }
+
+    /// A round trip to the server began (its answer ends it, in order).
+    mutating func roundTripStarted(lane: String) {
+        inFlight.append((NIODeadline.now(), lane))
+    }
+
+    /// The oldest round trip is answered: record its latency in its lane.
+    mutating func roundTripFinished() {
+        if let entry = inFlight.popFirst(), !entry.lane.isEmpty {
+            laneHandles(entry.lane).duration.recordNanoseconds((NIODeadline.now() - entry.start).nanoseconds)
+        }
+    }
+
+    /// The connection's current lane changed (session switch, change of user): follow it in the registry.
+    mutating func laneChanged(to currentLane: String) {
+        guard let id, lane != nil, currentLane != lane else { return }
+        lane = currentLane
+        environment.connections.update(id) { $0.lane = currentLane }
+    }
+
+    mutating func statement(_ event: ObservedStatement, logger: Logger) {
+        statements += 1
+        let handles = laneHandles(event.lane)
+        handles.statements.increment()
+        switch event.outcome {
+        case .forwarded:
+            environment.statistics.recordStatement(lane: event.lane)
+            if logger.logLevel <= .debug, event.sql.readableBytes > 0 {
+                logger.debug("statement", metadata: ["statement_lane": "\(event.lane)", "sql": "\(masked(event.sql))"])
+            }
+        case .rewritten(let rewritten):
+            handles.rewrites.increment()
+            let dialect = environment.dialect
+            environment.statistics.recordRewrite(lane: event.lane, example: LiteralMasker.mask(rewritten, dialect: dialect))
+            if logger.logLevel <= .debug {
+                logger.debug(
+                    "statement rewritten",
+                    metadata: [
+                        "statement_lane": "\(event.lane)", "sql": "\(masked(event.sql))",
+                        "rewritten": "\(LiteralMasker.mask(rewritten, dialect: dialect))",
+                    ])
+            }
+        case .refused(let refusal):
+            let masked = masked(event.sql)
+            ProxyMetrics.recordRefusal(listener: environment.listener, lane: event.lane, rule: refusal.rule.rawValue)
+            environment.statistics.recordRefusal(
+                lane: event.lane, message: masked.isEmpty ? refusal.message : "\(refusal.message) — \(masked)")
+            logger.info(
+                "statement refused",
+                metadata: [
+                    "statement_lane": "\(event.lane)", "rule": "\(refusal.rule.rawValue)",
+                    "table": "\(refusal.table ?? "")", "sql": "\(masked)", "message": "\(refusal.message)",
+                ])
+        }
+    }
+
+    private mutating func laneHandles(_ lane: String) -> ProxyMetrics.LaneHandles {
+        if let existing = handles[lane] { return existing }
+        let created = ProxyMetrics.LaneHandles(listener: environment.listener, lane: lane)
+        handles[lane] = created
+        return created
+    }
+
+    private func masked(_ sql: ByteBuffer) -> String {
+        let dialect = environment.dialect
+        return sql.withUnsafeReadableBytes { LiteralMasker.mask($0, dialect: dialect) }
+    }
+}
+

@@ -1,0 +1,185 @@
+import MySQLWire
+import NIOCore
+import ShadowConfig
+import ShadowSQL
+import Testing
+
+/// The session state machine's hooks for operations: statement events, reloads, drain and KILL checks.
+@Suite("MySQL session operations")
+struct OperationsSessionTests {
+    @Test("a base statement is reported forwarded in the base lane with its text")
+    func baseEvent() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("SELECT 1"))
+        let event = machine.takeStatementEvent()
+        #expect(event?.lane == "base")
+        #expect(event?.outcome == .forwarded)
+        #expect(event.map { String(buffer: $0.sql) } == "SELECT 1")
+        #expect(machine.takeStatementEvent() == nil)
+    }
+
+    @Test("a statement in a lane is reported rewritten with the text the server got")
+    func rewrittenEvent() {
+        var machine = Wire.commandPhase(attributes: [("lane", "gray")])
+        _ = machine.clientPacketReceived(Wire.query("INSERT INTO t (a) VALUES (1)"))
+        guard case .rewritten(let sql)? = machine.takeStatementEvent()?.outcome else {
+            Issue.record("not rewritten")
+            return
+        }
+        #expect(String(decoding: sql, as: UTF8.self).contains("t_gray"))
+    }
+
+    @Test("a refused command is reported with its lane and message, and an unknown lane is not a metric label")
+    func refusedEvent() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("/* lane=nope */ SELECT 1"))
+        let event = machine.takeStatementEvent()
+        #expect(event?.lane == MySQLStatementEvent.unknownLane)
+        guard case .refused(let refusal)? = event?.outcome else {
+            Issue.record("not refused")
+            return
+        }
+        #expect(refusal.message.contains("unknown lane 'nope'"))
+    }
+
+    @Test("after a reload that removes the connection's lane, its statements are refused naming the lanes left")
+    func reloadRemovesLane() {
+        var machine = Wire.commandPhase(attributes: [("lane", "gray")])
+        let smaller = RoutingTable(configuration: ShadowgateConfiguration(
+            listeners: [Wire.listener],
+            lanes: [LaneConfiguration(name: "gray2", mapping: LaneMapping(lane: "gray2", tableSuffix: "_gray"))]))
+        machine.useRouting(smaller)
+        let action = machine.clientPacketReceived(Wire.query("INSERT INTO t (a) VALUES (1)"))
+        #expect(action.backendPacket == nil)
+        let err = action.clientPacket.flatMap { try? ERRPacket(payload: $0.payload) }
+        #expect(err?.message.contains("lane 'gray' is no longer configured") == true)
+        #expect(err?.message.contains("gray2") == true)
+        // A reload that brings the lane back makes the session usable again, with the new mapping.
+        machine.useRouting(Wire.routing())
+        let again = machine.clientPacketReceived(Wire.query("INSERT INTO t (a) VALUES (1)", seq: 0))
+        #expect(again.backendPacket.map { String(buffer: TextCommand.text(of: $0.payload)) }?.contains("t_gray") == true)
+    }
+
+    @Test("a reload that changes a lane's mapping applies to the next statement")
+    func reloadChangesMapping() {
+        var machine = Wire.commandPhase(attributes: [("lane", "gray")])
+        let changed = RoutingTable(configuration: ShadowgateConfiguration(
+            listeners: [Wire.listener],
+            lanes: [LaneConfiguration(name: "gray", mapping: LaneMapping(lane: "gray", tableSuffix: "_shadow"))]))
+        machine.useRouting(changed)
+        let action = machine.clientPacketReceived(Wire.query("INSERT INTO t (a) VALUES (1)"))
+        #expect(action.backendPacket.map { String(buffer: TextCommand.text(of: $0.payload)) }?.contains("t_shadow") == true)
+    }
+
+    @Test("drain: a connection in a transaction is not idle until the server reports the transaction ended")
+    func idleOutsideTransaction() {
+        var machine = Wire.commandPhase()
+        #expect(machine.isIdleOutsideTransaction)
+        _ = machine.clientPacketReceived(Wire.query("BEGIN"))
+        _ = machine.backendFrameReceived(Wire.ok(status: [.autocommit, .inTransaction]))
+        #expect(machine.isIdle)
+        #expect(!machine.isIdleOutsideTransaction)
+        let closeNow = machine.quiesce()
+        #expect(!closeNow)
+        _ = machine.clientPacketReceived(Wire.query("COMMIT"))
+        #expect(!machine.isIdleOutsideTransaction)
+        _ = machine.backendFrameReceived(Wire.ok(status: [.autocommit]))
+        #expect(machine.isIdleOutsideTransaction)
+    }
+
+    @Test("at the shutdown deadline an idle connection gets ERR 1053 and is closed; a busy one is just closed")
+    func shutdownDeadline() throws {
+        var idle = Wire.commandPhase()
+        let action = idle.shutdownDeadline()
+        guard case .sendToClientAndClose(let packet) = action else {
+            Issue.record("expected an ERR and close, got \(action)")
+            return
+        }
+        #expect(try ERRPacket(payload: packet.payload).code == 1053)
+        var busy = Wire.commandPhase()
+        _ = busy.clientPacketReceived(Wire.query("SELECT SLEEP(10)"))
+        guard case .closeConnection = busy.shutdownDeadline() else {
+            Issue.record("expected a plain close")
+            return
+        }
+    }
+
+    @Test("KILL of a thread the proxy knows only on another server is refused; on this server it is forwarded")
+    func killOnOtherServer() throws {
+        var machine = Wire.commandPhase()
+        let remote = Endpoint(host: "10.0.0.2", port: 3306)
+        let here = Wire.listener.backend
+        machine.threadLocations = { id in
+            switch id {
+            case 77: [MySQLThreadLocation(server: remote, threadID: 77)]
+            case 78: [MySQLThreadLocation(server: remote, threadID: 3), MySQLThreadLocation(server: here, threadID: 78)]
+            default: []
+            }
+        }
+        let refused = machine.clientPacketReceived(Wire.query("KILL QUERY 77"))
+        #expect(refused.backendPacket == nil)
+        let err = try #require(refused.clientPacket.flatMap { try? ERRPacket(payload: $0.payload) })
+        #expect(err.message.contains("thread 77"))
+        #expect(err.message.contains("10.0.0.2:3306"))
+        let same = machine.clientPacketReceived(Wire.query("KILL 78", seq: 0))
+        #expect(same.backendPacket.map { String(buffer: TextCommand.text(of: $0.payload)) } == "KILL 78")
+        _ = machine.backendFrameReceived(Wire.ok())
+        #expect(machine.clientPacketReceived(Wire.query("KILL 79", seq: 0)).backendPacket != nil)
+        _ = machine.backendFrameReceived(Wire.ok())
+        var processKill = ByteBuffer(bytes: [MySQLCommand.processKill.rawValue])
+        processKill.writeInteger(UInt32(77), endianness: .little)
+        #expect(machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: processKill)).clientPacket != nil)
+    }
+
+    @Test("KILL of the id a client was given for a connection moved to this lane server is rewritten to its real id")
+    func killRewrittenToRealID() throws {
+        var machine = Wire.commandPhase()
+        machine.threadLocations = { id in
+            id == 31 ? [MySQLThreadLocation(server: Wire.listener.backend, threadID: 12)] : []
+        }
+        let action = machine.clientPacketReceived(Wire.query("/* x */ KILL CONNECTION 31;"))
+        #expect(action.backendPacket.map { String(buffer: TextCommand.text(of: $0.payload)) } == "/* x */ KILL CONNECTION 12;")
+        _ = machine.backendFrameReceived(Wire.ok())
+        var processKill = ByteBuffer(bytes: [MySQLCommand.processKill.rawValue])
+        processKill.writeInteger(UInt32(31), endianness: .little)
+        let sent = try #require(machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: processKill)).backendPacket)
+        #expect(sent.payload.getInteger(at: sent.payload.readerIndex + 1, endianness: .little, as: UInt32.self) == 12)
+    }
+
+    @Test("the server thread id comes from the greeting")
+    func threadID() {
+        let machine = Wire.commandPhase()
+        #expect(machine.serverThreadID == 42)
+    }
+}
+
+@Suite("KILL statement recognition")
+struct KillStatementTests {
+    func id(_ sql: String) -> UInt64? {
+        KillStatement.threadID(inQuery: TextCommand.encode(.query, text: Array(sql.utf8)))
+    }
+
+    @Test("the forms of KILL that name a thread id are recognised")
+    func recognised() {
+        #expect(id("KILL 12") == 12)
+        #expect(id("kill connection 12;") == 12)
+        #expect(id("  /* lane=gray */ KILL QUERY 7 ") == 7)
+        #expect(id("KILL HARD QUERY 9") == 9)
+        #expect(id("-- note\nKILL\tSOFT CONNECTION 5") == 5)
+        #expect(id("# note\nKill 3 ;  ") == 3)
+    }
+
+    @Test("anything else is not a KILL of a thread id")
+    func notRecognised() {
+        #expect(id("KILL QUERY ID 12") == nil)
+        #expect(id("KILL USER app") == nil)
+        #expect(id("KILL 12; SELECT 1") == nil)
+        #expect(id("KILLS 1") == nil)
+        #expect(id("KILL 12a") == nil)
+        #expect(id("/*!KILL 12 */") == nil)
+        #expect(id("SELECT 'KILL 12'") == nil)
+        #expect(id("KILL 99999999999999999999999") == nil)
+        #expect(id("KILL /* unterminated") == nil)
+        #expect(id("") == nil)
+    }
+}
