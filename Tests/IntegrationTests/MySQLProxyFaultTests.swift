@@ -10,16 +10,7 @@ import Testing
 /// Large packets, TLS, the lane server at handshake, and faults, through the in-process proxy.
 @Suite struct MySQLProxyFaultTests {
     func withProxy<T>(backend: Endpoint? = nil, tls: TLSFiles? = nil, _ body: (MySQLTestProxy) async throws -> T) async throws -> T {
-        let env = try TestEnvironment.load()
-        let proxy = try await MySQLTestProxy.start(env: env, backend: backend, tls: tls)
-        do {
-            let result = try await body(proxy)
-            await proxy.stop()
-            return result
-        } catch {
-            await proxy.stop()
-            throw error
-        }
+        try await MySQLTestProxy.with(backend: backend, tls: tls, body)
     }
 
     /// Pseudo-random bytes (every byte value occurs, so escaping and 0xFB/0xFE/0xFF bytes are exercised).

@@ -7,16 +7,7 @@ import Testing
 /// The MySQL proxy in-process in front of the real MariaDB servers, driven by real clients.
 @Suite struct MySQLProxyTests {
     func withProxy<T>(backend: Endpoint? = nil, tls: TLSFiles? = nil, _ body: (MySQLTestProxy) async throws -> T) async throws -> T {
-        let env = try TestEnvironment.load()
-        let proxy = try await MySQLTestProxy.start(env: env, backend: backend, tls: tls)
-        do {
-            let result = try await body(proxy)
-            await proxy.stop()
-            return result
-        } catch {
-            await proxy.stop()
-            throw error
-        }
+        try await MySQLTestProxy.with(backend: backend, tls: tls, body)
     }
 
     func count(_ conn: MariaDBConnection, _ table: String, location: String) throws -> Int {

@@ -6,6 +6,7 @@ import NIOPosix
 import ShadowConfig
 import ShadowProxy
 import ShadowSQL
+import Testing
 
 /// An in-process MySQL proxy in front of the real base server, on 127.0.0.1 with a free port.
 struct MySQLTestProxy {
@@ -132,5 +133,23 @@ enum MySQLCommandLineClient {
             throw MySQLPythonClient.Failed(description: "mariadb exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: output, as: UTF8.self)
+    }
+}
+
+extension MySQLTestProxy {
+    /// Runs `body` against a proxy in front of the real servers and stops the proxy afterwards, also on failure.
+    static func with<T>(
+        backend: Endpoint? = nil, tls: TLSFiles? = nil, _ body: (MySQLTestProxy) async throws -> T
+    ) async throws -> T {
+        let env = try TestEnvironment.load()
+        let proxy = try await MySQLTestProxy.start(env: env, backend: backend, tls: tls)
+        do {
+            let result = try await body(proxy)
+            await proxy.stop()
+            return result
+        } catch {
+            await proxy.stop()
+            throw error
+        }
     }
 }
