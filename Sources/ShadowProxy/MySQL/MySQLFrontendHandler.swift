@@ -55,6 +55,11 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         self.context = context
     }
 
+    /// The context holds this handler: keeping it after removal is a cycle that outlives the connection.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "client"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
         let timeout = TimeAmount.milliseconds(Int64(settings.listener.handshakeTimeoutSeconds * 1000))
