@@ -64,6 +64,11 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         self.context = context
     }
 
+    /// The context holds this handler: keeping it after removal is a cycle that outlives the connection.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "client"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
         logger[metadataKey: "listener"] = "\(settings.listener.name)"

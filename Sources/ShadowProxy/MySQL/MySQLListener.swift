@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -18,6 +19,9 @@ public final class MySQLListener: @unchecked Sendable {
     private let lock = NSLock()
     private var serverChannel: (any Channel)?
     private var connections: [ObjectIdentifier: any Channel] = [:]
+    /// Sees every accepted channel (on its event loop, after the handler is added); lets tests hold weak
+    /// references to per-connection objects and prove they are released after close.
+    let acceptedChannelHook = NIOLockedValueBox<(@Sendable (any Channel) -> Void)?>(nil)
 
     /// - Parameters:
     ///   - context: the process-wide routing source, connection registry, statistics, event loops, logger and
@@ -77,6 +81,7 @@ public final class MySQLListener: @unchecked Sendable {
     private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         lock.withLock { connections[id] = channel }
+        acceptedChannelHook.withLockedValue { $0 }?(channel)
         channel.closeFuture.whenComplete { [weak self] _ in
             guard let self else { return }
             self.lock.withLock { _ = self.connections.removeValue(forKey: id) }

@@ -469,6 +469,10 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             environment.cancelRegistry.remove(processID: key.processID, secretKey: key.secretKey)
         }
         backendChannel?.close(promise: nil)
+        // The backend handler holds this handler strongly (it calls back into it); dropping our references
+        // breaks that cycle so both handlers and the backend channel are freed once the pipelines are torn down.
+        backendChannel = nil
+        backendHandler = nil
         context?.close(promise: nil)
     }
 }

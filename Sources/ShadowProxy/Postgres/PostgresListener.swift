@@ -20,6 +20,9 @@ public final class PostgresListener: Sendable {
     private let cancelRegistry: PostgresCancelRegistry
     private let dualWrite: DualWriteService?
     private let state = NIOLockedValueBox(State())
+    /// Sees every accepted channel (on its event loop, after the handler is added); lets tests hold weak
+    /// references to per-connection objects and prove they are released after close.
+    let acceptedChannelHook = NIOLockedValueBox<(@Sendable (any Channel) -> Void)?>(nil)
 
     struct State {
         var serverChannel: (any Channel)?
@@ -100,6 +103,7 @@ public final class PostgresListener: Sendable {
     private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         state.withLockedValue { $0.connections[id] = channel }
+        acceptedChannelHook.withLockedValue { $0 }?(channel)
         channel.closeFuture.whenComplete { [weak self] _ in
             _ = self?.state.withLockedValue { $0.connections.removeValue(forKey: id) }
         }
