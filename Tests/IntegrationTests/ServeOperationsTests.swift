@@ -161,12 +161,19 @@ struct ServeOperationsTests {
         #expect(metrics.contains("shadowgate_statements_total"))
 
         // The status page, rendered by a real browser: the live connections table lists both lanes.
-        let dom = try Subprocess.run("chromium", [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=2000",
-            "--dump-dom", "http://127.0.0.1:\(ports.admin)/",
-        ])
+        // No virtual-time budget: the page refreshes itself every 2 s, and a budget that reaches the refresh makes
+        // Chromium dump the DOM of the next, still empty navigation. Retried because a cold Chromium start on a
+        // loaded machine can give up before the first paint.
+        var dom = Subprocess.Output(status: -1, stdout: "", stderr: "", stdoutData: Data())
+        for _ in 0..<3 {
+            dom = try Subprocess.run("chromium", [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--user-data-dir=\(directory.path)/chromium", "--dump-dom", "http://127.0.0.1:\(ports.admin)/",
+            ])
+            if dom.stdout.contains("Live connections") { break }
+        }
         #expect(dom.status == 0, "chromium failed: \(dom.stderr.suffix(500))")
-        #expect(dom.stdout.contains("Live connections"))
+        #expect(dom.stdout.contains("Live connections"), "chromium printed: \(dom.stdout.prefix(300)) \(dom.stderr.suffix(800))")
         let liveSection = dom.stdout.components(separatedBy: "Live connections").last ?? ""
         #expect(liveSection.contains("<td class=\"lane\">gray</td>"), "page: \(liveSection.prefix(2000))")
         #expect(liveSection.contains("<td class=\"lane\">base</td>"))

@@ -14,6 +14,13 @@ public enum Subprocess {
         public var stdout: String
         public var stderr: String
         public var stdoutData: Data
+
+        public init(status: Int32, stdout: String, stderr: String, stdoutData: Data) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+            self.stdoutData = stdoutData
+        }
     }
 
     /// Runs `executable` (an absolute path, or a name looked up on PATH) with `arguments`.
