@@ -25,6 +25,11 @@ public final class LaneStatistics: Sendable {
         lanes.withLockedValue { $0[lane, default: Lane()].statements += 1 }
     }
 
+    /// Counts `count` statements that ran unchanged in `lane` (sessions batch them to keep the lock off the hot path).
+    public func recordStatements(lane: String, count: Int) {
+        lanes.withLockedValue { $0[lane, default: Lane()].statements += count }
+    }
+
     /// Counts a rewritten statement and keeps an example (already masked by the caller).
     public func recordRewrite(lane: String, example: @autoclosure () -> String) {
         lanes.withLockedValue { lanes in
