@@ -116,6 +116,11 @@ public final class PostgresListener: Sendable {
         try? await server?.close()
         for channel in connections {
             channel.pipeline.fireUserInboundEventTriggered(PostgresDrainEvent())
+            // The deadline fires on the channel's own event loop, so it holds even when the Swift concurrency pool
+            // that runs this method is busy.
+            channel.eventLoop.scheduleTask(deadline: gracefulDeadline) {
+                if channel.isActive { channel.pipeline.fireUserInboundEventTriggered(PostgresShutdownDeadlineEvent()) }
+            }
         }
         while connectionCount > 0 && NIODeadline.now() < gracefulDeadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
