@@ -63,7 +63,12 @@ struct ConnectionObserver {
     /// takes no process-wide lock. The status page may lag by that much for a connection that is still open.
     private var unflushedLane = ""
     private var unflushedStatements = 0
-    private var lastStatisticsFlush = NIODeadline.now()
+    private var unflushedRewrites = 0
+    /// Starts in the past so a connection's first statement shows on the status page at once.
+    private var lastStatisticsFlush = NIODeadline.uptimeNanoseconds(0)
+    /// Rewrite examples for the status page are taken at most once a second per connection: masking the rewritten
+    /// text and taking the process-wide lock for every statement of a rewriting lane would cost more than the rewrite.
+    private var lastRewriteExample: NIODeadline?
     private var generation: Int
     /// Start times of the round trips awaiting their answer, with their lanes.
     private var inFlight = CircularBuffer<(start: NIODeadline, lane: String)>(initialCapacity: 4)
@@ -184,21 +189,20 @@ struct ConnectionObserver {
         handles.statements.increment()
         switch event.outcome {
         case .forwarded:
-            if event.lane != unflushedLane {
-                flushStatistics()
-                unflushedLane = event.lane
-            }
-            unflushedStatements += 1
-            if unflushedStatements >= 64 || NIODeadline.now() - lastStatisticsFlush >= .seconds(1) {
-                flushStatistics()
-            }
+            countForStatistics(lane: event.lane, rewritten: false)
             if logger.logLevel <= .debug, event.sql.readableBytes > 0 {
                 logger.debug("statement", metadata: ["statement_lane": "\(event.lane)", "sql": "\(masked(event.sql))"])
             }
         case .rewritten(let rewritten):
             handles.rewrites.increment()
+            countForStatistics(lane: event.lane, rewritten: true)
             let dialect = environment.dialect
-            environment.statistics.recordRewrite(lane: event.lane, example: LiteralMasker.mask(rewritten, dialect: dialect))
+            let now = NIODeadline.now()
+            if lastRewriteExample.map({ now - $0 >= .seconds(1) }) ?? true {
+                lastRewriteExample = now
+                environment.statistics.recordRewriteExample(
+                    lane: event.lane, example: LiteralMasker.mask(rewritten, dialect: dialect))
+            }
             if logger.logLevel <= .debug {
                 logger.debug(
                     "statement rewritten",
@@ -221,11 +225,26 @@ struct ConnectionObserver {
         }
     }
 
-    private mutating func flushStatistics() {
-        if unflushedStatements > 0 {
-            environment.statistics.recordStatements(lane: unflushedLane, count: unflushedStatements)
-            unflushedStatements = 0
+    /// Counts a statement for the status page in this connection's batch (flushed every 64 statements, after a
+    /// second, on a lane change and at close).
+    private mutating func countForStatistics(lane: String, rewritten: Bool) {
+        if lane != unflushedLane {
+            flushStatistics()
+            unflushedLane = lane
         }
+        unflushedStatements += 1
+        if rewritten { unflushedRewrites += 1 }
+        if unflushedStatements >= 64 || NIODeadline.now() - lastStatisticsFlush >= .seconds(1) {
+            flushStatistics()
+        }
+    }
+
+    private mutating func flushStatistics() {
+        guard unflushedStatements > 0 else { return }
+        environment.statistics.recordStatements(
+            lane: unflushedLane, count: unflushedStatements, rewrites: unflushedRewrites)
+        unflushedStatements = 0
+        unflushedRewrites = 0
         lastStatisticsFlush = NIODeadline.now()
     }
 

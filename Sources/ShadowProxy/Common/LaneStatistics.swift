@@ -25,18 +25,23 @@ public final class LaneStatistics: Sendable {
         lanes.withLockedValue { $0[lane, default: Lane()].statements += 1 }
     }
 
-    /// Counts `count` statements that ran unchanged in `lane` (sessions batch them to keep the lock off the hot path).
-    public func recordStatements(lane: String, count: Int) {
-        lanes.withLockedValue { $0[lane, default: Lane()].statements += count }
-    }
-
-    /// Counts a rewritten statement and keeps an example (already masked by the caller).
-    public func recordRewrite(lane: String, example: @autoclosure () -> String) {
+    /// Counts `count` statements that ran in `lane`, `rewrites` of them with renamed tables (sessions batch them to
+    /// keep the lock off the hot path).
+    public func recordStatements(lane: String, count: Int, rewrites: Int = 0) {
         lanes.withLockedValue { lanes in
             var entry = lanes[lane, default: Lane()]
-            entry.statements += 1
-            entry.rewrites += 1
-            Self.keep(example(), in: &entry.lastRewrites)
+            entry.statements += count
+            entry.rewrites += rewrites
+            lanes[lane] = entry
+        }
+    }
+
+    /// Keeps an example of a rewritten statement (already masked by the caller); counting is separate
+    /// (``recordStatements(lane:count:rewrites:)``).
+    public func recordRewriteExample(lane: String, example: String) {
+        lanes.withLockedValue { lanes in
+            var entry = lanes[lane, default: Lane()]
+            Self.keep(example, in: &entry.lastRewrites)
             lanes[lane] = entry
         }
     }

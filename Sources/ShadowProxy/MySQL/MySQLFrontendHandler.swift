@@ -25,6 +25,11 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     private var closing = false
     private var clientNeedsFlush = false
     private var backendNeedsFlush = false
+    /// Small packets relayed between two flushes, gathered into one write per direction.
+    private var toClient = OutboundCoalescer()
+    private var toBackend = OutboundCoalescer()
+    /// Bytes relayed to the client since the last flush, reported to metrics once per flush rather than per packet.
+    private var unreportedBytesOut = 0
     private var readingPaused = false
     private var backendWritable = true
     /// Dual-write capture; nil when nothing of this listener is mirrored.
@@ -263,16 +268,17 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         case .sendToClient(let packet):
             writeClient(packet)
         case .forwardToClient(let frame):
-            observer.bytesOut(frame.wire?.readableBytes ?? frame.payload.readableBytes + 4)
-            writeFrame(frame, to: context?.channel)
+            unreportedBytesOut += frame.wire?.readableBytes ?? frame.payload.readableBytes + 4
+            writeFrame(frame, to: .client)
             clientNeedsFlush = true
         case .sendToBackend(let packet):
             if capture != nil { commandSentMicros = DualWriteClock.nowMicros() }
-            writePacket(packet, to: backend)
+            writePacket(packet, to: .backend)
             backendNeedsFlush = true
         case .startBackendTLS(let sslRequest, let response):
             guard let backend, let tls = settings.backendTLS else { return closeAll() }
-            writePacket(sslRequest, to: backend)
+            writePacket(sslRequest, to: .backend)
+            drain(.backend)
             backend.flush()
             do {
                 let handler = try NIOSSLClientHandler(context: tls, serverHostname: nil)
@@ -281,13 +287,14 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
                 logger.warning("backend TLS failed", metadata: ["error": "\(error)"])
                 return closeAll()
             }
-            writePacket(response, to: backend)
+            writePacket(response, to: .backend)
             backendNeedsFlush = true
         case .startClientTLS:
             break // handled in processInbound, where the bytes after the SSLRequest are at hand
         case .connectLaneBackend(let endpoint):
             if let context { connectBackend(endpoint, context: context, isLane: true) }
         case .switchToLaneBackend(let authSwitch):
+            drain(.backend)
             let old = backend
             backend = laneBackend
             laneBackend = nil
@@ -298,7 +305,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             flushAll()
             closeAll(reason: reason == "closed" ? Self.closeReason(packet) : reason)
         case .sendToBackendAndClose(let packet):
-            writePacket(packet, to: backend)
+            writePacket(packet, to: .backend)
             flushAll()
             closeAll(reason: "client quit")
         case .closeConnection(let error):
@@ -332,40 +339,86 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func writeClient(_ packet: MySQLPacket) {
-        observer.bytesOut(packet.wire?.readableBytes ?? packet.payload.readableBytes + 4)
-        writePacket(packet, to: context?.channel)
+        unreportedBytesOut += packet.wire?.readableBytes ?? packet.payload.readableBytes + 4
+        writePacket(packet, to: .client)
         clientNeedsFlush = true
     }
 
-    private func writePacket(_ packet: MySQLPacket, to channel: (any Channel)?) {
-        guard let channel else { return }
-        if let wire = packet.wire {
-            channel.write(wire, promise: nil)
-            return
+    /// The two directions a packet can go.
+    private enum Side { case client, backend }
+
+    private func channel(_ side: Side) -> (any Channel)? {
+        switch side {
+        case .client: context?.channel
+        case .backend: backend
         }
-        if packet.payload.readableBytes < MySQLFrame.maxPayloadLength {
-            writeFrame(MySQLFrame(sequenceID: packet.sequenceID, payload: packet.payload), to: channel)
-            return
-        }
-        for frame in packet.frames() { writeFrame(frame, to: channel) }
     }
 
-    /// Header and payload as two writes: the payload slice goes out as received, never copied.
-    private func writeFrame(_ frame: MySQLFrame, to channel: (any Channel)?) {
-        guard let channel else { return }
-        if let wire = frame.wire {
-            channel.write(wire, promise: nil)
+    private func writePacket(_ packet: MySQLPacket, to side: Side) {
+        if let wire = packet.wire { return queue(wire, to: side) }
+        if packet.payload.readableBytes < MySQLFrame.maxPayloadLength {
+            return writeFrame(MySQLFrame(sequenceID: packet.sequenceID, payload: packet.payload), to: side)
+        }
+        for frame in packet.frames() { writeFrame(frame, to: side) }
+    }
+
+    /// A small frame is built in the gathered buffer (header and payload, one copy); a large payload slice goes out
+    /// as received, never copied, behind its own header.
+    private func writeFrame(_ frame: MySQLFrame, to side: Side) {
+        if let wire = frame.wire { return queue(wire, to: side) }
+        guard let channel = channel(side) else { return }
+        let payload = frame.payload
+        let sink = { (bytes: ByteBuffer) in channel.write(bytes, promise: nil) }
+        if payload.readableBytes <= OutboundCoalescer.copyLimit {
+            let body = { (buffer: inout ByteBuffer) in
+                MySQLFrame.writeHeader(length: payload.readableBytes, sequenceID: frame.sequenceID, into: &buffer)
+                buffer.writeImmutableBuffer(payload)
+            }
+            switch side {
+            case .client: toClient.append(capacity: payload.readableBytes + 4, allocator: channel.allocator, to: sink, body)
+            case .backend: toBackend.append(capacity: payload.readableBytes + 4, allocator: channel.allocator, to: sink, body)
+            }
             return
         }
+        drain(side)
         var header = channel.allocator.buffer(capacity: 4)
-        MySQLFrame.writeHeader(length: frame.payload.readableBytes, sequenceID: frame.sequenceID, into: &header)
+        MySQLFrame.writeHeader(length: payload.readableBytes, sequenceID: frame.sequenceID, into: &header)
         channel.write(header, promise: nil)
-        if frame.payload.readableBytes > 0 { channel.write(frame.payload, promise: nil) }
+        channel.write(payload, promise: nil)
+    }
+
+    private func queue(_ bytes: ByteBuffer, to side: Side) {
+        guard let channel = channel(side) else { return }
+        switch side {
+        case .client: toClient.write(bytes, allocator: channel.allocator) { channel.write($0, promise: nil) }
+        case .backend: toBackend.write(bytes, allocator: channel.allocator) { channel.write($0, promise: nil) }
+        }
+    }
+
+    /// Writes out what is gathered for `side` (before its flush, or before a write that bypasses the coalescer).
+    private func drain(_ side: Side) {
+        guard let channel = channel(side) else { return }
+        switch side {
+        case .client: toClient.drain { channel.write($0, promise: nil) }
+        case .backend: toBackend.drain { channel.write($0, promise: nil) }
+        }
     }
 
     private func flushAll() {
-        if clientNeedsFlush { clientNeedsFlush = false; context?.channel.flush() }
-        if backendNeedsFlush { backendNeedsFlush = false; backend?.flush() }
+        if clientNeedsFlush {
+            clientNeedsFlush = false
+            drain(.client)
+            if unreportedBytesOut > 0 {
+                observer.bytesOut(unreportedBytesOut)
+                unreportedBytesOut = 0
+            }
+            context?.channel.flush()
+        }
+        if backendNeedsFlush {
+            backendNeedsFlush = false
+            drain(.backend)
+            backend?.flush()
+        }
     }
 
     func closeAll(reason: String = "closed") {

@@ -99,6 +99,11 @@ public final class MySQLListener: @unchecked Sendable {
         try? await server?.close()
         for channel in lock.withLock({ Array(connections.values) }) {
             channel.pipeline.fireUserInboundEventTriggered(MySQLQuiesceEvent())
+            // The deadline also fires on the channel's own event loop, so it holds even when the Swift concurrency
+            // pool that runs this method is busy (a connection closes once, whichever comes first).
+            channel.eventLoop.scheduleTask(deadline: gracefulDeadline) {
+                if channel.isActive { channel.pipeline.fireUserInboundEventTriggered(MySQLShutdownDeadlineEvent()) }
+            }
         }
         while connectionCount > 0 && NIODeadline.now() < gracefulDeadline {
             try? await Task.sleep(nanoseconds: 20_000_000)

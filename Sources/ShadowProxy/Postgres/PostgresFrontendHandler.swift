@@ -54,6 +54,11 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// its records are durable; holds release in order.
     private var holds: [(id: Int, done: Bool, writes: [ByteBuffer])] = []
     private var nextHoldID = 0
+    /// Small messages relayed between two flushes, gathered into one write per direction.
+    private var toClient = OutboundCoalescer()
+    private var toBackend = OutboundCoalescer()
+    /// Bytes relayed to the client since the last flush, reported to metrics once per flush rather than per message.
+    private var unreportedBytesOut = 0
 
     init(machine: PostgresSessionStateMachine, environment: Environment) {
         self.machine = machine
@@ -117,7 +122,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        backendChannel?.flush()
+        flushToBackend()
         context.fireChannelReadComplete()
     }
 
@@ -314,7 +319,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             sendToBackend(bytes)
         case .forwardAndClose:
             sendToBackend(frame.bytes)
-            backendChannel?.flush()
+            flushToBackend()
             close(reason: "client terminated")
         case .protocolViolation(let error):
             failClient(sqlState: "08P01", message: error.message, reason: "client protocol violation")
@@ -323,10 +328,16 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func sendToBackend(_ bytes: ByteBuffer) {
         if let backendChannel, pendingStartup == nil {
-            backendChannel.write(bytes, promise: nil)
+            toBackend.write(bytes, allocator: backendChannel.allocator) { backendChannel.write($0, promise: nil) }
         } else {
             toBackendBeforeConnect.append(bytes)
         }
+    }
+
+    private func flushToBackend() {
+        guard let backendChannel else { return }
+        toBackend.drain { backendChannel.write($0, promise: nil) }
+        backendChannel.flush()
     }
 
     // MARK: server → client
@@ -340,23 +351,20 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         switch action {
         case .forward:
-            observer.bytesOut(frame.bytes.readableBytes)
+            unreportedBytesOut += frame.bytes.readableBytes
             writeToClient(frame.bytes)
         case .replace(let bytes):
-            observer.bytesOut(bytes.readableBytes)
+            unreportedBytesOut += bytes.readableBytes
             writeToClient(bytes)
         case .issueCancelKey(let pid, let key):
             let issued = environment.cancelRegistry.register(
                 .init(backend: machine.backend, processID: pid, secretKey: key))
             issuedKey = issued
-            context.write(
-                wrapOutboundOut(
-                    PostgresMessageEncoder.backendKeyData(processID: issued.processID, secretKey: issued.secretKey)),
-                promise: nil)
+            queueToClient(PostgresMessageEncoder.backendKeyData(processID: issued.processID, secretKey: issued.secretKey))
         case .forwardHandshakeComplete:
             handshakeTimeout?.cancel()
             handshakeTimeout = nil
-            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            queueToClient(frame.bytes)
         case .protocolViolation(let error):
             logger.warning("backend protocol violation", metadata: ["error": "\(error.message)"])
             failClient(sqlState: "08P01", message: "backend server \(machine.backend): \(error.message)")
@@ -365,18 +373,26 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         if frame.id == UInt8(ascii: "Z") {
             observer.readyForQuery(lane: machine.currentLane)
             if draining, machine.isIdleOutsideTransaction, holds.isEmpty {
-                context.flush()
+                flushToClient()
                 close(reason: "shutdown (drained)")
             }
         }
     }
 
     private func writeToClient(_ bytes: ByteBuffer) {
-        guard !holds.isEmpty else {
-            context?.write(wrapOutboundOut(bytes), promise: nil)
-            return
-        }
+        guard !holds.isEmpty else { return queueToClient(bytes) }
         holds[holds.count - 1].writes.append(bytes)
+    }
+
+    private func queueToClient(_ bytes: ByteBuffer) {
+        guard let context else { return }
+        toClient.write(bytes, allocator: context.channel.allocator) { context.write(self.wrapOutboundOut($0), promise: nil) }
+    }
+
+    /// Writes out what is gathered for the client without flushing (before a write that bypasses the coalescer).
+    private func drainToClient() {
+        guard let context else { return }
+        toClient.drain { context.write(self.wrapOutboundOut($0), promise: nil) }
     }
 
     /// Feeds dual-write capture at a ReadyForQuery; appends finished records. Returns true when a sync stream holds
@@ -405,11 +421,11 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         holds[position].done = true
         while let first = holds.first, first.done {
             holds.removeFirst()
-            guard !closed, let context else { continue }
-            for bytes in first.writes { context.write(wrapOutboundOut(bytes), promise: nil) }
+            guard !closed else { continue }
+            for bytes in first.writes { queueToClient(bytes) }
         }
-        guard !closed, let context else { return }
-        context.flush()
+        guard !closed else { return }
+        flushToClient()
         if holds.isEmpty {
             backendHandler?.clientBecameWritable()
             if draining, machine.isIdleOutsideTransaction { close(reason: "shutdown (drained)") }
@@ -417,12 +433,17 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func flushToClient() {
+        drainToClient()
+        if unreportedBytesOut > 0 {
+            observer.bytesOut(unreportedBytesOut)
+            unreportedBytesOut = 0
+        }
         context?.flush()
     }
 
     func backendClosed() {
         guard !closed else { return }
-        context?.flush()
+        flushToClient()
         backendLost(reason: "backend closed")
     }
 
@@ -453,6 +474,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func failClient(sqlState: String, message: String, reason: String? = nil) {
         guard !closed, let context else { return close(reason: reason ?? message) }
         logger.debug("closing client connection", metadata: ["reason": "\(message)"])
+        drainToClient()
         context.writeAndFlush(
             wrapOutboundOut(PostgresMessageEncoder.errorResponse(severity: "FATAL", sqlState: sqlState, message: message)),
             promise: nil)
