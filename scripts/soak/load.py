@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Soak load for scripts/soak.sh: N threads per protocol through the proxy, mixed lanes (base, gray by hint,
-gray by connection label, session switch), reads and writes on the seed tables. Every minute it prints one JSON
-line {"minute", "statements", "errors", "p99_ms"}; it stops after --minutes and exits non-zero on any error."""
+gray by connection label, session switch), reads and writes on the seed tables. With --direct-mysql-port and
+--direct-pg-port, one more thread per protocol runs the same base-lane mix straight to the servers as a reference:
+its p99 moves with the machine's load (other processes, the GIL of this very script), not with the proxy, so the
+ratio of the two tells whether the proxy itself got slower. Every minute it prints one JSON line {"minute",
+"statements", "errors", "p99_ms", "direct_p99_ms"}; it stops after --minutes and exits non-zero on any error."""
 import argparse, json, random, sys, threading, time
 
 import psycopg2
@@ -12,10 +15,12 @@ parser.add_argument("--mysql-port", type=int, required=True)
 parser.add_argument("--pg-port", type=int, required=True)
 parser.add_argument("--clients", type=int, default=16)
 parser.add_argument("--minutes", type=float, default=30)
+parser.add_argument("--direct-mysql-port", type=int)
+parser.add_argument("--direct-pg-port", type=int)
 args = parser.parse_args()
 
 lock = threading.Lock()
-latencies, errors, counts = [], [], [0]
+latencies, direct_latencies, errors, counts = [], [], [], [0]
 stop = threading.Event()
 
 
@@ -30,12 +35,14 @@ def statements(lane_literal):
     ])
 
 
-def connect(kind, label):
+def connect(kind, label, direct=False):
     if kind == "mysql":
-        c = pymysql.connect(host="127.0.0.1", port=args.mysql_port, user="gray_app" if label else "shadow",
+        port = args.direct_mysql_port if direct else args.mysql_port
+        c = pymysql.connect(host="127.0.0.1", port=port, user="gray_app" if label else "shadow",
                             password="gray-pass" if label else "shadow-pass", database="mse_demo", autocommit=True)
         return c, c.cursor()
-    c = psycopg2.connect(host="127.0.0.1", port=args.pg_port, user="shadow", password="shadow-pass", dbname="mse_demo",
+    port = args.direct_pg_port if direct else args.pg_port
+    c = psycopg2.connect(host="127.0.0.1", port=port, user="shadow", password="shadow-pass", dbname="mse_demo",
                          options="-c shadow.lane=gray" if label else "")
     c.autocommit = True
     return c, c.cursor()
@@ -83,8 +90,34 @@ def worker(kind, index):
     conn.close()
 
 
+def direct_worker(kind):
+    """The reference: the base-lane mix straight to the server, timed the same way."""
+    rng = random.Random(kind)
+    conn, cur = connect(kind, False, direct=True)
+    while not stop.is_set():
+        sql = statements("base")
+        start = time.perf_counter()
+        try:
+            cur.execute(sql)
+            if cur.description:
+                cur.fetchall()
+        except Exception:  # the reference measures time only; the proxy's errors are what the soak judges
+            conn.close()
+            conn, cur = connect(kind, False, direct=True)
+            continue
+        elapsed = time.perf_counter() - start
+        with lock:
+            direct_latencies.append(elapsed)
+        time.sleep(rng.random() * 0.002)
+    conn.close()
+
+
 threads = [threading.Thread(target=worker, args=("mysql" if i % 2 == 0 else "postgres", i), daemon=True)
            for i in range(args.clients)]
+if args.direct_mysql_port:
+    threads.append(threading.Thread(target=direct_worker, args=("mysql",), daemon=True))
+if args.direct_pg_port:
+    threads.append(threading.Thread(target=direct_worker, args=("postgres",), daemon=True))
 for t in threads:
     t.start()
 start = time.time()
@@ -94,9 +127,12 @@ while minute < args.minutes:
     minute += 1
     with lock:
         sample, latencies[:] = sorted(latencies), []
+        direct, direct_latencies[:] = sorted(direct_latencies), []
         n, e = counts[0], len(errors)
     p99 = sample[int(len(sample) * 0.99)] * 1000 if sample else 0
-    print(json.dumps({"minute": minute, "statements": n, "errors": e, "p99_ms": round(p99, 3)}), flush=True)
+    direct_p99 = direct[int(len(direct) * 0.99)] * 1000 if direct else 0
+    print(json.dumps({"minute": minute, "statements": n, "errors": e, "p99_ms": round(p99, 3),
+                      "direct_p99_ms": round(direct_p99, 3)}), flush=True)
 stop.set()
 for t in threads:
     t.join(timeout=10)
