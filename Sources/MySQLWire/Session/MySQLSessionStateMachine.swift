@@ -74,11 +74,15 @@ public struct MySQLSessionStateMachine: Sendable {
     /// The routing table statements are decided with; swapped by ``useRouting(_:)`` after a reload.
     public internal(set) var routing: RoutingTable
     var resolver: LaneResolver
-    var state: State = .awaitingGreeting
+    var state: State = .awaitingGreeting {
+        didSet {
+            if case .command = state { isCommandPhase = true } else { isCommandPhase = false }
+        }
+    }
     var rewriter = SQLRewriter(dialect: .mysql)
     var hints: LaneHintScanner
     /// The connection's lane after a reload removed it: every statement that would run in it is refused.
-    public internal(set) var removedConnectionLane: String?
+    public internal(set) var removedConnectionLane: String? { didSet { identityGeneration &+= 1 } }
     /// The server's thread id of this connection (from the greeting of the server it runs on).
     public internal(set) var serverThreadID: UInt32?
     /// The thread id the client was given: the base server's greeting, relayed before the lane was known. It
@@ -95,11 +99,17 @@ public struct MySQLSessionStateMachine: Sendable {
     var sequenceOffset: UInt8 = 0
     var serverCapabilities: MySQLCapabilities = []
     public internal(set) var clientCapabilities: MySQLCapabilities = []
-    public internal(set) var user: String = ""
+    public internal(set) var user: String = "" { didSet { identityGeneration &+= 1 } }
     /// The lane from the connection attribute or the login user; nil is base.
-    public internal(set) var connectionLane: LaneConfiguration?
+    public internal(set) var connectionLane: LaneConfiguration? { didSet { identityGeneration &+= 1 } }
     /// The lane set by `SET @lane = '…'`; nil when unset (then the connection lane applies).
-    public internal(set) var sessionLane: String?
+    public internal(set) var sessionLane: String? { didSet { identityGeneration &+= 1 } }
+    /// Changes whenever the user or a lane of the session may have changed, so the proxy looks up the reported lane
+    /// only then. The handler keeps this machine in a class property; reading a computed property of it copies the
+    /// whole struct (a retain per reference it holds), which the per-packet path must not do.
+    public private(set) var identityGeneration = 0
+    /// Whether the handshake is over (kept stored for the same reason as ``identityGeneration``).
+    public private(set) var isCommandPhase = false
     /// The server this connection talks to.
     public internal(set) var backend: Endpoint
     public internal(set) var currentDatabase: String?
@@ -111,7 +121,7 @@ public struct MySQLSessionStateMachine: Sendable {
     var lastPrepareRefused = false
     var pendingReset: PendingReset?
     /// Client commands that arrived while an answer was in flight; run in order when the backend finishes.
-    var queued: [MySQLPacket] = []
+    var queued: [MySQLPacket] = [] { didSet { queuedCount = queued.count } }
     public internal(set) var quiescing = false
     /// The last sequence id of the client's current command (a proxy-made answer uses the next one).
     var lastClientSequenceID: UInt8 = 0
@@ -200,8 +210,8 @@ public struct MySQLSessionStateMachine: Sendable {
         return routing.lane(named: name) != nil ? name : MySQLStatementEvent.unknownLane
     }
 
-    /// Whether commands wait in the queue (the handler stops reading the client while it is long).
-    public var queuedCount: Int { queued.count }
+    /// How many commands wait in the queue (the handler stops reading the client while it is long).
+    public private(set) var queuedCount = 0
 
     /// The lane a statement without a hint would run in now (nil is base).
     public var currentLaneName: String? {
@@ -323,12 +333,6 @@ public struct MySQLSessionStateMachine: Sendable {
             sslRequest: MySQLPacket(sequenceID: backendSequenceID, payload: SSLRequest.encode(from: secured)),
             response: MySQLPacket(sequenceID: backendSequenceID &+ 1, payload: secured.encode())
         )
-    }
-
-    /// Whether the handshake is over.
-    public var isCommandPhase: Bool {
-        if case .command = state { return true }
-        return false
     }
 
     /// The backend closed its side.

@@ -97,8 +97,9 @@ public struct PostgresSessionStateMachine: Sendable {
     /// losing work.
     public var isIdleOutsideTransaction: Bool { isIdle && transactionStatus == UInt8(ascii: "I") }
 
-    /// The lane a statement without a hint runs in now.
-    public var currentLane: String { laneSetting.effectiveLane ?? connectionLane }
+    /// The lane a statement without a hint runs in now. Inlinable: the proxy reads it at every ReadyForQuery, and a
+    /// call into this module on the struct stored in the handler would copy the whole machine first.
+    @inlinable public var currentLane: String { laneSetting.effectiveLane ?? connectionLane }
 
     // MARK: startup
 

@@ -16,22 +16,23 @@ struct OutboundCoalescer {
     private var gathered: ByteBuffer?
 
     /// Queues `bytes` for the channel behind `sink` (a `write` without flush), copying them if they are small.
-    mutating func write(_ bytes: ByteBuffer, allocator: ByteBufferAllocator, to sink: (ByteBuffer) -> Void) {
+    mutating func write(_ bytes: ByteBuffer, allocator: @autoclosure () -> ByteBufferAllocator, to sink: (ByteBuffer) -> Void) {
         let count = bytes.readableBytes
         guard count <= Self.copyLimit else {
             drain(to: sink)
             sink(bytes)
             return
         }
-        append(capacity: count, allocator: allocator, to: sink) { $0.writeImmutableBuffer(bytes) }
+        append(capacity: count, allocator: allocator(), to: sink) { $0.writeImmutableBuffer(bytes) }
     }
 
     /// Builds a small message in place at the end of the gathered buffer (e.g. a header followed by its payload).
     mutating func append(
-        capacity: Int, allocator: ByteBufferAllocator, to sink: (ByteBuffer) -> Void, _ body: (inout ByteBuffer) -> Void
+        capacity: Int, allocator: @autoclosure () -> ByteBufferAllocator, to sink: (ByteBuffer) -> Void,
+        _ body: (inout ByteBuffer) -> Void
     ) {
         // Taken out of the optional first, so the buffer is uniquely referenced and grows in place.
-        var buffer = gathered ?? allocator.buffer(capacity: max(512, capacity))
+        var buffer = gathered ?? allocator().buffer(capacity: max(512, capacity))
         gathered = nil
         body(&buffer)
         if buffer.readableBytes >= Self.gatherLimit {

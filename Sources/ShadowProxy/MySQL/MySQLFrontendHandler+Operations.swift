@@ -11,6 +11,8 @@ struct MySQLOperationsState {
     var statementAwaitingAnswer = false
     /// ``MySQLSessionStateMachine/completedAnswers`` when last looked at.
     var answersSeen = 0
+    /// ``MySQLSessionStateMachine/identityGeneration`` when the user and lane were last reported.
+    var identitySeen = -1
     /// The thread registered for KILL checks: the id the client knows and where it really runs.
     var registeredThread: (clientID: UInt64, location: MySQLThreadLocation)?
 }
@@ -63,7 +65,8 @@ extension MySQLFrontendHandler {
             operations.statementAwaitingAnswer = false
             observer.roundTripFinished()
         }
-        if operations.handshakeReported {
+        if operations.handshakeReported, machine.identityGeneration != operations.identitySeen {
+            operations.identitySeen = machine.identityGeneration
             if machine.user != observer.user { observer.identified(user: machine.user, database: machine.currentDatabase) }
             observer.laneChanged(to: machine.reportedLane(machine.currentLaneName))
         }
