@@ -53,7 +53,7 @@ public final class ShadowgateServer: Service, Sendable {
 
     public func run() async throws {
         try await start()
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             // Keep readiness fresh until shutdown.
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 await readiness.probe(routing.current, group: group)

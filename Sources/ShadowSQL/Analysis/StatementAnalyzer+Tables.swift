@@ -133,10 +133,15 @@ extension StatementAnalyzer {
             }
             self.mode = .expression
             return nil
-        case .join, .straight_join where context.joins:
+        case .join:
             self.mode = .expectTable(.from)
             return i + 1
-        case .inner, .left, .right, .full, .cross, .natural, .outer where context.joins:
+        case .straight_join where context.joins:
+            self.mode = .expectTable(.from)
+            return i + 1
+        case .inner, .left, .right, .full, .cross, .natural:
+            return i + 1
+        case .outer where context.joins:
             return i + 1
         case .on where context.joins:
             self.mode = .joinCondition(context)
@@ -157,9 +162,13 @@ extension StatementAnalyzer {
                 return i + 2
             }
             return context.alias ? i + 1 : nil
-        case .use, .force, .ignore, .index, .key where context.alias:
+        case .use, .force, .ignore, .index:
             return i + 1
-        case .read, .write, .low_priority, .local where self.result.verb == .lock:
+        case .key where context.alias:
+            return i + 1
+        case .read, .write, .low_priority:
+            return i + 1
+        case .local where self.result.verb == .lock:
             return i + 1
         default:
             if context.alias && !t.keyword.endsTableReference && !t.keyword.startsStatement {
@@ -182,7 +191,9 @@ extension StatementAnalyzer {
     mutating func deleteTarget(_ i: Int) -> Int? {
         let t = self.tokens[i]
         switch t.keyword {
-        case .low_priority, .quick, .ignore where self.token(i + 1)?.isName == true:
+        case .low_priority, .quick:
+            return i + 1
+        case .ignore where self.token(i + 1)?.isName == true:
             return i + 1
         case .from:
             var context = TableContext.deleteFrom
