@@ -7,6 +7,11 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
+// The data path (wire codecs and state machines, relay handlers) runs without dynamic exclusivity checks
+// in release builds: each access to a handler's stored state otherwise costs a runtime call, a measurable share of
+// the relay's CPU per statement. Debug builds, which run the test suite, keep the checks (docs/benchmarks.md).
+let dataPathSettings: [SwiftSetting] =
+    swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "Shadowgate",
@@ -39,13 +44,13 @@ let package = Package(
         .target(
             name: "MySQLWire",
             dependencies: ["ShadowSQL", "ShadowConfig", .product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: swiftSettings
+            swiftSettings: dataPathSettings
         ),
         // PostgreSQL wire protocol: message codecs and the session state machine. NIOCore only.
         .target(
             name: "PostgresWire",
             dependencies: ["ShadowSQL", "ShadowConfig", .product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: swiftSettings
+            swiftSettings: dataPathSettings
         ),
         // System C client libraries, for control-plane clients only (diff, applier, tests).
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
@@ -86,7 +91,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: dataPathSettings
         ),
         // The command line as a library, so commands can be tested in-process.
         .target(
