@@ -4,7 +4,12 @@ vs pgbouncer (session mode, PostgreSQL only). Targets are interleaved round by r
 ratios against direct and against the peer proxy. Not part of the test suite.
 
 Usage: scripts/bench/proxy_bench.py --servers-env DIR/env.sh --shadowgate .build/release/shadowgate
-           [--protocol mysql|postgres|both] [--rounds 3] [--seconds 5] [--clients 1,16] [--out FILE]
+           [--protocol mysql|postgres|both] [--rounds 3] [--seconds 5] [--clients 1,16]
+           [--shadowgate-threads default,1] [--out FILE]
+
+Besides throughput and latency it reports each proxy's own CPU time per transaction (user + system, from
+/proc/PID/stat around each run): unlike throughput on a 2-core machine shared by client, proxy and server, it
+hardly moves with the machine's load, so it compares the proxies' efficiency directly.
 """
 import argparse, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
@@ -32,9 +37,23 @@ def run(cmd, env=None, check=True):
         raise SystemExit(f"command failed ({r.returncode}): {' '.join(cmd)}\n{r.stdout[-3000:]}")
     return r.stdout
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (0 when there is no process to measure)."""
+    if not pid: return 0.0
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def find_pid(name, needle):
+    """The newest process called `name` whose command line contains `needle` (a daemon started through runuser)."""
+    out = run(["pgrep", "-n", "-f", needle], check=False).split()
+    for pid in out:
+        if open(f"/proc/{pid}/comm").read().strip() == name: return int(pid)
+    return None
+
 class Proc:
     def __init__(self, cmd, **kw):
         self.p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+        self.pid = self.p.pid
     def stop(self):
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
@@ -56,8 +75,8 @@ listen db
 """)
     return Proc(["haproxy", "-f", cfg, "-db"])
 
-def write_shadowgate(tmp, sg, proto, listen, backend, suffix_tables):
-    cfg = os.path.join(tmp, f"shadowgate-{proto}.yaml")
+def write_shadowgate(tmp, sg, proto, listen, backend, suffix_tables, threads="default"):
+    cfg = os.path.join(tmp, f"shadowgate-{proto}-{threads}.yaml")
     open(cfg, "w").write(f"""label:
   key: lane
 listeners:
@@ -72,7 +91,20 @@ lanes:
     users: [gray_app]
     unmapped_writes: reject
 """)
-    return Proc([sg, "serve", "--config", cfg, "--log-level", "error"])
+    extra = [] if threads == "default" else ["--threads", threads]
+    return Proc([sg, "serve", "--config", cfg, "--log-level", "error"] + extra)
+
+def shadowgate_targets(args, tmp, proto, backend, users):
+    """One Shadowgate per --shadowgate-threads variant, each with a base-lane and a rewriting-lane target."""
+    procs, targets = [], {}
+    for threads in args.shadowgate_threads:
+        port = free_port()
+        procs.append(write_shadowgate(tmp, args.shadowgate, proto, port, backend, True, threads))
+        wait_port(port)
+        suffix = "" if threads == "default" else f"-{threads}t"
+        targets[f"shadowgate-base{suffix}"] = (port, users["base"], procs[-1].pid)
+        targets[f"shadowgate-gray{suffix}"] = (port, users["gray"], procs[-1].pid)
+    return procs, targets
 
 def sysbench(port, user, password, test, clients, seconds, ps_mode):
     out = run(["sysbench", test, "--db-driver=mysql", "--mysql-host=127.0.0.1", f"--mysql-port={port}",
@@ -80,8 +112,9 @@ def sysbench(port, user, password, test, clients, seconds, ps_mode):
                "--table-size=10000", f"--threads={clients}", f"--time={seconds}", f"--db-ps-mode={ps_mode}",
                "--report-interval=0", "--mysql-ssl=off", "run"])
     tps = float(re.search(r"transactions:\s+\d+\s+\(([\d.]+) per sec", out).group(1))
+    count = int(re.search(r"transactions:\s+(\d+)", out).group(1))
     lat = float(re.search(r"avg:\s+([\d.]+)", out).group(1))  # ms
-    return tps, lat
+    return tps, lat, count
 
 def pgbench(port, user, password, mode, clients, seconds, options=None):
     env = dict(os.environ, PGPASSWORD=password)
@@ -89,8 +122,15 @@ def pgbench(port, user, password, mode, clients, seconds, options=None):
     out = run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", user, "-S", "-M", mode, "-c", str(clients),
                "-j", str(min(clients, 2)), "-T", str(seconds), "-n", "bench"], env=env)
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    count = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
     lat = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
-    return tps, lat
+    return tps, lat, count
+
+def measured(pid, bench):
+    """Runs `bench` (returning tps, latency, transactions) and adds the proxy's CPU µs per transaction."""
+    before = cpu_seconds(pid)
+    tps, lat, count = bench()
+    return tps, lat, ((cpu_seconds(pid) - before) * 1e6 / count) if pid and count else None
 
 def bench_mysql(args, env, tmp, results):
     port = env["SHADOWGATE_MYSQL_PORT"]; sock = env["SHADOWGATE_MYSQL_SOCKET"]
@@ -101,20 +141,24 @@ def bench_mysql(args, env, tmp, results):
          "--table-size=10000", "--mysql-ssl=off", "prepare"])
     for i in range(1, 5):
         run(root + ["sbtest", "-e", f"CREATE TABLE sbtest{i}_gray LIKE sbtest{i}; INSERT INTO sbtest{i}_gray SELECT * FROM sbtest{i}"])
-    hp, sgp = free_port(), free_port()
-    procs = [write_haproxy(tmp, hp, port), write_shadowgate(tmp, args.shadowgate, "mysql", sgp, port, True)]
+    hp = free_port()
+    procs = [write_haproxy(tmp, hp, port)]
     try:
-        wait_port(hp); wait_port(sgp)
-        targets = {"direct": (port, "shadow", "shadow-pass"), "haproxy": (hp, "shadow", "shadow-pass"),
-                   "shadowgate-base": (sgp, "shadow", "shadow-pass"), "shadowgate-gray": (sgp, "gray_app", "gray-pass")}
+        wait_port(hp)
+        sg_procs, sg_targets = shadowgate_targets(
+            args, tmp, "mysql", port, {"base": ("shadow", "shadow-pass"), "gray": ("gray_app", "gray-pass")})
+        procs += sg_procs
+        targets = {"direct": (port, ("shadow", "shadow-pass"), None), "haproxy": (hp, ("shadow", "shadow-pass"), procs[0].pid)}
+        targets.update(sg_targets)
         for rnd in range(args.rounds):
             for test in ["oltp_point_select", "oltp_read_write"]:
                 for ps in ["auto", "disable"]:
                     for c in args.clients:
-                        for name, (p, u, pw) in targets.items():
-                            tps, lat = sysbench(p, u, pw, test, c, args.seconds, ps)
-                            results.setdefault(("mysql", f"{test} ps={ps}", c, name), []).append((tps, lat))
-                            print(f"round {rnd+1} mysql {test} ps={ps} c={c} {name}: {tps:.0f} tps {lat:.3f} ms", flush=True)
+                        for name, (p, (u, pw), pid) in targets.items():
+                            tps, lat, cpu = measured(pid, lambda: sysbench(p, u, pw, test, c, args.seconds, ps))
+                            results.setdefault(("mysql", f"{test} ps={ps}", c, name), []).append((tps, lat, cpu))
+                            print(f"round {rnd+1} mysql {test} ps={ps} c={c} {name}: {tps:.0f} tps {lat:.3f} ms"
+                                  + (f" {cpu:.1f} µs CPU/tx" if cpu else ""), flush=True)
     finally:
         for p in procs: p.stop()
 
@@ -125,7 +169,7 @@ def bench_postgres(args, env, tmp, results):
     run(["pgbench", "-i", "-s", "10", "-q", "-h", sockdir, "-p", port, "-U", "shadow", "bench"])
     for t in ["accounts", "branches", "tellers", "history"]:
         run(psql + ["-d", "bench", "-c", f"CREATE TABLE pgbench_{t}_gray (LIKE pgbench_{t} INCLUDING ALL); INSERT INTO pgbench_{t}_gray SELECT * FROM pgbench_{t}"])
-    hp, sgp, bp = free_port(), free_port(), free_port()
+    hp, bp = free_port(), free_port()
     ini = os.path.join(tmp, "pgbouncer.ini"); users = os.path.join(tmp, "userlist.txt")
     open(users, "w").write('"shadow" "shadow-pass"\n"gray_app" "gray-pass"\n')
     open(ini, "w").write(f"""[databases]
@@ -141,34 +185,43 @@ default_pool_size = 40
 unix_socket_dir =
 """)
     os.chmod(tmp, 0o755)
-    procs = [write_haproxy(tmp, hp, port), write_shadowgate(tmp, args.shadowgate, "postgres", sgp, port, True),
-             Proc(["runuser", "-u", "postgres", "--", "pgbouncer", ini])]
+    procs = [write_haproxy(tmp, hp, port), Proc(["runuser", "-u", "postgres", "--", "pgbouncer", ini])]
     try:
-        wait_port(hp); wait_port(sgp); wait_port(bp)
-        targets = {"direct": (port, None), "pgbouncer": (bp, None), "haproxy": (hp, None),
-                   "shadowgate-base": (sgp, None), "shadowgate-gray": (sgp, "-c shadow.lane=gray")}
+        wait_port(hp); wait_port(bp)
+        sg_procs, sg_targets = shadowgate_targets(
+            args, tmp, "postgres", port, {"base": None, "gray": "-c shadow.lane=gray"})
+        procs += sg_procs
+        targets = {"direct": (port, None, None), "pgbouncer": (bp, None, find_pid("pgbouncer", ini)),
+                   "haproxy": (hp, None, procs[0].pid)}
+        targets.update(sg_targets)
         for rnd in range(args.rounds):
             for mode in ["simple", "extended", "prepared"]:
                 for c in args.clients:
-                    for name, (p, opts) in targets.items():
-                        tps, lat = pgbench(p, "shadow", "shadow-pass", mode, c, args.seconds, opts)
-                        results.setdefault(("postgres", f"pgbench -S -M {mode}", c, name), []).append((tps, lat))
-                        print(f"round {rnd+1} postgres -M {mode} c={c} {name}: {tps:.0f} tps {lat:.3f} ms", flush=True)
+                    for name, (p, opts, pid) in targets.items():
+                        tps, lat, cpu = measured(pid, lambda: pgbench(p, "shadow", "shadow-pass", mode, c, args.seconds, opts))
+                        results.setdefault(("postgres", f"pgbench -S -M {mode}", c, name), []).append((tps, lat, cpu))
+                        print(f"round {rnd+1} postgres -M {mode} c={c} {name}: {tps:.0f} tps {lat:.3f} ms"
+                              + (f" {cpu:.1f} µs CPU/tx" if cpu else ""), flush=True)
     finally:
         for p in procs: p.stop()
 
 def report(results, out):
-    lines = ["| protocol | workload | clients | target | median tps | × direct | × peer | avg latency ms | added vs direct µs |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| protocol | workload | clients | target | median tps | × direct | × peer | avg latency ms | added vs direct µs | proxy CPU µs/tx |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     keys = sorted({k[:3] for k in results})
     for proto, work, c in keys:
         peer = "pgbouncer" if proto == "postgres" else "haproxy"
-        med = {name: (statistics.median(t for t, _ in v), statistics.median(l for _, l in v))
-               for (p, w, cc, name), v in results.items() if (p, w, cc) == (proto, work, c)}
-        d_tps, d_lat = med["direct"]
-        for name, (tps, lat) in med.items():
+        med = {}
+        for (p, w, cc, name), v in results.items():
+            if (p, w, cc) != (proto, work, c): continue
+            cpus = [u for _, _, u in v if u is not None]
+            med[name] = (statistics.median(t for t, _, _ in v), statistics.median(l for _, l, _ in v),
+                         statistics.median(cpus) if cpus else None)
+        d_tps, d_lat, _ = med["direct"]
+        for name, (tps, lat, cpu) in med.items():
             lines.append(f"| {proto} | {work} | {c} | {name} | {tps:.0f} | {tps/d_tps:.3f} | "
-                         f"{tps/med[peer][0]:.3f} | {lat:.3f} | {(lat-d_lat)*1000:.0f} |")
+                         f"{tps/med[peer][0]:.3f} | {lat:.3f} | {(lat-d_lat)*1000:.0f} | "
+                         + (f"{cpu:.1f} |" if cpu is not None else "— |"))
     text = "\n".join(lines) + "\n"
     print(text)
     if out: open(out, "w").write(text)
@@ -181,9 +234,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--clients", default="1,16")
+    ap.add_argument("--shadowgate-threads", default="default",
+                    help="comma-separated event-loop thread counts to run Shadowgate with ('default' = one per core)")
     ap.add_argument("--out")
     args = ap.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
+    args.shadowgate_threads = args.shadowgate_threads.split(",")
     env = load_env(args.servers_env)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
