@@ -55,6 +55,14 @@ import Testing
             + "to_char(\"at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))::text")
     }
 
+    @Test("a NULL skipped by CONCAT_WS in a same-typed nullable column is flagged in a last field, so fields never shift")
+    func nullFlags() {
+        let q = queries(.mysql)
+        let raw = TableQueries(dialect: .mysql, table: q.table, columns: q.columns, key: q.key, sameTypeColumns: ["id", "amount", "at"])
+        #expect(raw.checksumEncoding.hasSuffix(", `amount`, `at`, CONCAT(`amount` IS NULL, `at` IS NULL))"))
+        #expect(raw.checksumEncoding.hasPrefix("CONCAT_WS(',', `id`, QUOTE("))
+    }
+
     @Test("each field marks NULL apart from every string and carries its byte length")
     func fieldEncoding() {
         #expect(queries(.mysql).field(name) == "IF(`name` IS NULL, 'N', CONCAT('V', LENGTH(CONVERT(`name` USING utf8mb4)), ':', CAST(CONVERT(`name` USING utf8mb4) AS BINARY)))")
@@ -99,6 +107,13 @@ import Testing
         let sql = queries(.postgres).keyAt(offset: 999, in: KeyRange(lower: ["10"]))
         #expect(sql == "SELECT \"id\" FROM \"db\".\"t\" WHERE \"id\" > '10' ORDER BY \"id\" LIMIT 1 OFFSET 999")
     }
+
+    @Test("the cut points of a many-way split are every step-th key, read in one pass")
+    func cutPoints() {
+        let sql = queries(.mysql).boundaries(every: 64, in: KeyRange(lower: ["10"], upper: ["5000"]))
+        #expect(sql == "SELECT k0 FROM (SELECT `id` AS k0, ROW_NUMBER() OVER (ORDER BY `id`) AS rn FROM `db`.`t` "
+            + "WHERE `id` > '10' AND `id` <= '5000') AS cuts WHERE rn % 64 = 0 ORDER BY rn")
+    }
 }
 
 @Suite struct SQLTextTests {
@@ -125,5 +140,11 @@ import Testing
     func binary() {
         #expect(SQLText.binaryLiteral(hexDigits: "00ff", .mysql) == "X'00ff'")
         #expect(SQLText.binaryLiteral(hexDigits: "00ff'); DROP", .postgres) == "decode('00ffD', 'hex')")
+    }
+
+    @Test("cuts split a range into consecutive ranges that cover it")
+    func splitAtCuts() {
+        let parts = KeyRange(lower: ["1"], upper: nil).split(at: [["5"], ["9"]])
+        #expect(parts == [KeyRange(lower: ["1"], upper: ["5"]), KeyRange(lower: ["5"], upper: ["9"]), KeyRange(lower: ["9"], upper: nil)])
     }
 }
