@@ -142,6 +142,13 @@ import Testing
         #expect(SQLText.binaryLiteral(hexDigits: "00ff'); DROP", .postgres) == "decode('00ffD', 'hex')")
     }
 
+    @Test("the parts of a cut range are checksummed in one grouped pass, numbered from 0")
+    func partChecksums() {
+        let sql = queries(.postgres).partChecksums(cuts: [["5"], ["9"]], in: KeyRange(lower: ["1"]))
+        #expect(sql.hasPrefix("SELECT CASE WHEN \"id\" <= '5' THEN 0 WHEN \"id\" <= '9' THEN 1 ELSE 2 END AS part, COUNT(*), "))
+        #expect(sql.hasSuffix("WHERE \"id\" > '1' GROUP BY part"))
+    }
+
     @Test("cuts split a range into consecutive ranges that cover it")
     func splitAtCuts() {
         let parts = KeyRange(lower: ["1"], upper: nil).split(at: [["5"], ["9"]])

@@ -167,6 +167,17 @@ public final class TableDiffer {
             return row.map { $0 ?? "" }
         }
 
+        /// Per part index, the checksum of `range.split(at: cuts)`'s parts on one side (absent: no rows).
+        func partChecksums(_ side: Side, cuts: [KeyValue], in range: KeyRange) throws -> [Int: ChunkChecksum] {
+            let (connection, queries) = side == .base ? (differ.base, baseQueries) : (differ.shadow, shadowQueries)
+            var parts: [Int: ChunkChecksum] = [:]
+            for row in try connection.query(queries.partChecksums(cuts: cuts, in: range)) where row.count >= 3 {
+                guard let index = row[0].flatMap({ Int($0) }) else { continue }
+                parts[index] = ChunkChecksum(rows: row[1].flatMap { Int($0) } ?? 0, sum: row[2] ?? "0")
+            }
+            return parts
+        }
+
         func boundaries(_ side: Side, every step: Int, in range: KeyRange) throws -> [KeyValue] {
             let (connection, queries) = side == .base ? (differ.base, baseQueries) : (differ.shadow, shadowQueries)
             return try connection.query(queries.boundaries(every: step, in: range)).map { row in row.map { $0 ?? "" } }
@@ -212,9 +223,12 @@ public final class TableDiffer {
                 let fanout = max(2, differ.options.splitFanout)
                 let cuts = try boundaries(side, every: max(1, (rows + fanout - 1) / fanout), in: range)
                 guard !cuts.isEmpty else { return }
-                for part in range.split(at: cuts) {
-                    let (partBase, partShadow) = try checksums(part)
-                    try bisect(part, base: partBase, shadow: partShadow)
+                // All parts' checksums in one grouped query per side.
+                let run = self
+                let (baseParts, shadowParts) = try differ.onBothSides { try run.partChecksums($0, cuts: cuts, in: range) }
+                let empty = ChunkChecksum(rows: 0, sum: "0")
+                for (index, part) in range.split(at: cuts).enumerated() {
+                    try bisect(part, base: baseParts[index] ?? empty, shadow: shadowParts[index] ?? empty)
                 }
             }
         }

@@ -56,18 +56,28 @@ extension TableQueries {
     /// Row count and checksum of a range: one row, two columns (count, checksum text). Equal data gives equal text
     /// on both sides of a table pair as long as both use the same ``chunkHash``.
     public func checksum(_ range: KeyRange) -> String {
-        let m = Self.modulus
+        "SELECT \(checksumAggregates) FROM \(table.sql(dialect)) WHERE \(predicate(range))"
+    }
+
+    /// The checksums of the parts `range.split(at: cuts)` in one pass: a row (part index from 0, count, checksum)
+    /// per non-empty part.
+    public func partChecksums(cuts: [KeyValue], in range: KeyRange) -> String {
+        let branches = cuts.enumerated().map { "WHEN \(compare($1, strict: false, greater: false)) THEN \($0)" }
+        let part = "CASE \(branches.joined(separator: " ")) ELSE \(cuts.count) END"
+        return "SELECT \(part) AS part, \(checksumAggregates) FROM \(table.sql(dialect)) WHERE \(predicate(range)) GROUP BY part"
+    }
+
+    /// Count and checksum text, as aggregates over the selected rows.
+    var checksumAggregates: String {
         let encoding = checksumEncoding
-        let from = "FROM \(table.sql(dialect)) WHERE \(predicate(range))"
         switch chunkHash {
         case .sha1Prefix:
-            return "SELECT COUNT(*), CAST(MOD(COALESCE(SUM(CAST(CONV(LEFT(SHA1(\(encoding)), 16), 16, 10) AS UNSIGNED)), 0), "
-                + "\(m)) AS CHAR) \(from)"
+            return "COUNT(*), CAST(MOD(COALESCE(SUM(CAST(CONV(LEFT(SHA1(\(encoding)), 16), 16, 10) AS UNSIGNED)), 0), "
+                + "\(Self.modulus)) AS CHAR)"
         case .sha1Crc:
-            return "SELECT COUNT(*), CONCAT(COALESCE(SUM(CRC32(SHA1(\(encoding)))), 0), '/', "
-                + "COALESCE(SUM(CRC32C(SHA1(\(encoding)))), 0)) \(from)"
+            return "COUNT(*), CONCAT(COALESCE(SUM(CRC32(SHA1(\(encoding)))), 0), '/', COALESCE(SUM(CRC32C(SHA1(\(encoding)))), 0))"
         case .hashTextExtended:
-            return "SELECT COUNT(*), COALESCE(SUM(hashtextextended(\(encoding), 0)), 0)::text \(from)"
+            return "COUNT(*), COALESCE(SUM(hashtextextended(\(encoding), 0)), 0)::text"
         }
     }
 

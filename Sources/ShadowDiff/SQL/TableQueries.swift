@@ -126,7 +126,7 @@ public struct TableQueries: Sendable {
     /// `key > value` / `key <= value`. PostgreSQL compares row values natively and uses the index; for MySQL the
     /// comparison is expanded (`a > x OR (a = x AND b > y)`) behind a plain bound on the first column, which the
     /// range optimiser always understands.
-    private func compare(_ value: KeyValue, strict: Bool, greater: Bool) -> String {
+    func compare(_ value: KeyValue, strict: Bool, greater: Bool) -> String {
         let names = key.map { quoted($0.name) }
         let literals = zip(value, key).map { literal($0, for: $1) }
         let op = greater ? (strict ? ">" : ">=") : (strict ? "<" : "<=")
