@@ -114,6 +114,13 @@ import Testing
         #expect(sql == "SELECT k0 FROM (SELECT `id` AS k0, ROW_NUMBER() OVER (ORDER BY `id`) AS rn FROM `db`.`t` "
             + "WHERE `id` > '10' AND `id` <= '5000') AS cuts WHERE rn % 64 = 0 ORDER BY rn")
     }
+
+    @Test("the parts of a cut range are checksummed in one grouped pass, numbered from 0")
+    func partChecksums() {
+        let sql = queries(.postgres).partChecksums(cuts: [["5"], ["9"]], in: KeyRange(lower: ["1"]))
+        #expect(sql.hasPrefix("SELECT CASE WHEN \"id\" <= '5' THEN 0 WHEN \"id\" <= '9' THEN 1 ELSE 2 END AS part, COUNT(*), "))
+        #expect(sql.hasSuffix("WHERE \"id\" > '1' GROUP BY part"))
+    }
 }
 
 @Suite struct SQLTextTests {
@@ -140,13 +147,6 @@ import Testing
     func binary() {
         #expect(SQLText.binaryLiteral(hexDigits: "00ff", .mysql) == "X'00ff'")
         #expect(SQLText.binaryLiteral(hexDigits: "00ff'); DROP", .postgres) == "decode('00ffD', 'hex')")
-    }
-
-    @Test("the parts of a cut range are checksummed in one grouped pass, numbered from 0")
-    func partChecksums() {
-        let sql = queries(.postgres).partChecksums(cuts: [["5"], ["9"]], in: KeyRange(lower: ["1"]))
-        #expect(sql.hasPrefix("SELECT CASE WHEN \"id\" <= '5' THEN 0 WHEN \"id\" <= '9' THEN 1 ELSE 2 END AS part, COUNT(*), "))
-        #expect(sql.hasSuffix("WHERE \"id\" > '1' GROUP BY part"))
     }
 
     @Test("cuts split a range into consecutive ranges that cover it")
