@@ -9,6 +9,7 @@ packages=(
   python3-pymysql python3-psycopg2
   libmariadb-java libpostgresql-jdbc-java
   python3-pytest sysbench haproxy pgbouncer openssl curl procps chromium valgrind
+  percona-toolkit time  # the diff benchmark only (pt-table-sync, /usr/bin/time -v)
 )
 if ! command -v javac >/dev/null 2>&1; then packages+=(default-jdk-headless); fi
 

@@ -23,6 +23,16 @@ public enum DataToolError: Error, Sendable, Hashable, CustomStringConvertible {
     case connection(String)
     /// The server refused or failed a statement.
     case server(String, statement: String)
+    /// The login lacks a privilege the run needs (named by the server's message).
+    case permission(String, server: String)
+    /// A session ended mid-run (server stopped or restarted, session killed, network gone).
+    case connectionLost(String, server: String)
+
+    /// Whether the server refused for lack of a privilege.
+    public var isPermission: Bool {
+        if case .permission = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
@@ -49,6 +59,12 @@ public enum DataToolError: Error, Sendable, Hashable, CustomStringConvertible {
             return message
         case .connection(let message):
             return message + "; check the address and credentials in the configuration and that the server is up"
+        case .permission(let message, let server):
+            return "permission denied on \(server): \(message); grant the login SELECT on the base and shadow tables "
+                + "(and INSERT, UPDATE, DELETE on the shadow for --repair apply, CREATE for shadow-ddl --apply), then re-run"
+        case .connectionLost(let message, let server):
+            return "lost the connection to \(server) mid-run: \(message); check that the server is up and re-run (the "
+                + "comparison starts over; a repair batch that was in flight is rolled back by the server)"
         case .server(let message, let statement):
             let clipped = statement.count > 300 ? String(statement.prefix(300)) + "…" : statement
             return "server error: \(message)\n  while running: \(clipped)"

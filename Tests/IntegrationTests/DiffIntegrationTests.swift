@@ -121,12 +121,7 @@ import Testing
     func keyless(dialect: SQLDialect) async throws {
         let h = try DataToolHarness(dialect)
         defer { h.drop() }
-        for table in ["logs", "logs_gray"] {
-            try h.run(
-                "CREATE TABLE \(h.t(table)) (msg VARCHAR(20), n INT)",
-                "INSERT INTO \(h.t(table)) VALUES ('a', 1), ('a', 1), ('b', 2), ('c', NULL)"
-            )
-        }
+        try h.makeLogs()
         try h.run("DELETE FROM \(h.t("logs_gray")) WHERE msg = 'b'", "INSERT INTO \(h.t("logs_gray")) VALUES ('a', 1)")
         let result = await h.diff([h.t("logs")], config: try h.configuration())
         #expect(result.code == 1, "\(result.err)")

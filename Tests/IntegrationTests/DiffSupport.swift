@@ -53,10 +53,11 @@ struct DataToolHarness {
     func t(_ name: String) -> String { "\(schema).\(name)" }
 
     /// A configuration with one listener in front of the base server and a gray lane (suffix `_gray`).
-    func configuration(credentials: Bool = true, extraLane: String = "") throws -> String {
+    /// `login` replaces the test servers' own user and password.
+    func configuration(credentials: Bool = true, extraLane: String = "", login: (user: String, password: String)? = nil) throws -> String {
         let port = dialect == .mysql ? environment.mysql.port : environment.postgres.port
-        let user = dialect == .mysql ? environment.mysql.user : environment.postgres.user
-        let password = dialect == .mysql ? environment.mysql.password : environment.postgres.password
+        let user = login?.user ?? (dialect == .mysql ? environment.mysql.user : environment.postgres.user)
+        let password = login?.password ?? (dialect == .mysql ? environment.mysql.password : environment.postgres.password)
         let database = dialect == .mysql ? schema : "mse_demo"
         let yaml = """
             listeners:
@@ -94,6 +95,16 @@ struct DataToolHarness {
         let text = extra.contains("print") ? result.err : result.out
         let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
         return (result.code, json, result.out, result.err)
+    }
+
+    /// A keyless table `logs` and an identical `logs_gray`: rows ('a', 1) twice, ('b', 2), ('c', NULL).
+    func makeLogs() throws {
+        for table in ["logs", "logs_gray"] {
+            try run(
+                "CREATE TABLE \(t(table)) (msg VARCHAR(20), n INT)",
+                "INSERT INTO \(t(table)) VALUES ('a', 1), ('a', 1), ('b', 2), ('c', NULL)"
+            )
+        }
     }
 
     func drop() {

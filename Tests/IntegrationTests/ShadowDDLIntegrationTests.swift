@@ -1,3 +1,4 @@
+import DatabaseClients
 import ShadowSQL
 import Testing
 
@@ -110,5 +111,42 @@ import Testing
         #expect(try h.scalar("SELECT confrelid::regclass::text FROM pg_constraint WHERE conrelid = '\(h.t("lines_gray"))'::regclass AND contype = 'f'") == h.t("orders_gray"))
         let again = await ddl(h, [h.t("orders"), h.t("lines")], apply: false, config: config)
         #expect(again.code == 0, "\(again.err)")
+    }
+
+    @Test("PostgreSQL: on the lane's own server the schema and tables are rebuilt from base's catalog, with sequences, indexes and foreign keys")
+    func postgresOtherServer() async throws {
+        let h = try DataToolHarness(.postgres)
+        let shadowServer = try PostgresConnection(configuration: h.environment.postgresServer(shadow: true))
+        defer {
+            _ = try? shadowServer.simpleQuery("DROP SCHEMA IF EXISTS \(h.schema) CASCADE")
+            shadowServer.close()
+            h.drop()
+        }
+        try h.run(
+            "CREATE TABLE \(h.t("parent")) (id SERIAL PRIMARY KEY, code TEXT NOT NULL UNIQUE)",
+            "CREATE TABLE \(h.t("child")) (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                + "parent_id INT REFERENCES \(h.t("parent")) (id) ON DELETE CASCADE, qty NUMERIC(10,2) DEFAULT 0 CHECK (qty >= 0), "
+                + "total NUMERIC GENERATED ALWAYS AS (qty * 2) STORED, note VARCHAR(20) COLLATE \"C\")",
+            "CREATE INDEX child_note ON \(h.t("child")) (lower(note))",
+            "INSERT INTO \(h.t("parent")) (code) VALUES ('base')"
+        )
+        let config = try h.configuration(extraLane: "    backends: { base: 127.0.0.1:\(h.environment.postgres.shadowPort) }")
+        let tables = [h.t("parent"), h.t("child")]
+        let result = await ddl(h, tables, apply: true, config: config)
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("CREATE SCHEMA IF NOT EXISTS \"\(h.schema)\""))
+        #expect(!result.out.contains("LIKE"))
+        func onShadow(_ sql: String) throws -> String? { try shadowServer.simpleQuery(sql).scalar }
+        _ = try shadowServer.simpleQuery("INSERT INTO \(h.t("parent_gray")) (code) VALUES ('shadow')")
+        _ = try shadowServer.simpleQuery("INSERT INTO \(h.t("child_gray")) (parent_id, qty, note) VALUES (1, 2.5, 'x')")
+        #expect(try onShadow("SELECT total FROM \(h.t("child_gray"))") == "5.00")
+        #expect(try h.scalar("SELECT last_value FROM \(h.t("parent_id_seq"))") == "1")
+        #expect(try onShadow("SELECT confrelid::regclass::text FROM pg_constraint WHERE conrelid = '\(h.t("child_gray"))'::regclass AND contype = 'f'") == h.t("parent_gray"))
+        #expect(try onShadow("SELECT COUNT(*) FROM pg_indexes WHERE schemaname = '\(h.schema)' AND tablename = 'child_gray'") == "2")
+        #expect(try onShadow("SELECT collation_name FROM information_schema.columns WHERE table_schema = '\(h.schema)' AND table_name = 'child_gray' AND column_name = 'note'") == "C")
+        #expect(try h.scalar("SELECT COUNT(*) FROM pg_tables WHERE schemaname = '\(h.schema)'") == "2")
+        let again = await ddl(h, tables, apply: false, config: config)
+        #expect(again.code == 0, "\(again.err)")
+        #expect(again.err.contains("up to date"))
     }
 }

@@ -17,21 +17,50 @@ import Testing
         )
     }
 
-    @Test("MySQL rows hash the first 64 bits of an MD5, summed as DECIMAL modulo 2^64, with the row count")
-    func mysqlChecksum() {
-        let sql = queries(.mysql).checksum(.all)
-        #expect(sql.hasPrefix("SELECT COUNT(*), CAST(MOD(COALESCE(SUM(CAST(CAST(CONV(SUBSTRING(MD5(CONCAT("))
-        #expect(sql.contains("18446744073709551616"))
+    @Test("MariaDB chunks sum CRC32 and CRC32C of each row's SHA-1 next to the row count, never XOR")
+    func mariaDBChecksum() {
+        let q = queries(.mysql)
+        let sql = TableQueries(dialect: .mysql, table: q.table, columns: q.columns, key: q.key, chunkHash: .sha1Crc).checksum(.all)
+        #expect(sql.hasPrefix("SELECT COUNT(*), CONCAT(COALESCE(SUM(CRC32(SHA1(CONCAT_WS(',', "))
+        #expect(sql.contains("SUM(CRC32C(SHA1(CONCAT_WS("))
         #expect(!sql.contains("BIT_XOR"))
-        #expect(!sql.contains("CRC32"))
     }
 
-    @Test("PostgreSQL rows hash to bit(64)::bigint, summed as numeric and brought into 0…2^64")
+    @Test("MySQL without CRC32C sums the first 64 bits of each row's SHA-1 exactly, modulo 2^64")
+    func mysqlChecksum() {
+        let sql = queries(.mysql).checksum(.all)
+        #expect(sql.hasPrefix("SELECT COUNT(*), CAST(MOD(COALESCE(SUM(CAST(CONV(LEFT(SHA1(CONCAT_WS(',', "))
+        #expect(sql.contains("18446744073709551616"))
+        #expect(!sql.contains("BIT_XOR"))
+    }
+
+    @Test("PostgreSQL chunks sum hashtextextended of each row's composite text as numeric")
     func postgresChecksum() {
         let sql = queries(.postgres).checksum(.all)
-        #expect(sql.contains("('x' || substr(md5("))
-        #expect(sql.contains("::bit(64)::bigint"))
-        #expect(sql.contains("::numeric"))
+        #expect(sql.hasPrefix("SELECT COUNT(*), COALESCE(SUM(hashtextextended(ROW(\"id\"::text, "))
+        #expect(sql.contains(")::text, 0)), 0)::text FROM \"db\".\"t\" WHERE 1=1"))
+    }
+
+    @Test("columns of the same type on both sides are hashed as the server prints them, the others in canonical form")
+    func checksumEncoding() {
+        func with(_ dialect: SQLDialect) -> TableQueries {
+            let q = queries(dialect)
+            return TableQueries(dialect: dialect, table: q.table, columns: q.columns, key: q.key, sameTypeColumns: ["id", "name"])
+        }
+        let my = with(.mysql)
+        #expect(my.checksumEncoding == "CONCAT_WS(',', `id`, QUOTE(CAST(`name` AS BINARY)), "
+            + "IFNULL(\(my.canonicalValue(my.columns[2])), 'N'), IFNULL(DATE_FORMAT(`at`, '%Y-%m-%d %H:%i:%s.%f'), 'N'))")
+        let pg = with(.postgres)
+        #expect(pg.checksumEncoding == "ROW(\"id\", \"name\", trim_scale(\"amount\")::text, "
+            + "to_char(\"at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))::text")
+    }
+
+    @Test("a NULL skipped by CONCAT_WS in a same-typed nullable column is flagged in a last field, so fields never shift")
+    func nullFlags() {
+        let q = queries(.mysql)
+        let raw = TableQueries(dialect: .mysql, table: q.table, columns: q.columns, key: q.key, sameTypeColumns: ["id", "amount", "at"])
+        #expect(raw.checksumEncoding.hasSuffix(", `amount`, `at`, CONCAT(`amount` IS NULL, `at` IS NULL))"))
+        #expect(raw.checksumEncoding.hasPrefix("CONCAT_WS(',', `id`, QUOTE("))
     }
 
     @Test("each field marks NULL apart from every string and carries its byte length")
@@ -78,6 +107,20 @@ import Testing
         let sql = queries(.postgres).keyAt(offset: 999, in: KeyRange(lower: ["10"]))
         #expect(sql == "SELECT \"id\" FROM \"db\".\"t\" WHERE \"id\" > '10' ORDER BY \"id\" LIMIT 1 OFFSET 999")
     }
+
+    @Test("the cut points of a many-way split are every step-th key, read in one pass")
+    func cutPoints() {
+        let sql = queries(.mysql).boundaries(every: 64, in: KeyRange(lower: ["10"], upper: ["5000"]))
+        #expect(sql == "SELECT k0 FROM (SELECT `id` AS k0, ROW_NUMBER() OVER (ORDER BY `id`) AS rn FROM `db`.`t` "
+            + "WHERE `id` > '10' AND `id` <= '5000') AS cuts WHERE rn % 64 = 0 ORDER BY rn")
+    }
+
+    @Test("the parts of a cut range are checksummed in one grouped pass, numbered from 0")
+    func partChecksums() {
+        let sql = queries(.postgres).partChecksums(cuts: [["5"], ["9"]], in: KeyRange(lower: ["1"]))
+        #expect(sql.hasPrefix("SELECT CASE WHEN \"id\" <= '5' THEN 0 WHEN \"id\" <= '9' THEN 1 ELSE 2 END AS part, COUNT(*), "))
+        #expect(sql.hasSuffix("WHERE \"id\" > '1' GROUP BY part"))
+    }
 }
 
 @Suite struct SQLTextTests {
@@ -104,5 +147,11 @@ import Testing
     func binary() {
         #expect(SQLText.binaryLiteral(hexDigits: "00ff", .mysql) == "X'00ff'")
         #expect(SQLText.binaryLiteral(hexDigits: "00ff'); DROP", .postgres) == "decode('00ffD', 'hex')")
+    }
+
+    @Test("cuts split a range into consecutive ranges that cover it")
+    func splitAtCuts() {
+        let parts = KeyRange(lower: ["1"], upper: nil).split(at: [["5"], ["9"]])
+        #expect(parts == [KeyRange(lower: ["1"], upper: ["5"]), KeyRange(lower: ["5"], upper: ["9"]), KeyRange(lower: ["9"], upper: nil)])
     }
 }

@@ -5,19 +5,24 @@ import ShadowSQL
 /// ``DiffConnection`` over libmariadb.
 final class MariaDBDiffConnection: DiffConnection {
     let connection: MariaDBConnection
+    /// Which server and login, for error messages (`127.0.0.1:3306 as app`).
+    let label: String
     var dialect: SQLDialect { .mysql }
 
-    init(_ connection: MariaDBConnection) { self.connection = connection }
+    init(_ connection: MariaDBConnection, label: String) {
+        self.connection = connection
+        self.label = label
+    }
 
     func query(_ sql: String) throws -> [[String?]] {
         do { return try connection.query(sql).rows } catch let error as DatabaseClientError {
-            throw DataToolError.server(error.message, statement: sql)
+            throw ServerConnector.classify(error, statement: sql, server: label)
         }
     }
 
     func execute(_ sql: String) throws -> Int {
         do { return Int(try connection.execute(sql)) } catch let error as DatabaseClientError {
-            throw DataToolError.server(error.message, statement: sql)
+            throw ServerConnector.classify(error, statement: sql, server: label)
         }
     }
 
@@ -27,19 +32,24 @@ final class MariaDBDiffConnection: DiffConnection {
 /// ``DiffConnection`` over libpq.
 final class PostgresDiffConnection: DiffConnection {
     let connection: PostgresConnection
+    /// Which server and login, for error messages.
+    let label: String
     var dialect: SQLDialect { .postgres }
 
-    init(_ connection: PostgresConnection) { self.connection = connection }
+    init(_ connection: PostgresConnection, label: String) {
+        self.connection = connection
+        self.label = label
+    }
 
     func query(_ sql: String) throws -> [[String?]] {
         do { return try connection.simpleQuery(sql).rows } catch let error as DatabaseClientError {
-            throw DataToolError.server(error.message, statement: sql)
+            throw ServerConnector.classify(error, statement: sql, server: label)
         }
     }
 
     func execute(_ sql: String) throws -> Int {
         do { return Int(try connection.simpleQuery(sql).affectedRows) } catch let error as DatabaseClientError {
-            throw DataToolError.server(error.message, statement: sql)
+            throw ServerConnector.classify(error, statement: sql, server: label)
         }
     }
 
@@ -53,6 +63,7 @@ public enum ServerConnector {
         dialect: SQLDialect, endpoint: Endpoint, credentials: DatabaseCredentials, useTLS: Bool = false
     ) throws -> any DiffConnection {
         let connection: any DiffConnection
+        let label = "\(endpoint) as \(credentials.user)"
         do {
             switch dialect {
             case .mysql:
@@ -62,7 +73,8 @@ public enum ServerConnector {
                             host: endpoint.host, port: endpoint.port, user: credentials.user, password: credentials.password,
                             database: credentials.database, tls: useTLS ? .required(caPath: nil) : .disabled
                         )
-                    )
+                    ),
+                    label: label
                 )
             case .postgres:
                 connection = PostgresDiffConnection(
@@ -72,7 +84,8 @@ public enum ServerConnector {
                             database: credentials.database, applicationName: "shadowgate-data-tools",
                             sslMode: useTLS ? .require : .disable
                         )
-                    )
+                    ),
+                    label: label
                 )
             }
         } catch let error as DatabaseClientError {
@@ -82,6 +95,26 @@ public enum ServerConnector {
         }
         try prepareSession(connection)
         return connection
+    }
+
+    /// Turns a client-library error into the data tools' error: a missing privilege and a lost session get messages
+    /// that say what to do; anything else is the server's message with the statement.
+    static func classify(_ error: DatabaseClientError, statement: String, server: String) -> DataToolError {
+        // MySQL: 1044/1142/1143/1227 access denied; PostgreSQL: SQLSTATE 42501 insufficient_privilege.
+        if [1044, 1142, 1143, 1227].contains(error.serverErrorNumber ?? 0) || error.sqlState == "42501" {
+            return .permission(error.message, server: server)
+        }
+        // MySQL: 2006 gone away, 2013 lost during query, 1927/4031 killed or timed out; PostgreSQL: class 08
+        // (connection exception) and 57P01-57P03 (administrator or crash shutdown).
+        let lostNumbers = [2006, 2013, 1927, 4031]
+        let state = error.sqlState ?? ""
+        if error.code == .connectionClosed || lostNumbers.contains(error.serverErrorNumber ?? 0) || state.hasPrefix("08")
+            || ["57P01", "57P02", "57P03"].contains(state) || error.message.contains("server closed the connection")
+            || error.message.contains("no connection to the server")
+        {
+            return .connectionLost(error.message, server: server)
+        }
+        return .server(error.message, statement: statement)
     }
 
     /// Session settings the canonical values depend on.

@@ -4,8 +4,11 @@ import ShadowSQL
 /// identity), keys and indexes (by shape, not name), and foreign keys (which must point at the parents' shadows).
 /// Differences are reported, never fixed silently.
 public enum SchemaComparison {
+    /// `sameDatabase`: whether base's sequences are reachable from the shadow (a default naming the same sequence in
+    /// another database draws from that database's own sequence, not base's).
     public static func differences(
-        base: TableSchema, shadow: TableSchema, dialect: SQLDialect, expectedParent: (TableName) -> TableName?
+        base: TableSchema, shadow: TableSchema, dialect: SQLDialect, sameDatabase: Bool = true,
+        expectedParent: (TableName) -> TableName?
     ) -> [String] {
         var out: [String] = []
         let prefix = "\(shadow.table) (shadow of \(base.table)):"
@@ -28,7 +31,7 @@ public enum SchemaComparison {
             if column.identity != other.identity {
                 out.append("\(prefix) column \(column.name) identity is '\(other.identity)', base has '\(column.identity)'")
             }
-            out += defaultDifference(column, other, prefix: prefix)
+            out += defaultDifference(column, other, sameDatabase: sameDatabase, prefix: prefix)
         }
         for column in shadow.columns where !baseNames.contains(column.name) {
             out.append("\(prefix) column \(column.name) is not in base")
@@ -49,11 +52,11 @@ public enum SchemaComparison {
     }
 
     /// Defaults must match, except that a sequence default must draw from the shadow's own sequence.
-    private static func defaultDifference(_ column: ColumnInfo, _ other: ColumnInfo, prefix: String) -> [String] {
+    private static func defaultDifference(_ column: ColumnInfo, _ other: ColumnInfo, sameDatabase: Bool, prefix: String) -> [String] {
         let baseDefault = column.defaultExpression ?? ""
         let shadowDefault = other.defaultExpression ?? ""
         if baseDefault.lowercased().contains("nextval("), shadowDefault.lowercased().contains("nextval(") {
-            if baseDefault == shadowDefault {
+            if baseDefault == shadowDefault, sameDatabase {
                 return [
                     "\(prefix) column \(column.name) default \(shadowDefault) draws from base's sequence — every insert "
                         + "into the shadow writes to base; give the shadow its own sequence (see docs/shadow-ddl.md)"

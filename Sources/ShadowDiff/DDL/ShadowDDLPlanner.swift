@@ -22,7 +22,9 @@ public struct ShadowDDLPlan: Sendable, Hashable {
 /// shadows. On another server the base's `SHOW CREATE TABLE` is replayed without its foreign keys, which are added
 /// the same way. PostgreSQL: `CREATE TABLE shadow (LIKE base INCLUDING ALL)` (columns, defaults, constraints,
 /// indexes, identity with a new sequence, generated columns), then each `nextval(…)` default — which LIKE copies
-/// still pointing at the base sequence — is replaced by a sequence of the shadow's own, owned by its column.
+/// still pointing at the base sequence — is replaced by a sequence of the shadow's own, owned by its column. A
+/// PostgreSQL shadow in another database or on another server gets the definition rebuilt from base's catalog
+/// (``PostgresTableDefinition``), then the same sequences and foreign keys.
 public struct ShadowDDLPlanner {
     public let base: any DiffConnection
     public let shadow: any DiffConnection
@@ -44,13 +46,6 @@ public struct ShadowDDLPlanner {
     public func plan(_ pairs: [TablePair]) throws -> ShadowDDLPlan {
         var plan = ShadowDDLPlan()
         let limit = SQLText.identifierLimit(dialect)
-        if dialect == .postgres && !sameServer {
-            throw DataToolError.unsupported(
-                "lane '\(lane)' keeps PostgreSQL shadows in another database or server, where LIKE cannot reach the base "
-                    + "table; create them with `pg_dump --schema-only -t TABLE` on base and restore there, then run "
-                    + "`shadowgate diff` to check"
-            )
-        }
         let pending = Set(pairs.map(\.shadow))
         var schemasCreated = Set<String>()
         var foreignKeyStatements: [String] = []
@@ -65,7 +60,9 @@ public struct ShadowDDLPlanner {
                 naming.isShared(referenced) ? referenced : naming.shadow(of: referenced)
             }
             if let existing = try shadowReader.read(pair.shadow) {
-                let found = SchemaComparison.differences(base: baseSchema, shadow: existing, dialect: dialect, expectedParent: parent)
+                let found = SchemaComparison.differences(
+                    base: baseSchema, shadow: existing, dialect: dialect, sameDatabase: sameServer, expectedParent: parent
+                )
                 if found.isEmpty { plan.upToDate.append(pair.shadow.description) } else { plan.problems += found }
                 continue
             }
@@ -119,7 +116,10 @@ public struct ShadowDDLPlanner {
             guard let text = rows.first?[1] ?? nil else { throw DataToolError.unknownTable(pair.base.description) }
             return [Self.replayableCreate(text, as: shadowSQL)]
         case .postgres:
-            var statements = ["CREATE TABLE \(shadowSQL) (LIKE \(pair.base.sql(dialect)) INCLUDING ALL)"]
+            // Same database: LIKE copies everything. Elsewhere the definition is rebuilt from base's catalog.
+            var statements = sameServer
+                ? ["CREATE TABLE \(shadowSQL) (LIKE \(pair.base.sql(dialect)) INCLUDING ALL)"]
+                : try PostgresTableDefinition(base: base).statements(for: pair.base, as: pair.shadow)
             for column in baseSchema.columns where column.identity.isEmpty {
                 guard let expression = column.defaultExpression, expression.lowercased().contains("nextval(") else { continue }
                 let sequenceName = "\(pair.shadow.name)_\(column.name)_seq"

@@ -12,6 +12,8 @@ public struct DiffOptions: Sendable, Hashable {
     public var consistentSnapshot: Bool = false
     /// Largest range whose rows are fetched and compared directly during bisection.
     public var leafRows: Int = 32
+    /// Parts a differing range is cut into at each level of the bisection.
+    public var splitFanout: Int = 16
     /// Differences kept as examples in the report, per table.
     public var maxExamples: Int = 10
     /// Differences kept for repair per table; past this the report counts but repair stops with an error.

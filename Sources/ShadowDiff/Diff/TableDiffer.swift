@@ -1,3 +1,4 @@
+import Dispatch
 import ShadowSQL
 
 #if canImport(Glibc)
@@ -7,7 +8,8 @@ import Darwin
 #endif
 
 /// Compares one base table with its shadow: chunks by key, checksums each chunk on both sides, bisects chunks that
-/// differ down to small ranges and only then fetches rows. Queries run one at a time per side.
+/// differ down to small ranges and only then fetches rows. Queries run one at a time per side; the two sides' checksum
+/// queries run in parallel (each side has its own session).
 public final class TableDiffer {
     public let base: any DiffConnection
     public let shadow: any DiffConnection
@@ -33,10 +35,12 @@ public final class TableDiffer {
     /// The pair of query builders for a table pair, after checking both tables exist and share a key.
     public func prepare(_ pair: TablePair) throws -> (TableQueries, TableQueries, TableReport) {
         guard let baseSchema = try SchemaReader(connection: base).read(pair.base) else {
-            throw DataToolError.unknownTable(pair.base.description)
+            throw Self.absent(pair.base, on: base, otherwise: .unknownTable(pair.base.description))
         }
         guard let shadowSchema = try SchemaReader(connection: shadow).read(pair.shadow) else {
-            throw DataToolError.missingShadowTable(base: pair.base.description, shadow: pair.shadow.description)
+            throw Self.absent(
+                pair.shadow, on: shadow, otherwise: .missingShadowTable(base: pair.base.description, shadow: pair.shadow.description)
+            )
         }
         var report = TableReport(base: pair.base.description, shadow: pair.shadow.description)
         let shadowNames = Set(shadowSchema.columns.map(\.name))
@@ -53,12 +57,31 @@ public final class TableDiffer {
         }
         let key = baseKey ?? []
         report.key = key
+        let sameType = Set(common.filter { name in
+            guard let b = baseSchema.column(named: name), let s = shadowSchema.column(named: name) else { return false }
+            return b.columnType == s.columnType && b.dataType == s.dataType && b.collation == s.collation
+        })
+        let hash = TableQueries.cheapestChunkHash(for: [base, shadow])
         func queries(_ schema: TableSchema, _ dialect: SQLDialect) -> TableQueries {
             let columns = common.compactMap { schema.column(named: $0) }
             let keyColumns = key.compactMap { schema.column(named: $0) }
-            return TableQueries(dialect: dialect, table: schema.table, columns: columns, key: keyColumns)
+            return TableQueries(
+                dialect: dialect, table: schema.table, columns: columns, key: keyColumns, sameTypeColumns: sameType,
+                chunkHash: hash
+            )
         }
         return (queries(baseSchema, base.dialect), queries(shadowSchema, shadow.dialect), report)
+    }
+
+    /// Why a table is not in the catalog: MySQL hides tables the login may not read, so a probe tells a missing
+    /// privilege (reported as such) from a table that really does not exist.
+    static func absent(_ table: TableName, on connection: any DiffConnection, otherwise: DataToolError) -> DataToolError {
+        do {
+            _ = try connection.query("SELECT 1 FROM \(table.sql(connection.dialect)) WHERE 1=0")
+        } catch let error as DataToolError where error.isPermission {
+            return error
+        } catch {}
+        return otherwise
     }
 
     /// Compares the table pair.
@@ -73,6 +96,13 @@ public final class TableDiffer {
                     + "chunked comparison"
             )
             differences = try compareKeyless(baseQueries, shadowQueries, report: &report)
+            if recheck, !differences.isEmpty, !options.consistentSnapshot {
+                sleepSeconds(options.recheckDelaySeconds)
+                let held = try recheckKeyless(differences, baseQueries, shadowQueries)
+                report.resolvedOnRecheck = differences.count - held.count
+                report.rechecked = true
+                differences = held
+            }
         } else {
             var run = Run(differ: self, baseQueries: baseQueries, shadowQueries: shadowQueries)
             try run.chunks(report: &report)
@@ -118,6 +148,11 @@ public final class TableDiffer {
             self.shadowQueries = shadowQueries
         }
 
+        /// Both sides' checksums of a range, queried in parallel.
+        func checksums(_ range: KeyRange) throws -> (ChunkChecksum, ChunkChecksum) {
+            try differ.onBothSides { try checksum($0, range) }
+        }
+
         func checksum(_ side: Side, _ range: KeyRange) throws -> ChunkChecksum {
             let (connection, queries) = side == .base ? (differ.base, baseQueries) : (differ.shadow, shadowQueries)
             let row = try connection.query(queries.checksum(range)).first ?? []
@@ -132,6 +167,22 @@ public final class TableDiffer {
             return row.map { $0 ?? "" }
         }
 
+        /// Per part index, the checksum of `range.split(at: cuts)`'s parts on one side (absent: no rows).
+        func partChecksums(_ side: Side, cuts: [KeyValue], in range: KeyRange) throws -> [Int: ChunkChecksum] {
+            let (connection, queries) = side == .base ? (differ.base, baseQueries) : (differ.shadow, shadowQueries)
+            var parts: [Int: ChunkChecksum] = [:]
+            for row in try connection.query(queries.partChecksums(cuts: cuts, in: range)) where row.count >= 3 {
+                guard let index = row[0].flatMap({ Int($0) }) else { continue }
+                parts[index] = ChunkChecksum(rows: row[1].flatMap { Int($0) } ?? 0, sum: row[2] ?? "0")
+            }
+            return parts
+        }
+
+        func boundaries(_ side: Side, every step: Int, in range: KeyRange) throws -> [KeyValue] {
+            let (connection, queries) = side == .base ? (differ.base, baseQueries) : (differ.shadow, shadowQueries)
+            return try connection.query(queries.boundaries(every: step, in: range)).map { row in row.map { $0 ?? "" } }
+        }
+
         mutating func chunks(report: inout TableReport) throws {
             var sizer = ChunkSizer(initialRows: differ.options.chunkRows, targetSeconds: differ.options.targetChunkSeconds)
             var lower: KeyValue? = nil
@@ -139,9 +190,8 @@ public final class TableDiffer {
                 let upper = try keyAt(.base, offset: sizer.rows - 1, in: KeyRange(lower: lower, upper: nil))
                 let range = KeyRange(lower: lower, upper: upper)
                 let started = monotonicSeconds()
-                let baseSum = try checksum(.base, range)
-                let shadowSum = try checksum(.shadow, range)
-                sizer.record(rows: max(baseSum.rows, 1), seconds: (monotonicSeconds() - started) / 2)
+                let (baseSum, shadowSum) = try checksums(range)
+                sizer.record(rows: max(baseSum.rows, 1), seconds: monotonicSeconds() - started)
                 report.rowsCompared += baseSum.rows
                 report.chunks += 1
                 differ.progress?("\(baseQueries.table): chunk \(report.chunks), \(report.rowsCompared) rows compared")
@@ -166,11 +216,20 @@ public final class TableDiffer {
                     )
                 }
                 differences += found
-            case .split(let side, let offset):
-                guard let middle = try keyAt(side, offset: offset, in: range) else { return }
-                let (low, high) = range.split(at: middle)
-                try bisect(low, base: try checksum(.base, low), shadow: try checksum(.shadow, low))
-                try bisect(high, base: try checksum(.base, high), shadow: try checksum(.shadow, high))
+            case .split(let side, _):
+                // Cut into `splitFanout` parts in one pass over the fuller side's keys, then checksum the parts: a
+                // differing range is read about once per level instead of twice (both halves) plus an OFFSET scan.
+                let rows = max(base.rows, shadow.rows)
+                let fanout = max(2, differ.options.splitFanout)
+                let cuts = try boundaries(side, every: max(1, (rows + fanout - 1) / fanout), in: range)
+                guard !cuts.isEmpty else { return }
+                // All parts' checksums in one grouped query per side.
+                let run = self
+                let (baseParts, shadowParts) = try differ.onBothSides { try run.partChecksums($0, cuts: cuts, in: range) }
+                let empty = ChunkChecksum(rows: 0, sum: "0")
+                for (index, part) in range.split(at: cuts).enumerated() {
+                    try bisect(part, base: baseParts[index] ?? empty, shadow: shadowParts[index] ?? empty)
+                }
             }
         }
 
@@ -182,59 +241,27 @@ public final class TableDiffer {
         }
     }
 
-    // MARK: Tables without a key
-
-    /// Compares the two tables as multisets of rows: pages of (row digest, count) in digest order from both sides,
-    /// merged; rows whose digest count differs are fetched and reported as missing or extra.
-    func compareKeyless(_ baseQueries: TableQueries, _ shadowQueries: TableQueries, report: inout TableReport) throws
-        -> [RowDifference]
-    {
-        let page = max(100, options.chunkRows)
-        var cursor: String? = nil
-        var surplus: [(digest: String, side: Side, count: Int)] = []
-        while true {
-            let basePage = try base.query(baseQueries.digestPage(after: cursor, limit: page)).map { ($0[0] ?? "", Int($0[1] ?? "0") ?? 0) }
-            let shadowPage = try shadow.query(shadowQueries.digestPage(after: cursor, limit: page)).map { ($0[0] ?? "", Int($0[1] ?? "0") ?? 0) }
-            report.chunks += 1
-            // Only digests up to the smaller "last digest" of a full page are known on both sides.
-            var bound: String? = nil
-            if basePage.count == page, let last = basePage.last?.0 { bound = last }
-            if shadowPage.count == page, let last = shadowPage.last?.0 { bound = bound.map { min($0, last) } ?? last }
-            var counts: [String: (Int, Int)] = [:]
-            for (digest, count) in basePage where bound.map({ digest <= $0 }) ?? true { counts[digest, default: (0, 0)].0 = count }
-            for (digest, count) in shadowPage where bound.map({ digest <= $0 }) ?? true { counts[digest, default: (0, 0)].1 = count }
-            for (digest, (b, s)) in counts.sorted(by: { $0.key < $1.key }) {
-                report.rowsCompared += b
-                if b > s { surplus.append((digest, .base, b - s)) }
-                if s > b { surplus.append((digest, .shadow, s - b)) }
-            }
-            guard let bound else { break }
-            cursor = bound
-            sleepSeconds(options.pauseSeconds)
+    /// Runs `body` for the base side on this thread and for the shadow side on another, and waits for both. When
+    /// both sides share one session they run one after the other.
+    func onBothSides<T>(_ body: @escaping (Side) throws -> T) throws -> (T, T) {
+        guard base !== shadow else { return (try body(.base), try body(.shadow)) }
+        let shadowResult = ResultBox<T>()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            shadowResult.result = Result { try body(.shadow) }
+            group.leave()
         }
-        var differences: [RowDifference] = []
-        for side in [Side.base, .shadow] {
-            let wanted = surplus.filter { $0.side == side }
-            for batch in stride(from: 0, to: wanted.count, by: 100).map({ Array(wanted[$0..<min($0 + 100, wanted.count)]) }) {
-                let (connection, queries) = side == .base ? (base, baseQueries) : (shadow, shadowQueries)
-                let rows = try connection.query(queries.rows(withDigests: batch.map(\.digest)))
-                var seen = Set<String>()
-                for row in rows {
-                    let digest = row.first.flatMap { $0 } ?? ""
-                    guard seen.insert(digest).inserted, let entry = batch.first(where: { $0.digest == digest }) else { continue }
-                    let fetched = FetchedRow(columns: row, keyCount: 1)
-                    differences.append(
-                        RowDifference(
-                            kind: side == .base ? .missing : .extra, key: [digest],
-                            baseValues: side == .base ? fetched.values : nil, shadowValues: side == .shadow ? fetched.values : nil,
-                            count: entry.count
-                        )
-                    )
-                }
-            }
-        }
-        return differences
+        let baseResult = Result { try body(.base) }
+        group.wait()
+        guard let shadowOutcome = shadowResult.result else { throw DataToolError.unsupported("internal: shadow side did not run") }
+        return (try baseResult.get(), try shadowOutcome.get())
     }
+}
+
+/// Carries one side's result across threads; written before `DispatchGroup.leave`, read after `wait`.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
 }
 
 /// Seconds on a monotonic clock.

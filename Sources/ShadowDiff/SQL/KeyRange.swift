@@ -22,6 +22,12 @@ public struct KeyRange: Sendable, Hashable, CustomStringConvertible {
         (KeyRange(lower: lower, upper: middle), KeyRange(lower: middle, upper: upper))
     }
 
+    /// The consecutive ranges between ascending `cuts`: `(lower, c1], (c1, c2], …, (ck, upper]`.
+    public func split(at cuts: [KeyValue]) -> [KeyRange] {
+        let edges: [KeyValue?] = [lower] + cuts.map { Optional($0) } + [upper]
+        return (0..<(edges.count - 1)).map { KeyRange(lower: edges[$0], upper: edges[$0 + 1]) }
+    }
+
     public var description: String {
         func show(_ key: KeyValue?) -> String { key.map { "(" + $0.joined(separator: ", ") + ")" } ?? "∞" }
         return "(\(lower.map { show($0) } ?? "-∞"), \(show(upper))]"

@@ -14,12 +14,23 @@ public struct TableQueries: Sendable {
     public let columns: [ColumnInfo]
     /// The key columns (also among ``columns``); empty for a table without a usable key.
     public let key: [ColumnInfo]
+    /// Columns declared with the same type (and collation) on both sides: the chunk checksum hashes their server
+    /// text form as is, skipping the canonical rewrite (same type, same dialect, same session settings give the same
+    /// text). The others go through ``canonicalValue(_:)``.
+    public let sameTypeColumns: Set<String>
+    /// How a chunk's rows are hashed and folded (see ``ChunkHash``).
+    public let chunkHash: ChunkHash
 
-    public init(dialect: SQLDialect, table: TableName, columns: [ColumnInfo], key: [ColumnInfo]) {
+    public init(
+        dialect: SQLDialect, table: TableName, columns: [ColumnInfo], key: [ColumnInfo], sameTypeColumns: Set<String> = [],
+        chunkHash: ChunkHash? = nil
+    ) {
         self.dialect = dialect
         self.table = table
         self.columns = columns
         self.key = key
+        self.sameTypeColumns = sameTypeColumns
+        self.chunkHash = chunkHash ?? ChunkHash.default(dialect)
     }
 
     static let modulus = "18446744073709551616"
@@ -115,7 +126,7 @@ public struct TableQueries: Sendable {
     /// `key > value` / `key <= value`. PostgreSQL compares row values natively and uses the index; for MySQL the
     /// comparison is expanded (`a > x OR (a = x AND b > y)`) behind a plain bound on the first column, which the
     /// range optimiser always understands.
-    private func compare(_ value: KeyValue, strict: Bool, greater: Bool) -> String {
+    func compare(_ value: KeyValue, strict: Bool, greater: Bool) -> String {
         let names = key.map { quoted($0.name) }
         let literals = zip(value, key).map { literal($0, for: $1) }
         let op = greater ? (strict ? ">" : ">=") : (strict ? "<" : "<=")
@@ -143,23 +154,19 @@ public struct TableQueries: Sendable {
 
     // MARK: Statements
 
-    /// Row count and checksum of a range: one row, two columns (count, sum of row hashes mod 2^64).
-    public func checksum(_ range: KeyRange) -> String {
-        let m = Self.modulus
-        switch dialect {
-        case .mysql:
-            return "SELECT COUNT(*), CAST(MOD(COALESCE(SUM(CAST(\(rowHash) AS DECIMAL(20,0))), 0), \(m)) AS CHAR) "
-                + "FROM \(table.sql(dialect)) WHERE \(predicate(range))"
-        case .postgres:
-            return "SELECT COUNT(*), mod(mod(COALESCE(SUM((\(rowHash))::numeric), 0), \(m)) + \(m), \(m))::text "
-                + "FROM \(table.sql(dialect)) WHERE \(predicate(range))"
-        }
-    }
-
     /// The key of the row `offset` rows into `range` in key order (0-based); no row when the range is shorter.
     public func keyAt(offset: Int, in range: KeyRange) -> String {
         "SELECT \(key.map(fetchValue).joined(separator: ", ")) FROM \(table.sql(dialect)) WHERE \(predicate(range)) "
             + "ORDER BY \(orderBy) LIMIT 1 OFFSET \(max(0, offset))"
+    }
+
+    /// The key of every `step`-th row of `range` in key order (rows step, 2·step, …): cut points for a many-way
+    /// split, found in one pass over the key.
+    public func boundaries(every step: Int, in range: KeyRange) -> String {
+        let names = key.indices.map { "k\($0)" }
+        let selected = zip(key, names).map { "\(fetchValue($0)) AS \($1)" }.joined(separator: ", ")
+        return "SELECT \(names.joined(separator: ", ")) FROM (SELECT \(selected), ROW_NUMBER() OVER (ORDER BY \(orderBy)) AS rn "
+            + "FROM \(table.sql(dialect)) WHERE \(predicate(range))) AS cuts WHERE rn % \(max(1, step)) = 0 ORDER BY rn"
     }
 
     /// Every row of a (small) range: key values, then per compared column its canonical field and its value.
@@ -186,6 +193,13 @@ public struct TableQueries: Sendable {
         let condition = digest.map { "WHERE d > \(SQLText.literal($0, dialect))" } ?? ""
         return "SELECT d, COUNT(*) FROM (SELECT \(rowDigest) AS d FROM \(table.sql(dialect))) AS digests \(condition) "
             + "GROUP BY d ORDER BY d LIMIT \(limit)"
+    }
+
+    /// How many rows have each of `digests` (digests no row has are absent from the result).
+    public func digestCounts(_ digests: [String]) -> String {
+        let list = digests.map { SQLText.literal($0, dialect) }.joined(separator: ", ")
+        return "SELECT d, COUNT(*) FROM (SELECT \(rowDigest) AS d FROM \(table.sql(dialect))) AS digests "
+            + "WHERE d IN (\(list)) GROUP BY d"
     }
 
     /// The rows whose digest is one of `digests`: digest, then per compared column its canonical field and value.

@@ -50,7 +50,7 @@ public struct SchemaReader {
         case .mysql:
             let rows = try connection.query(
                 "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, "
-                    + "IF(GENERATION_EXPRESSION IS NULL OR GENERATION_EXPRESSION = '', 0, 1) "
+                    + "IF(GENERATION_EXPRESSION IS NULL OR GENERATION_EXPRESSION = '', 0, 1), COALESCE(COLLATION_NAME, '') "
                     + "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(lit(table.schema)) "
                     + "AND TABLE_NAME = \(lit(table.name)) ORDER BY ORDINAL_POSITION"
             )
@@ -59,7 +59,7 @@ public struct SchemaReader {
                 return ColumnInfo(
                     name: row[0] ?? "", columnType: row[1] ?? "", dataType: row[2] ?? "", isNullable: row[3] == "YES",
                     defaultExpression: row[4], isGenerated: row[6] == "1" || extra.contains("generated"),
-                    identity: extra.contains("auto_increment") ? "auto_increment" : ""
+                    identity: extra.contains("auto_increment") ? "auto_increment" : "", collation: row[7] ?? ""
                 )
             }
         case .postgres:

@@ -48,11 +48,14 @@ public struct ColumnInfo: Sendable, Hashable {
     public var isGenerated: Bool
     /// PostgreSQL identity (`a` always, `d` by default) or MySQL `auto_increment`; empty when neither.
     public var identity: String
+    /// MySQL's collation of a text column (it decides the bytes a value is stored as); empty otherwise.
+    public var collation: String
 
     public init(
         name: String, columnType: String, dataType: String, isNullable: Bool, defaultExpression: String? = nil,
-        isGenerated: Bool = false, identity: String = ""
+        isGenerated: Bool = false, identity: String = "", collation: String = ""
     ) {
+        self.collation = collation
         self.name = name
         self.columnType = columnType
         self.dataType = dataType
