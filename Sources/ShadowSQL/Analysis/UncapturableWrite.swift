@@ -6,6 +6,10 @@
 public enum UncapturableWrite {
     /// Why `sql` cannot be mirrored, naming the statement; nil when every statement in it can be.
     public static func reason(in sql: UnsafeRawBufferPointer, dialect: SQLDialect) -> String? {
+        // Most statements contain none of the words: skip the lexer for them (this runs on every statement of a
+        // mirrored lane).
+        let words: [[UInt8]] = dialect == .mysql ? [Array("load".utf8), Array("xa".utf8)] : [Array("copy".utf8), Array("prepare".utf8)]
+        guard words.contains(where: { self.contains(sql, $0) }) else { return nil }
         var tokens: [SignificantToken] = []
         SignificantTokens.collect(sql, dialect: dialect, into: &tokens)
         var start = 0
@@ -16,6 +20,21 @@ public enum UncapturableWrite {
             start = index + 1
         }
         return nil
+    }
+
+    /// Whether `bytes` contains `word` (lower-case ASCII), ignoring ASCII case.
+    static func contains(_ bytes: UnsafeRawBufferPointer, _ word: [UInt8]) -> Bool {
+        guard bytes.count >= word.count, let first = word.first else { return false }
+        var i = 0
+        while i + word.count <= bytes.count {
+            if ByteClass.lower(bytes[i]) == first {
+                var j = 1
+                while j < word.count && ByteClass.lower(bytes[i + j]) == word[j] { j += 1 }
+                if j == word.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// Convenience over strings (tests).
