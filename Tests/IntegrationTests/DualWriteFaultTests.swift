@@ -97,11 +97,16 @@ extension DualWriteFaultTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func startServe(config: String) throws -> Process {
+    /// Starts `shadowgate serve`; its log (standard error) goes to `log` when given.
+    static func startServe(config: String, log: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: shadowgateBinary)
         process.arguments = ["serve", "--config", config, "--log-level", "error", "--threads", "2"]
         process.standardOutput = FileHandle.nullDevice
+        if let log {
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log)
+        }
         try process.run()
         return process
     }
