@@ -3,7 +3,8 @@ import PackageDescription
 
 // Dependency direction (see docs/architecture.md):
 //   ShadowSQL ← ShadowConfig ← {MySQLWire, PostgresWire} ← ShadowProxy ← ShadowgateCLI ← shadowgate
-//   CMariaDB, CLibPQ ← DatabaseClients ← ShadowgateCLI (control plane only; never on the data path)
+//   CMariaDB, CLibPQ ← DatabaseClients ← {ReplayLog (the applier's mirror sessions), ShadowDiff, ShadowgateCLI}
+//   (blocking clients: control plane and applier threads only, never on an event loop)
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]

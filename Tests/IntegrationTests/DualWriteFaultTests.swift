@@ -97,25 +97,18 @@ extension DualWriteFaultTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func startServe(config: String) throws -> Process {
+    /// Starts `shadowgate serve`; its log (standard error) goes to `log` when given.
+    static func startServe(config: String, log: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: shadowgateBinary)
         process.arguments = ["serve", "--config", config, "--log-level", "error", "--threads", "2"]
         process.standardOutput = FileHandle.nullDevice
+        if let log {
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log)
+        }
         try process.run()
         return process
-    }
-
-    static func waitForProxy(_ env: TestEnvironment, port: Int) async throws {
-        let deadline = Date().addingTimeInterval(20)
-        while true {
-            if let client = try? proxyClient(env, port: port) {
-                client.close()
-                return
-            }
-            if Date() > deadline { throw DualWriteHarness.HarnessError("shadowgate serve did not accept connections on \(port)") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
     }
 
     @Test("kill -9 of shadowgate serve under a sync write load: after a restart every acknowledged write reaches the mirror once")
@@ -125,52 +118,89 @@ extension DualWriteFaultTests {
         let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
         try DualWriteMySQLTests.createTables(env, base: base, mirrorDatabase: mirrorDatabase, mirror: base)
         defer { DualWriteMySQLTests.dropTables(env, base: base, mirrorDatabase: mirrorDatabase) }
+        let outcome = try await Self.killNineScenario(
+            env, wireProtocol: .mysql, mirrorDatabase: mirrorDatabase,
+            connect: { port in
+                guard let client = try? Self.proxyClient(env, port: port) else { return nil }
+                return { id, step in
+                    if step % 4 == 0 {
+                        _ = try client.execute("BEGIN")
+                        _ = try client.execute("INSERT INTO \(base) (id, note) VALUES (\(id), 'tx')")
+                        _ = try client.execute("INSERT INTO \(base) (id, note) VALUES (\(id + 500_000), 'tx')")
+                        _ = try client.execute("COMMIT")
+                        return [id, id + 500_000]
+                    }
+                    _ = try client.execute("INSERT INTO \(base) (id, note) VALUES (\(id), 'auto')")
+                    return [id]
+                }
+            },
+            ids: { shadow in
+                try DualWriteMySQLTests.rows(env, database: shadow ? mirrorDatabase : "mse_demo", shadow: shadow, table: base)
+                    .compactMap { $0[0].flatMap { Int($0) } }
+            })
+        #expect(outcome.acknowledged.subtracting(outcome.mirror).isEmpty)
+    }
+}
+
+extension DualWriteFaultTests {
+    /// What a kill -9 run left: the ids clients saw acknowledged, and the ids on each side once the mirror caught up.
+    struct KillNineOutcome {
+        var acknowledged: Set<Int>
+        var primary: [Int]
+        var mirror: [Int]
+    }
+
+    /// Runs `shadowgate serve` with a sync base stream into `mirrorDatabase` on the shadow server, writes through it
+    /// from four threads, kills it with SIGKILL, restarts it and waits until every acknowledged id is on the mirror.
+    /// `connect(port)` opens one client and returns its write step (id, step number → ids acknowledged); `ids(shadow)`
+    /// reads the ids of the primary or the mirror table. Checks that nothing is lost, extra or applied twice.
+    static func killNineScenario(
+        _ env: TestEnvironment, wireProtocol: WireProtocol, mirrorDatabase: String,
+        connect: @escaping @Sendable (_ port: Int) -> ((_ id: Int, _ step: Int) throws -> [Int])?,
+        ids: (_ shadow: Bool) throws -> [Int]
+    ) async throws -> KillNineOutcome {
+        let mysql = wireProtocol == .mysql
         let folder = NSTemporaryDirectory() + "dw-kill-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let port = try Self.freePort()
         let config = folder + "/shadowgate.yaml"
+        let (host, primaryPort, shadowPort) =
+            mysql ? (env.mysql.host, env.mysql.port, env.mysql.shadowPort) : (env.postgres.host, env.postgres.port, env.postgres.shadowPort)
+        let (user, password) = mysql ? (env.mysql.user, env.mysql.password) : (env.postgres.user, env.postgres.password)
         try """
             listeners:
-              - { name: dwkill, protocol: mysql, listen: 127.0.0.1:\(port), backend: \(env.mysql.host):\(env.mysql.port) }
+              - { name: dwkill, protocol: \(wireProtocol.rawValue), listen: 127.0.0.1:\(port), backend: \(host):\(primaryPort) }
             replay_log: { dir: log }
             base_dual_write:
               mirror:
-                backend: \(env.mysql.host):\(env.mysql.shadowPort)
+                backend: \(host):\(shadowPort)
                 database: \(mirrorDatabase)
-                credentials: { user: \(env.mysql.user), password: "\(env.mysql.password)" }
+                credentials: { user: \(user), password: "\(password)" }
               durability: sync
             """.write(toFile: config, atomically: true, encoding: .utf8)
+        func waitForProxy() async throws {
+            let deadline = Date().addingTimeInterval(20)
+            while connect(port) == nil {
+                if Date() > deadline { throw DualWriteHarness.HarnessError("shadowgate serve did not accept connections on \(port)") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
 
         var serve = try Self.startServe(config: config)
         defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
-        try await Self.waitForProxy(env, port: port)
+        try await waitForProxy()
 
         let acknowledged = NIOLockedIDs()
         let stop = NIOLockedIDs()
         let workers = (0..<4).map { worker in
             Thread {
-                guard let client = try? Self.proxyClient(env, port: port) else { return }
-                defer { client.close() }
-                var i = 0
+                guard let write = connect(port) else { return }
+                var step = 0
                 while !stop.contains(1) {
-                    i += 1
-                    let id = worker * 1_000_000 + i
-                    do {
-                        if i % 4 == 0 {
-                            _ = try client.execute("BEGIN")
-                            _ = try client.execute("INSERT INTO \(base) (id, note) VALUES (\(id), 'tx')")
-                            _ = try client.execute("INSERT INTO \(base) (id, note) VALUES (\(id + 500_000), 'tx')")
-                            _ = try client.execute("COMMIT")
-                            acknowledged.insert(id)
-                            acknowledged.insert(id + 500_000)
-                        } else {
-                            _ = try client.execute("INSERT INTO \(base) (id, note) VALUES (\(id), 'auto')")
-                            acknowledged.insert(id)
-                        }
-                    } catch {
-                        return  // the proxy died under us
-                    }
+                    step += 1
+                    guard let done = try? write(worker * 1_000_000 + step, step) else { return }  // the proxy died under us
+                    for id in done { acknowledged.insert(id) }
                 }
             }
         }
@@ -184,26 +214,27 @@ extension DualWriteFaultTests {
         #expect(acked.count > 20, "the load should have acknowledged writes before the kill")
 
         serve = try Self.startServe(config: config)
-        try await Self.waitForProxy(env, port: port)
+        try await waitForProxy()
         let deadline = Date().addingTimeInterval(40)
         var mirrorIDs: Set<Int> = []
         while Date() < deadline {
-            mirrorIDs = Set(try DualWriteMySQLTests.rows(env, database: mirrorDatabase, shadow: true, table: base).compactMap { $0[0].flatMap { Int($0) } })
+            mirrorIDs = Set(try ids(true))
             if acked.isSubset(of: mirrorIDs) { break }
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(acked.subtracting(mirrorIDs).isEmpty, "acknowledged writes missing on the mirror: \(acked.subtracting(mirrorIDs).sorted().prefix(10))")
         try await Task.sleep(for: .milliseconds(500))
-        let primary = try DualWriteMySQLTests.rows(env, shadow: false, table: base)
-        let mirror = try DualWriteMySQLTests.rows(env, database: mirrorDatabase, shadow: true, table: base)
+        let primary = try ids(false)
+        let mirror = try ids(true)
         // Nothing on the mirror that the primary does not have, and nothing twice.
-        #expect(Set(mirror.map { $0[0] ?? "" }).isSubset(of: Set(primary.map { $0[0] ?? "" })))
-        #expect(Set(mirror.map { $0[0] ?? "" }).count == mirror.count)
+        #expect(Set(mirror).isSubset(of: Set(primary)))
+        #expect(Set(mirror).count == mirror.count)
         let applierError = try? String(contentsOfFile: folder + "/log/base@dwkill/" + ReplayApplier.errorFileName, encoding: .utf8)
         #expect(applierError == nil, "the applier stopped: \(applierError ?? "")")
         kill(serve.processIdentifier, SIGTERM)
         serve.waitUntilExit()
         #expect(serve.terminationStatus == 0, "graceful shutdown after SIGTERM exits 0")
+        return KillNineOutcome(acknowledged: acked, primary: primary, mirror: mirror)
     }
 }
 

@@ -9,11 +9,11 @@ import Testing
     static let ddl = "(id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64) NOT NULL, qty INT NOT NULL DEFAULT 0)"
 
     /// The base table on the primary, and a private mirror database on the shadow server holding `mirror`.
-    static func createTables(_ env: TestEnvironment, base: String, mirrorDatabase: String, mirror: String) throws {
+    static func createTables(_ env: TestEnvironment, base: String, mirrorDatabase: String, mirror: String, mirrorDDL: String = ddl) throws {
         let primary = try MariaDBConnection(configuration: env.mariaDB())
         defer { primary.close() }
         _ = try primary.execute("CREATE TABLE \(base) \(ddl)")
-        try DualWriteHarness.createMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase, tableDDL: "\(mirror) \(ddl)")
+        try DualWriteHarness.createMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase, tableDDL: "\(mirror) \(mirrorDDL)")
     }
 
     static func dropTables(_ env: TestEnvironment, base: String, mirrorDatabase: String) {
@@ -24,10 +24,12 @@ import Testing
         DualWriteHarness.dropMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase)
     }
 
-    static func rows(_ env: TestEnvironment, database: String = "mse_demo", shadow: Bool, table: String) throws -> [[String?]] {
+    static func rows(
+        _ env: TestEnvironment, database: String = "mse_demo", shadow: Bool, table: String, columns: String = "id, note, qty"
+    ) throws -> [[String?]] {
         let connection = try MariaDBConnection(configuration: env.mariaDB(shadow: shadow, database: database))
         defer { connection.close() }
-        return try connection.query("SELECT id, note, qty FROM \(table) ORDER BY id").rows
+        return try connection.query("SELECT \(columns) FROM \(table) ORDER BY id").rows
     }
 
     @Test("autocommit writes, commits, rollbacks and savepoints reach the mirror table exactly, ids included")

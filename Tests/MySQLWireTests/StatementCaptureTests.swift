@@ -77,3 +77,29 @@ import Testing
         #expect(noTypes == nil && truncated == nil && unknown == nil)
     }
 }
+
+@Suite struct MirroredLaneRefusalTests {
+    @Test("in a mirrored lane LOAD DATA and XA are answered with an ERR naming the statement; other lanes are not affected")
+    func refusesUncapturable() throws {
+        var machine = Wire.commandPhase()
+        machine.capturesStatements = true
+        machine.mirroredLanes = ["base"]
+        let action = machine.clientPacketReceived(Wire.query("LOAD DATA LOCAL INFILE 'x.csv' INTO TABLE t"))
+        let packet = try #require(action.clientPacket)
+        let err = try ERRPacket(payload: packet.payload)
+        #expect(err.code == 1105)
+        #expect(err.message.hasPrefix("shadowgate: refused in lane 'base', whose writes are mirrored (dual_write): LOAD DATA reads"))
+        #expect(try ERRPacket(payload: #require(machine.clientPacketReceived(Wire.query("XA START 'x'")).clientPacket).payload)
+            .message.contains("XA START is part of an XA transaction"))
+        // The session is still usable: an ordinary write goes to the server.
+        #expect(machine.clientPacketReceived(Wire.query("INSERT INTO t VALUES (1)")).backendPacket != nil)
+
+        var gray = Wire.commandPhase(attributes: [("lane", "gray")])
+        gray.capturesStatements = true
+        gray.mirroredLanes = ["base"]
+        // Gray is not mirrored: whatever its lane rules say, the dual-write refusal does not apply.
+        if let packet = gray.clientPacketReceived(Wire.query("XA START 'x'")).clientPacket {
+            #expect(try !ERRPacket(payload: packet.payload).message.contains("mirrored"))
+        }
+    }
+}

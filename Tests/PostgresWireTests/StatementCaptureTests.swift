@@ -36,3 +36,31 @@ import Testing
         #expect(PostgresStatementCapture.parameters(ofBind: body) == nil)
     }
 }
+
+@Suite struct PostgresMirroredLaneRefusalTests {
+    @Test("in a mirrored lane COPY … FROM is replaced by a stand-in and answered with an ErrorResponse naming it")
+    func refusesCopyFrom() throws {
+        var m = PostgresSessionStateMachineTests.ready()
+        m.mirroredLanes = ["base"]
+        let query = PostgresMessageEncoder.query(sql: Array("COPY t FROM STDIN".utf8))
+        guard case .send(let sent) = m.frontendFrameReceived(PostgresSessionStateMachineTests.frame(query)) else {
+            Issue.record("COPY FROM was not replaced")
+            return
+        }
+        #expect(String(buffer: sent).contains(String(decoding: PostgresSessionStateMachine.refusedStandIn, as: UTF8.self)))
+        let serverError = PostgresMessageEncoder.errorResponse(sqlState: "42601", message: "syntax error")
+        guard case .replace(let answer) = m.backendFrameReceived(PostgresSessionStateMachineTests.frame(serverError)) else {
+            Issue.record("the server's error was not replaced by the refusal")
+            return
+        }
+        #expect(String(buffer: answer).contains("refused in lane base, whose writes are mirrored (dual_write): COPY … FROM"))
+
+        // COPY … TO is a read: forwarded.
+        _ = m.backendFrameReceived(PostgresSessionStateMachineTests.backend("Z", [UInt8(ascii: "I")]))
+        let read = PostgresMessageEncoder.query(sql: Array("COPY t TO STDOUT".utf8))
+        guard case .forward = m.frontendFrameReceived(PostgresSessionStateMachineTests.frame(read)) else {
+            Issue.record("COPY TO was not forwarded")
+            return
+        }
+    }
+}

@@ -23,6 +23,7 @@ import Testing
                 database: orders_v2
                 credentials: { user: applier, password: secret }
               tables: { orders: orders_v2 }
+              columns: { orders: { amount: amount_cents, note: remark } }
               durability: async
               flush_interval: 5ms
             """
@@ -32,6 +33,7 @@ import Testing
         #expect(stream.lane == "base" && stream.listener == "orders-pg")
         #expect(stream.mirror == MirrorConfiguration(backend: Endpoint(host: "10.0.0.9", port: 5432), database: "orders_v2", user: "applier", password: "secret"))
         #expect(stream.tables == ["orders": "orders_v2"])
+        #expect(stream.columns == ["orders": ["amount": "amount_cents", "note": "remark"]])
         #expect(stream.durability == .async && stream.flushInterval == .milliseconds(5))
         let log = try #require(configuration.replayLog)
         #expect(log.segmentSize == 1 << 20)
@@ -88,13 +90,13 @@ import Testing
         #expect(errors.map(\.code) == [.conflictingKeys])
     }
 
-    @Test("missing mirror keys, column renames, bad sizes and a hard limit below max_bytes are each reported")
+    @Test("missing mirror keys, a column map that is not a map, bad sizes and a hard limit below max_bytes are each reported")
     func invalidPieces() {
         let yaml = oneMySQLListener + """
             replay_log: { dir: r, segment_size: 1KiB, retention: { max_bytes: 2GiB, hard_limit: 1GiB } }
             base_dual_write:
               mirror: { backend: 127.0.0.1:1, credentials: { user: u, password: a, password_env: B } }
-              columns: { orders: { amount: amount_cents } }
+              columns: { orders: [amount] }
               flush_interval: fast
             """
         let paths = Set(loadErrors(yaml).map(\.path))

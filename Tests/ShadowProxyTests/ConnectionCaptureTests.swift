@@ -12,7 +12,9 @@ import Testing
     static let inTransaction = UInt8(ascii: "T")
 
     /// A service with one base stream on listener `pg` (or a MySQL one); its writers live in a temporary folder.
-    static func service(_ wireProtocol: WireProtocol = .postgres) throws -> (DualWriteService, String) {
+    static func service(
+        _ wireProtocol: WireProtocol = .postgres, columns: [String: [String: String]] = [:]
+    ) throws -> (DualWriteService, String) {
         let folder = NSTemporaryDirectory() + "capture-" + UUID().uuidString
         let configuration = ShadowgateConfiguration(
             listeners: [ListenerConfiguration(name: "pg", wireProtocol: wireProtocol, listen: Endpoint(host: "127.0.0.1", port: 1), backend: Endpoint(host: "127.0.0.1", port: 2))],
@@ -20,7 +22,7 @@ import Testing
             dualWrites: [
                 DualWriteConfiguration(
                     lane: "base", listener: "pg", mirror: MirrorConfiguration(backend: Endpoint(host: "127.0.0.1", port: 3), database: "m", user: "u"),
-                    tables: ["orders": "orders_v2"])
+                    tables: ["orders": "orders_v2"], columns: columns)
             ])
         return (try DualWriteService(configuration: configuration, logger: Logger(label: "test")), folder)
     }
@@ -112,6 +114,34 @@ import Testing
         let stream = try #require(service.streams.first)
         #expect(stream.status.mirroringStopped != nil)
         #expect(FileManager.default.fileExists(atPath: stream.directory + "/" + ReplayLogWriter.resyncMarkerName))
+    }
+
+    @Test("a column map renames columns before tables; a statement whose columns cannot be attributed stops the stream")
+    func columnMap() throws {
+        let (service, folder) = try Self.service(.mysql, columns: ["orders": ["qty": "quantity"]])
+        defer {
+            service.close()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        var capture = try #require(ConnectionCapture(service: service, listener: "pg", dialect: .mysql))
+        let update = ConnectionCapture.Outcome(sql: "UPDATE orders SET qty = orders.qty + 1", lane: "base", succeeded: true, inTransaction: false)
+        #expect(capture.statementFinished(update, nowMicros: 1).map(\.record.statements.first?.sql)
+            == ["UPDATE orders_v2 SET quantity = orders_v2.quantity + 1"])
+        let stream = try #require(service.streams.first)
+        #expect(stream.status.mirroringStopped == nil)
+        // A failed statement changed nothing: no reason to stop.
+        let failed = ConnectionCapture.Outcome(sql: "INSERT INTO orders VALUES (1)", lane: "base", succeeded: false, inTransaction: false)
+        _ = capture.statementFinished(failed, nowMicros: 2)
+        #expect(stream.status.mirroringStopped == nil)
+        let positional = ConnectionCapture.Outcome(sql: "INSERT INTO orders VALUES (1)", lane: "base", succeeded: true, inTransaction: false)
+        _ = capture.statementFinished(positional, nowMicros: 3)
+        #expect(stream.status.mirroringStopped?.contains("INSERT without a column list into 'orders'") == true)
+        #expect(FileManager.default.fileExists(atPath: stream.directory + "/" + ReplayLogWriter.resyncMarkerName))
+    }
+
+    @Test("the connection reports the lanes it mirrors, so the session can refuse uncapturable writes there")
+    func mirroredLanes() throws {
+        try run { capture in #expect(capture.mirroredLanes == ["base"]) }
     }
 
     @Test("a MySQL multi-statement text is replayed statement by statement; BEGIN…COMMIT inside it is one record")

@@ -136,6 +136,18 @@ extension MySQLSessionStateMachine {
             return refuse(packet, err)
         case .lane(let l, let h): lane = l; fromHint = h
         }
+        let laneName = lane?.name ?? routing.label.baseLane
+        if mirroredLanes.contains(laneName),
+            let reason = text.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .mysql) })
+        {
+            (sessionLane, currentDatabase) = sessionBefore
+            let message = "shadowgate: refused in lane '\(laneName)', whose writes are mirrored (dual_write): \(reason); "
+                + "run it directly on both databases, or through a listener without dual-write"
+            statementEvent = MySQLStatementEvent(
+                lane: laneName, sql: text,
+                outcome: .refused(Refusal(lane: laneName, table: nil, rule: .unsupported, message: message)))
+            return refuse(packet, .proxyRefusal(message))
+        }
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
         tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
         let capture = capturesStatements

@@ -128,6 +128,9 @@ public struct MySQLSessionStateMachine: Sendable {
     /// Dual-write: remember each text statement sent and report its outcome (``takeStatementCompletion()``).
     /// Off by default so connections without dual-write keep no copy of the SQL.
     public var capturesStatements = false
+    /// Dual-write: the lanes (the base lane by its name) whose writes this connection mirrors. Statements the replay
+    /// log cannot capture (``UncapturableWrite``) are refused in them rather than silently missing on the mirror.
+    public var mirroredLanes: Set<String> = []
     /// The statement in flight, as sent to the server, its lane (nil is base) and bound values of an execute.
     var statementInFlight: (sql: String, lane: String?, parameters: [MySQLStatementCapture.Value]?, capturable: Bool)?
     var completedStatement: StatementCompletion?

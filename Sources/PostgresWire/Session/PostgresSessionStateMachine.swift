@@ -65,6 +65,9 @@ public struct PostgresSessionStateMachine: Sendable {
     private var portals: [String: PreparedInfo] = [:]
     /// Dual-write: set when the listener dual-writes; reports each batch at ReadyForQuery (``takeCapturedBatch()``).
     public var capture: PostgresStatementCapture?
+    /// Dual-write: the lanes (the base lane by its name) whose writes this connection mirrors. Statements the replay
+    /// log cannot capture (``UncapturableWrite``) are refused in them rather than silently missing on the mirror.
+    public var mirroredLanes: Set<String> = []
 
     /// The statements answered since the previous ReadyForQuery, once (only with ``capture``).
     public mutating func takeCapturedBatch() -> PostgresStatementCapture.Batch? {
@@ -245,6 +248,13 @@ public struct PostgresSessionStateMachine: Sendable {
             (hints.lane(in: raw, dialect: .postgres), SessionStatementScanner.effects(in: raw, dialect: .postgres))
         }
         let laneName = hint ?? currentLane
+        if mirroredLanes.contains(laneName),
+            let reason = sql.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .postgres) })
+        {
+            let message = "refused in lane \(laneName), whose writes are mirrored (dual_write): \(reason); run it "
+                + "directly on both databases, or through a listener without dual-write"
+            return (.refused(Refusal(lane: laneName, table: nil, rule: .unsupported, message: message)), laneName, hint != nil, effects)
+        }
         if routing.isBase(laneName) {
             if listener.backend != backend {
                 return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), laneName, hint != nil, effects)

@@ -1,27 +1,22 @@
-internal import CMariaDB
+import DatabaseClients
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Applies MySQL records to a MariaDB/MySQL mirror through libmariadb: `SET INSERT_ID`, `LAST_INSERT_ID` and
-/// `TIMESTAMP` before each statement so auto-increment values and `NOW()` match the primary, `USE` for the
+/// Applies MySQL records to a MariaDB/MySQL mirror through the libmariadb wrapper: `SET INSERT_ID`, `LAST_INSERT_ID`
+/// and `TIMESTAMP` before each statement so auto-increment values and `NOW()` match the primary, `USE` for the
 /// statement's database, server-side prepared statements for records that carry typed parameters.
 final class MariaDBMirrorSession: MirrorSession {
-    private var connection: UnsafeMutablePointer<MYSQL>?
+    private var connection: MariaDBConnection?
     private var currentSchema: String?
     private var progressTable: String?
 
     init(_ p: MirrorConnectionParameters) throws(MirrorFailure) {
-        guard let handle = mysql_init(nil) else { throw .unavailable("mysql_init failed (out of memory)") }
-        var timeout: UInt32 = 5
-        mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &timeout)
-        guard mysql_real_connect(handle, p.host, p.user, p.password, p.database, UInt32(p.port), nil, 0) != nil else {
-            let message = String(cString: mysql_error(handle))
-            mysql_close(handle)
-            throw .unavailable("connect to \(p.host):\(p.port) as \(p.user): \(message)")
+        do {
+            connection = try MariaDBConnection(
+                configuration: .init(
+                    host: p.host, port: p.port, user: p.user, password: p.password,
+                    database: p.database.isEmpty ? nil : p.database, timeouts: .init(connect: 5)))
+        } catch {
+            throw .unavailable("connect to \(p.host):\(p.port) as \(p.user): \(Self.message(of: error))")
         }
-        connection = handle
         currentSchema = p.database.isEmpty ? nil : p.database
         try query("SET SESSION autocommit = 0", statement: -1)
         if p.progressTable != nil {
@@ -36,42 +31,45 @@ final class MariaDBMirrorSession: MirrorSession {
     }
 
     func appliedLSN(target: String) throws(MirrorFailure) -> LSN {
-        guard let progressTable, let connection else { return 0 }
+        guard let progressTable else { return 0 }
         try query("COMMIT", statement: -1)  // read the latest committed value, not an old snapshot
-        let sql = Array("SELECT lsn FROM \(progressTable) WHERE target = \(MirrorConnectionParameters.literal(target))".utf8)
-        let rc = sql.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { mysql_real_query(connection, $0.baseAddress, UInt($0.count)) }
-        }
-        guard rc == 0 else { throw failure(statement: -1) }
-        guard let result = mysql_store_result(connection) else { return 0 }
-        defer { mysql_free_result(result) }
-        guard let row = mysql_fetch_row(result), let value = row[0] else { return 0 }
-        return LSN(String(cString: value)) ?? 0
+        let result = try query(
+            "SELECT lsn FROM \(progressTable) WHERE target = \(MirrorConnectionParameters.literal(target))", statement: -1)
+        return result.rows.first?.first?.flatMap { LSN($0) } ?? 0
     }
 
     deinit { close() }
 
     func close() {
-        if let connection { mysql_close(connection) }
+        connection?.close()
         connection = nil
     }
 
-    private func failure(statement: Int) -> MirrorFailure {
-        guard let connection else { return .unavailable("connection closed") }
-        let code = mysql_errno(connection)
-        let message = "\(String(cString: mysql_error(connection))) (error \(code))"
-        // 2xxx are client-side errors: lost connection, server gone away, cannot connect.
-        return (2000..<3000).contains(code) ? .unavailable(message) : .rejected(statement: max(statement, 0), message: message)
+    /// Client-side errors (2xxx: lost connection, server gone away, cannot connect) and a closed connection mean
+    /// the mirror is unavailable; anything the server answered is a rejection.
+    private static func failure(_ error: any Error, statement: Int) -> MirrorFailure {
+        guard let error = error as? DatabaseClientError else { return .unavailable("\(error)") }
+        let text = Self.message(of: error)
+        if error.code == .invalidArgument { return .rejected(statement: max(statement, 0), message: text) }
+        guard let number = error.serverErrorNumber, !(2000..<3000).contains(number), error.code != .connectionClosed else {
+            return .unavailable(text)
+        }
+        return .rejected(statement: max(statement, 0), message: text)
     }
 
-    private func query(_ sql: String, statement: Int) throws(MirrorFailure) {
+    private static func message(of error: any Error) -> String {
+        guard let error = error as? DatabaseClientError else { return "\(error)" }
+        return error.serverErrorNumber.map { "\(error.message) (error \($0))" } ?? error.message
+    }
+
+    @discardableResult
+    private func query(_ sql: String, statement: Int) throws(MirrorFailure) -> QueryResult {
         guard let connection else { throw .unavailable("connection closed") }
-        let utf8 = Array(sql.utf8)
-        let rc = utf8.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { mysql_real_query(connection, $0.baseAddress, UInt($0.count)) }
+        do {
+            return try connection.query(sql)
+        } catch {
+            throw Self.failure(error, statement: statement)
         }
-        guard rc == 0 else { throw failure(statement: statement) }
-        if let result = mysql_store_result(connection) { mysql_free_result(result) }
     }
 
     func apply(_ record: ReplayRecord) throws(MirrorFailure) {
@@ -91,7 +89,7 @@ final class MariaDBMirrorSession: MirrorSession {
             }
             try query("COMMIT", statement: record.statements.count - 1)
         } catch {
-            if case .rejected = error { try? query("ROLLBACK", statement: -1) }
+            if case .rejected = error { _ = try? query("ROLLBACK", statement: -1) }
             throw error
         }
     }
@@ -115,52 +113,33 @@ final class MariaDBMirrorSession: MirrorSession {
     }
 
     private func executePrepared(_ sql: String, _ parameters: [ReplayValue], index: Int) throws(MirrorFailure) {
-        guard let connection, let statement = mysql_stmt_init(connection) else { throw .unavailable("mysql_stmt_init failed") }
-        defer { mysql_stmt_close(statement) }
-        func stmtFailure() -> MirrorFailure {
-            let code = mysql_stmt_errno(statement)
-            let message = "\(String(cString: mysql_stmt_error(statement))) (error \(code))"
-            return (2000..<3000).contains(code) ? .unavailable(message) : .rejected(statement: index, message: message)
-        }
-        let utf8 = Array(sql.utf8)
-        let prepared = utf8.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { mysql_stmt_prepare(statement, $0.baseAddress, UInt($0.count)) }
-        }
-        guard prepared == 0 else { throw stmtFailure() }
-        guard mysql_stmt_param_count(statement) == UInt(parameters.count) else {
-            throw .rejected(
-                statement: index,
-                message: "statement has \(mysql_stmt_param_count(statement)) placeholders, record has \(parameters.count) values")
-        }
-        var binds = [MYSQL_BIND](repeating: MYSQL_BIND(), count: parameters.count)
-        var storage: [UnsafeMutableRawPointer] = []
-        defer { for pointer in storage { pointer.deallocate() } }
-        for (i, value) in parameters.enumerated() {
-            func store(_ bytes: [UInt8], type: enum_field_types) {
-                let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
-                bytes.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(pointer), byteCount: bytes.count) }
-                storage.append(pointer)
-                binds[i].buffer = pointer
-                binds[i].buffer_length = UInt(bytes.count)
-                binds[i].length_value = UInt(bytes.count)
-                binds[i].buffer_type = type
+        guard let connection else { throw .unavailable("connection closed") }
+        do {
+            let statement = try connection.prepare(sql)
+            defer { statement.close() }
+            guard statement.parameterCount == parameters.count else {
+                throw MirrorFailure.rejected(
+                    statement: index,
+                    message: "statement has \(statement.parameterCount) placeholders, record has \(parameters.count) values")
             }
-            switch value {
-            case .null:
-                binds[i].buffer_type = MYSQL_TYPE_NULL
-                binds[i].is_null_value = 1
-            case .int64(let v):
-                store(withUnsafeBytes(of: v) { Array($0) }, type: MYSQL_TYPE_LONGLONG)
-            case .double(let v):
-                store(withUnsafeBytes(of: v) { Array($0) }, type: MYSQL_TYPE_DOUBLE)
-            case .text(let v):
-                store(Array(v.utf8), type: MYSQL_TYPE_STRING)
-            case .bytes(let v):
-                store(v, type: MYSQL_TYPE_BLOB)
-            }
+            try statement.execute(params: parameters.map(\.databaseValue))
+        } catch let failure as MirrorFailure {
+            throw failure
+        } catch {
+            throw Self.failure(error, statement: index)
         }
-        let bound = binds.withUnsafeMutableBufferPointer { mysql_stmt_bind_param(statement, $0.baseAddress) }
-        guard bound == 0 else { throw stmtFailure() }
-        guard mysql_stmt_execute(statement) == 0 else { throw stmtFailure() }
+    }
+}
+
+extension ReplayValue {
+    /// The value as the wrappers bind it (MariaDB binary protocol types: LONGLONG, DOUBLE, STRING, BLOB).
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .int64(let value): .int(value)
+        case .double(let value): .double(value)
+        case .text(let value): .text(value)
+        case .bytes(let value): .bytes(value)
+        }
     }
 }

@@ -1,25 +1,21 @@
-internal import CLibPQ
+import DatabaseClients
 
-/// Applies PostgreSQL records to a PostgreSQL mirror through libpq: one `BEGIN … COMMIT` per record,
+/// Applies PostgreSQL records to a PostgreSQL mirror through the libpq wrapper: one `BEGIN … COMMIT` per record,
 /// `SET LOCAL search_path` for the statement's schema, `PQexecParams` for records with typed parameters
 /// (text format, bytes in binary format).
 final class PostgresMirrorSession: MirrorSession {
-    private var connection: OpaquePointer?
+    private var connection: PostgresConnection?
     private var progressTable: String?
 
     init(_ p: MirrorConnectionParameters) throws(MirrorFailure) {
-        func quote(_ value: String) -> String {
-            "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        do {
+            connection = try PostgresConnection(
+                configuration: .init(
+                    host: p.host, port: p.port, user: p.user, password: p.password, database: p.database,
+                    applicationName: "shadowgate-replay", sslMode: .prefer, connectTimeoutSeconds: 5))
+        } catch {
+            throw .unavailable("connect to \(p.host):\(p.port) as \(p.user): \((error as? DatabaseClientError)?.message ?? "\(error)")")
         }
-        let info = "host=\(quote(p.host)) port=\(p.port) user=\(quote(p.user)) password=\(quote(p.password)) "
-            + "dbname=\(quote(p.database)) connect_timeout=5 application_name=shadowgate-replay"
-        let handle = PQconnectdb(info)
-        guard let handle, PQstatus(handle) == CONNECTION_OK else {
-            let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
-            PQfinish(handle)
-            throw .unavailable("connect to \(p.host):\(p.port) as \(p.user): \(message)")
-        }
-        connection = handle
         if p.progressTable != nil {
             guard let table = p.quotedProgressTable else {
                 throw .rejected(statement: 0, message: "progress table name '\(p.progressTable ?? "")' must be lower-case letters, digits and '_'")
@@ -30,38 +26,39 @@ final class PostgresMirrorSession: MirrorSession {
     }
 
     func appliedLSN(target: String) throws(MirrorFailure) -> LSN {
-        guard let progressTable, let connection else { return 0 }
-        let result = PQexec(connection, "SELECT lsn FROM \(progressTable) WHERE target = \(MirrorConnectionParameters.literal(target))")
-        defer { PQclear(result) }
-        guard let result, PQresultStatus(result) == PGRES_TUPLES_OK else {
-            throw .unavailable(String(cString: PQerrorMessage(connection)).trimmingSuffixNewlines())
-        }
-        guard PQntuples(result) > 0, let value = PQgetvalue(result, 0, 0) else { return 0 }
-        return LSN(String(cString: value)) ?? 0
+        guard let progressTable else { return 0 }
+        let result = try exec("SELECT lsn FROM \(progressTable) WHERE target = \(MirrorConnectionParameters.literal(target))", statement: -1)
+        return result.rows.first?.first?.flatMap { LSN($0) } ?? 0
     }
 
     deinit { close() }
 
     func close() {
-        if let connection { PQfinish(connection) }
+        connection?.close()
         connection = nil
     }
 
-    private func check(_ result: OpaquePointer?, statement: Int) throws(MirrorFailure) {
-        defer { PQclear(result) }
-        guard let connection else { throw .unavailable("connection closed") }
-        let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
-        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK { return }
-        let message = String(cString: PQerrorMessage(connection)).trimmingSuffixNewlines()
-        let sqlState = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
-        if PQstatus(connection) != CONNECTION_OK || sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") {
-            throw .unavailable(message)
+    /// A broken connection, connection-class SQLSTATEs (08…) and shutdown ones (57P…) mean the mirror is
+    /// unavailable; anything else the server answered is a rejection.
+    private func failure(_ error: any Error, statement: Int) -> MirrorFailure {
+        guard let error = error as? DatabaseClientError else { return .unavailable("\(error)") }
+        let sqlState = error.sqlState ?? ""
+        if error.code == .connectionClosed || connection?.transactionStatus == .unknown || sqlState.hasPrefix("08")
+            || sqlState.hasPrefix("57P")
+        {
+            return .unavailable(error.message)
         }
-        throw .rejected(statement: max(statement, 0), message: sqlState.isEmpty ? message : "\(message) (SQLSTATE \(sqlState))")
+        return .rejected(statement: max(statement, 0), message: sqlState.isEmpty ? error.message : "\(error.message) (SQLSTATE \(sqlState))")
     }
 
-    private func exec(_ sql: String, statement: Int) throws(MirrorFailure) {
-        try check(PQexec(connection, sql), statement: statement)
+    @discardableResult
+    private func exec(_ sql: String, statement: Int) throws(MirrorFailure) -> QueryResult {
+        guard let connection else { throw .unavailable("connection closed") }
+        do {
+            return try connection.simpleQuery(sql)
+        } catch {
+            throw failure(error, statement: statement)
+        }
     }
 
     func apply(_ record: ReplayRecord) throws(MirrorFailure) {
@@ -84,53 +81,26 @@ final class PostgresMirrorSession: MirrorSession {
             }
             try exec("COMMIT", statement: record.statements.count - 1)
         } catch {
-            if case .rejected = error { try? exec("ROLLBACK", statement: -1) }
+            if case .rejected = error { _ = try? exec("ROLLBACK", statement: -1) }
             throw error
         }
     }
 
     private func execParams(_ sql: String, _ parameters: [ReplayValue], index: Int) throws(MirrorFailure) {
-        var values: [UnsafeMutablePointer<CChar>?] = []
-        var lengths: [Int32] = []
-        var formats: [Int32] = []
-        defer { for value in values { value?.deallocate() } }
-        for parameter in parameters {
-            let bytes: [UInt8]?
-            var format: Int32 = 0
+        guard let connection else { throw .unavailable("connection closed") }
+        let values = parameters.map { parameter -> PostgresParameter in
             switch parameter {
-            case .null: bytes = nil
-            case .int64(let v): bytes = Array(String(v).utf8)
-            case .double(let v): bytes = Array("\(v)".utf8)
-            case .text(let v): bytes = Array(v.utf8)
-            case .bytes(let v):
-                bytes = v
-                format = 1
-            }
-            if let bytes {
-                let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
-                for (i, byte) in bytes.enumerated() { pointer[i] = CChar(bitPattern: byte) }
-                pointer[bytes.count] = 0
-                values.append(pointer)
-                lengths.append(Int32(bytes.count))
-            } else {
-                values.append(nil)
-                lengths.append(0)
-            }
-            formats.append(format)
-        }
-        let result = values.withUnsafeBufferPointer { valuePointers in
-            valuePointers.withMemoryRebound(to: UnsafePointer<CChar>?.self) { constValues in
-                PQexecParams(connection, sql, Int32(parameters.count), nil, constValues.baseAddress, lengths, formats, 0)
+            case .null: .null
+            case .int64(let value): .text(String(value))
+            case .double(let value): .text("\(value)")
+            case .text(let value): .text(value)
+            case .bytes(let value): .binary(value)
             }
         }
-        try check(result, statement: index)
-    }
-}
-
-extension String {
-    func trimmingSuffixNewlines() -> String {
-        var result = self
-        while result.last == "\n" { result.removeLast() }
-        return result
+        do {
+            try connection.query(sql, parameters: values)
+        } catch {
+            throw failure(error, statement: index)
+        }
     }
 }

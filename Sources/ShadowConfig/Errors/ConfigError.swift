@@ -63,6 +63,8 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let missingFile = Code("missing_file")
         /// Two keys that say the same thing in different words are both present.
         public static let conflictingKeys = Code("conflicting_keys")
+        /// A hot reload changes something only a restart can apply (dual-write streams, the replay log).
+        public static let reloadNotPossible = Code("reload_not_possible")
     }
 
     public var code: Code

@@ -89,10 +89,6 @@ extension ConfigurationDecoder {
                     let columns = reader.nameMap(table.value, path: "\(keyPath).\(table.key)", what: "column name") ?? []
                     guard !columns.isEmpty else { continue }
                     source.stream.columns[table.key] = Dictionary(columns.map { ($0.key, $0.value) }) { first, _ in first }
-                    reader.report(
-                        .invalidValue, at: table.keyNode, path: "\(keyPath).\(table.key)",
-                        "renaming columns on the mirror is not supported yet; every mirrored record would be rejected",
-                        fix: "give the mirror table the primary's column names (add the renamed columns later), or remove the entry")
                 }
             case "durability":
                 source.durabilityNode = entry.value

@@ -22,8 +22,8 @@ public struct DualWriteConfiguration: Sendable, Hashable {
     public var mirror: MirrorConfiguration
     /// Table names as the primary executed them → the mirror's names. Tables not listed keep their names.
     public var tables: [String: String]
-    /// Table → (column → mirror column). Loaded and validated; renaming columns is not applied yet, so the loader
-    /// refuses a non-empty map rather than let the mirror silently reject every record.
+    /// Table (as the primary executed it, before ``tables`` renames it) → (column → mirror column). Captured statements
+    /// get these columns renamed; a statement whose columns cannot be attributed with certainty stops the stream.
     public var columns: [String: [String: String]]
     public var durability: Durability
     /// How often buffered records reach the disk in `async` mode, in seconds. Default 10 ms.

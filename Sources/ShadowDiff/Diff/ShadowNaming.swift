@@ -76,11 +76,18 @@ public struct ShadowNaming: Sendable {
 public struct TablePair: Sendable, Hashable {
     public var base: TableName
     public var shadow: TableName
+    /// Base column → shadow column, for a shadow whose columns were renamed (a dual-write mirror's `columns:`).
+    /// Columns not listed are compared under their own name.
+    public var columns: [String: String]
 
-    public init(base: TableName, shadow: TableName) {
+    public init(base: TableName, shadow: TableName, columns: [String: String] = [:]) {
         self.base = base
         self.shadow = shadow
+        self.columns = columns
     }
+
+    /// The shadow's name for a base column.
+    public func shadowColumn(_ base: String) -> String { columns[base] ?? base }
 }
 
 /// Chooses the tables a run covers: those named on the command line, else every mapped table of the base schema.

@@ -44,33 +44,36 @@ public final class TableDiffer {
         }
         var report = TableReport(base: pair.base.description, shadow: pair.shadow.description)
         let shadowNames = Set(shadowSchema.columns.map(\.name))
-        let baseNames = Set(baseSchema.columns.map(\.name))
-        let common = baseSchema.columns.filter { shadowNames.contains($0.name) }.map(\.name)
+        let baseNames = Set(baseSchema.columns.map { pair.shadowColumn($0.name) })
+        let common = baseSchema.columns.filter { shadowNames.contains(pair.shadowColumn($0.name)) }.map(\.name)
         report.columns = common
-        report.columnsOnlyInBase = baseSchema.columns.map(\.name).filter { !shadowNames.contains($0) }
+        report.columnsOnlyInBase = baseSchema.columns.map(\.name).filter { !shadowNames.contains(pair.shadowColumn($0)) }
         report.columnsOnlyInShadow = shadowSchema.columns.map(\.name).filter { !baseNames.contains($0) }
 
         let baseKey = baseSchema.chunkKey
         let shadowKey = shadowSchema.chunkKey
-        if baseKey != shadowKey {
+        if baseKey.map({ $0.map(pair.shadowColumn) }) != shadowKey {
             throw DataToolError.differentKeys(table: pair.base.description, base: baseKey ?? [], shadow: shadowKey ?? [])
         }
         let key = baseKey ?? []
         report.key = key
+        // Columns of the same type (and collation) on both sides are hashed as the server prints them; keyed by the
+        // base name, looked up per side under that side's name.
         let sameType = Set(common.filter { name in
-            guard let b = baseSchema.column(named: name), let s = shadowSchema.column(named: name) else { return false }
+            guard let b = baseSchema.column(named: name), let s = shadowSchema.column(named: pair.shadowColumn(name))
+            else { return false }
             return b.columnType == s.columnType && b.dataType == s.dataType && b.collation == s.collation
         })
         let hash = TableQueries.cheapestChunkHash(for: [base, shadow])
-        func queries(_ schema: TableSchema, _ dialect: SQLDialect) -> TableQueries {
-            let columns = common.compactMap { schema.column(named: $0) }
-            let keyColumns = key.compactMap { schema.column(named: $0) }
+        func queries(_ schema: TableSchema, _ dialect: SQLDialect, _ name: (String) -> String) -> TableQueries {
+            let columns = common.compactMap { schema.column(named: name($0)) }
+            let keyColumns = key.compactMap { schema.column(named: name($0)) }
             return TableQueries(
-                dialect: dialect, table: schema.table, columns: columns, key: keyColumns, sameTypeColumns: sameType,
-                chunkHash: hash
+                dialect: dialect, table: schema.table, columns: columns, key: keyColumns,
+                sameTypeColumns: Set(sameType.map(name)), chunkHash: hash
             )
         }
-        return (queries(baseSchema, base.dialect), queries(shadowSchema, shadow.dialect), report)
+        return (queries(baseSchema, base.dialect, { $0 }), queries(shadowSchema, shadow.dialect, pair.shadowColumn), report)
     }
 
     /// Why a table is not in the catalog: MySQL hides tables the login may not read, so a probe tells a missing

@@ -74,6 +74,9 @@ public struct ConnectionCapture: Sendable {
     /// Whether statements of `lane` are mirrored on this connection (other lanes skip the bookkeeping).
     public func mirrors(lane: String) -> Bool { streams.contains { $0.configuration.lane == lane } }
 
+    /// The lanes this connection mirrors (the session refuses what it could not capture in them).
+    public var mirroredLanes: Set<String> { Set(streams.map(\.configuration.lane)) }
+
     /// Feeds one finished statement; returns the records that became complete (to append, in order).
     public mutating func statementFinished(_ outcome: Outcome, nowMicros: Int64) -> [Pending] {
         if dialect == .mysql, outcome.parameters == nil, outcome.capturable, let parts = Self.multiStatementParts(outcome.sql) {
@@ -150,8 +153,19 @@ public struct ConnectionCapture: Sendable {
             var machine = machines[stream.target] ?? stream.makeCaptureMachine(connectionID: connectionID)
             let statement: ExecutedStatement
             if stream.configuration.lane == outcome.lane {
-                statement = ExecutedStatement(
-                    sql: stream.mirrorSQL(outcome.sql), parameters: outcome.parameters, context: context, kind: kind)
+                var sql = outcome.sql
+                if kind != .read {
+                    switch stream.mirrorSQL(outcome.sql) {
+                    case .sql(let renamed): sql = renamed
+                    case .uncertain(let reason):
+                        if outcome.succeeded {
+                            stream.stopMirroring(
+                                reason: "connection \(connectionID) ran a write the mirror's column map cannot translate "
+                                    + "faithfully: \(reason); the mirror must be resynced")
+                        }
+                    }
+                }
+                statement = ExecutedStatement(sql: sql, parameters: outcome.parameters, context: context, kind: kind)
             } else {
                 // Another lane's statement: not mirrored here, but it still tells this stream about implicit commits.
                 statement = ExecutedStatement(sql: "", kind: .read)

@@ -26,7 +26,7 @@ public final class DualWriteStream: Sendable {
     public let directory: String
     let writer: ReplayLogWriter
     let applier: ReplayApplier
-    private let mirrorMapping: LaneMapping?
+    private let renamer: MirrorStatementRenamer
     private let flagged: Counter
     private let logger: Logger
 
@@ -41,13 +41,7 @@ public final class DualWriteStream: Sendable {
         self.writer = writer
         self.applier = applier
         self.logger = logger
-        // Only writes are renamed; every other table keeps its name on the mirror.
-        self.mirrorMapping =
-            configuration.tables.isEmpty
-            ? nil
-            : LaneMapping(
-                lane: "mirror of \(configuration.lane)", tables: configuration.tables, unmappedWrites: .pass,
-                unmappedReads: .pass, caseSensitiveNames: dialect == .postgres)
+        self.renamer = MirrorStatementRenamer(configuration: configuration, dialect: dialect == .mysql ? .mysql : .postgres)
         self.flagged = Counter(label: "shadowgate_replay_flagged_records_total", dimensions: [("target", target)])
     }
 
@@ -62,17 +56,11 @@ public final class DualWriteStream: Sendable {
         TransactionCaptureStateMachine(dialect: dialect, target: target, connectionID: connectionID)
     }
 
-    /// The statement with table names as the mirror spells them (`tables` map). Returns the text unchanged when no
-    /// table is renamed; when the renamer cannot handle the statement it is logged and mirrored as executed.
-    public func mirrorSQL(_ sql: String) -> String {
-        guard let mirrorMapping else { return sql }
-        var rewriter = SQLRewriter(dialect: dialect == .mysql ? .mysql : .postgres)
-        switch rewriter.rewrite(Array(sql.utf8), lane: mirrorMapping) {
-        case .unchanged: return sql
-        case .rewritten(let bytes, _): return String(decoding: bytes, as: UTF8.self)
-        case .refused(let refusal):
-            logger.warning("dual-write: cannot rename tables for the mirror; mirroring as executed", metadata: ["reason": "\(refusal.message)"])
-            return sql
+    /// The statement with column and table names as the mirror spells them (`columns` and `tables` maps), or why
+    /// it cannot be translated (then the caller stops this stream rather than mirror it wrongly).
+    public func mirrorSQL(_ sql: String) -> MirrorStatementRenamer.Outcome {
+        renamer.rename(sql) { reason in
+            logger.warning("dual-write: cannot rename tables for the mirror; mirroring as executed", metadata: ["reason": "\(reason)"])
         }
     }
 

@@ -58,6 +58,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         self.baseLane = routing.label.baseLane
         self.capture = ConnectionCapture(service: settings.dualWrite, listener: settings.listener.name, dialect: .mysql)
         self.machine.capturesStatements = capture != nil
+        self.machine.mirroredLanes = capture?.mirroredLanes ?? []
         self.observer = ConnectionObserver(environment: .init(
             listener: settings.listener.name, wireProtocol: "mysql", logName: "mysql", dialect: .mysql,
             routing: settings.routing, connections: settings.connections, statistics: settings.statistics))

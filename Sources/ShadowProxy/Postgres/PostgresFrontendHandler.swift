@@ -66,7 +66,10 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.logger = environment.logger
         self.observer = PostgresConnectionObserver(environment: environment)
         self.capture = ConnectionCapture(service: environment.dualWrite, listener: environment.listener.name, dialect: .postgres)
-        if capture != nil { self.machine.capture = PostgresStatementCapture() }
+        if let capture {
+            self.machine.capture = PostgresStatementCapture()
+            self.machine.mirroredLanes = capture.mirroredLanes
+        }
     }
 
     // MARK: channel events

@@ -52,7 +52,7 @@ public struct ServeCommand: AsyncParsableCommand {
             configurationDirectory: (config as NSString).deletingLastPathComponent)
         let reloader = ConfigReloader(
             path: config, routing: runtime.routing, logger: logger,
-            load: { try ShadowgateConfiguration.load(path: $0) })
+            load: { try ShadowgateConfiguration.load(path: $0, reloading: configuration) })
         // The group stops services in reverse order: dual-write (first here) flushes and closes after the
         // listeners drained.
         var members: [ServiceGroupConfiguration.ServiceConfiguration] = []

@@ -21,7 +21,8 @@ final class DualWriteHarness: @unchecked Sendable {
 
     /// `mirror` defaults to the shadow server of the same protocol.
     init(
-        env: TestEnvironment, wireProtocol: WireProtocol, tables: [String: String], durability: DualWriteConfiguration.Durability = .sync,
+        env: TestEnvironment, wireProtocol: WireProtocol, tables: [String: String], columns: [String: [String: String]] = [:],
+        durability: DualWriteConfiguration.Durability = .sync,
         mirror: Endpoint? = nil, mirrorDatabase: String, lanes: [LaneConfiguration] = [], logDirectory: String? = nil
     ) async throws {
         let backend =
@@ -45,7 +46,7 @@ final class DualWriteHarness: @unchecked Sendable {
                 DualWriteConfiguration(
                     lane: "base", listener: Self.listenerName,
                     mirror: MirrorConfiguration(backend: mirror ?? shadow, database: mirrorDatabase, user: user, password: password),
-                    tables: tables, durability: durability)
+                    tables: tables, columns: columns, durability: durability)
             ])
         var logger = Logger(label: "dual-write-test")
         logger.logLevel = .warning

@@ -1,0 +1,73 @@
+import DatabaseClients
+import Foundation
+import ReplayLog
+import ShadowConfig
+import Testing
+
+/// Writes the replay log cannot capture are refused on a dual-write lane with an error naming the statement, and the
+/// stream keeps mirroring everything else.
+@Suite(.serialized) struct DualWriteUncapturableTests {
+    /// What `body` threw, as text.
+    static func refusal(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return "no error"
+        } catch {
+            return String(describing: error)
+        }
+    }
+
+    @Test("MariaDB: LOAD DATA LOCAL INFILE, LOAD DATA INFILE and XA are refused on a dual-write listener; other writes mirror")
+    func mysqlRefusals() async throws {
+        let env = try TestEnvironment.load()
+        let base = TestEnvironment.uniqueName("dw_refuse")
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        try DualWriteMySQLTests.createTables(env, base: base, mirrorDatabase: mirrorDatabase, mirror: base)
+        defer { DualWriteMySQLTests.dropTables(env, base: base, mirrorDatabase: mirrorDatabase) }
+        let harness = try await DualWriteHarness(env: env, wireProtocol: .mysql, tables: [:], mirrorDatabase: mirrorDatabase)
+        try await harness.run {
+            let client = try harness.mysqlClient(env)
+            defer { client.close() }
+            let local = Self.refusal { _ = try client.execute("LOAD DATA LOCAL INFILE '/nonexistent.csv' INTO TABLE \(base) (note)") }
+            #expect(local.contains("refused in lane 'base', whose writes are mirrored (dual_write): LOAD DATA reads its rows"), "\(local)")
+            let server = Self.refusal { _ = try client.execute("load data infile '/nonexistent.csv' into table \(base)") }
+            #expect(server.contains("LOAD DATA reads its rows"), "\(server)")
+            let xa = Self.refusal { _ = try client.execute("XA START 'dw-test'") }
+            #expect(xa.contains("XA START is part of an XA transaction"), "\(xa)")
+            // The connection is fine and not in an XA transaction: ordinary writes go on and are mirrored.
+            _ = try client.execute("INSERT INTO \(base) (note, qty) VALUES ('after', 1)")
+            let status = try await harness.waitUntilCaughtUp()
+            #expect(status.mirroringStopped == nil)
+            #expect(try DualWriteMySQLTests.rows(env, database: mirrorDatabase, shadow: true, table: base).map { $0[1] } == ["after"])
+        }
+    }
+
+    @Test("PostgreSQL: COPY FROM STDIN (simple and extended protocol) and two-phase commit are refused; COPY TO and other writes work")
+    func postgresRefusals() async throws {
+        let env = try TestEnvironment.load()
+        let base = TestEnvironment.uniqueName("dw_refuse")
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        try DualWritePostgresTests.createTables(env, base: base, mirrorDatabase: mirrorDatabase, mirror: base)
+        defer { DualWritePostgresTests.dropTables(env, base: base, mirrorDatabase: mirrorDatabase) }
+        let harness = try await DualWriteHarness(env: env, wireProtocol: .postgres, tables: [:], mirrorDatabase: mirrorDatabase)
+        try await harness.run {
+            let client = try harness.postgresClient(env)
+            defer { client.close() }
+            let copy = Self.refusal { _ = try client.copyIn("COPY \(base) (id, note) FROM STDIN", text: "9\tcopied\n") }
+            #expect(copy.contains("whose writes are mirrored (dual_write): COPY … FROM loads rows"), "\(copy)")
+            let extended = Self.refusal { _ = try client.query("COPY \(base) FROM STDIN WITH (FORMAT csv)", params: []) }
+            #expect(extended.contains("COPY … FROM"), "\(extended)")
+            _ = try client.simpleQuery("BEGIN")
+            _ = try client.simpleQuery("INSERT INTO \(base) VALUES (1, 'two-phase')")
+            let prepare = Self.refusal { _ = try client.simpleQuery("PREPARE TRANSACTION 'dw-test'") }
+            #expect(prepare.contains("two-phase commit"), "\(prepare)")
+            _ = try client.simpleQuery("ROLLBACK")
+            // Reads and ordinary writes are untouched.
+            #expect(try client.copyOut("COPY (SELECT 1) TO STDOUT") == Array("1\n".utf8))
+            _ = try client.simpleQuery("INSERT INTO \(base) VALUES (2, 'after', 1)")
+            let status = try await harness.waitUntilCaughtUp()
+            #expect(status.mirroringStopped == nil)
+            #expect(try DualWritePostgresTests.rows(env, shadow: true, database: mirrorDatabase, table: base).map { $0[1] } == ["after"])
+        }
+    }
+}
