@@ -5,7 +5,8 @@ final class SegmentCursor {
     enum Step {
         /// A valid record starting at `offset`.
         case record(ReplayRecord, offset: Int)
-        /// End of the file exactly on a frame boundary.
+        /// End of the data exactly on a frame boundary: end of file, or the zero-filled space a writer allocates ahead
+        /// of its records (no frame starts with zero bytes: a frame's length is never 0).
         case end
         /// The frame at `offset` is unreadable.
         case problem(offset: Int, ReplayRecordCodec.FrameProblem)
@@ -41,6 +42,11 @@ final class SegmentCursor {
         try ensure(ReplayRecordCodec.frameHeaderSize)
         let available = chunkStart + chunk.count - offset
         if available == 0 { return .end }
+        let headerIsZero = chunk.withUnsafeBytes { raw in
+            raw[(offset - chunkStart)..<(offset - chunkStart + min(available, ReplayRecordCodec.frameHeaderSize))]
+                .allSatisfy { $0 == 0 }
+        }
+        if headerIsZero { return .end }
         let lengthResult = chunk.withUnsafeBytes {
             ReplayRecordCodec.payloadLength(ofFrameAt: UnsafeRawBufferPointer(rebasing: $0[(offset - chunkStart)...]))
         }
@@ -60,6 +66,20 @@ final class SegmentCursor {
             expectedLSN += 1
             return .record(record, offset: start)
         }
+    }
+
+    /// Whether every byte from `offset` to the end of the file is zero: the space after `.end` is unwritten
+    /// preallocation, not data that a zero frame header hides. Reads a chunk at a time.
+    func onlyZerosFollow(from offset: Int) throws(ReplayLogError) -> Bool {
+        let size = try file.size()
+        var position = offset
+        while position < size {
+            let bytes = try file.read(at: position, count: min(Self.chunkSize, size - position))
+            if bytes.isEmpty { return true }
+            if bytes.contains(where: { $0 != 0 }) { return false }
+            position += bytes.count
+        }
+        return true
     }
 
     /// Whether any decodable frame with an LSN of at least `minimumLSN` starts after `offset`: tells a corrupt
