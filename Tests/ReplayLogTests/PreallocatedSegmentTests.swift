@@ -104,6 +104,22 @@ private func fileSize(_ path: String) throws -> Int {
         #expect(try fileSize(path) == SegmentFile.headerSize + 10 * frame)
     }
 
+    @Test("a reader that caught up with the live, zero-filled segment sees the records appended afterwards")
+    func readerFollowsLiveSegment() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let writer = try ReplayLogWriter(configuration: .init(directory: dir.path), logger: testLogger)
+        defer { writer.close() }
+        let reader = ReplayLogReader(directory: dir.path, from: 1)
+        _ = try await writer.append(sampleRecord(1))
+        #expect(try reader.next()?.lsn == 1)
+        #expect(try reader.next() == nil, "caught up: zeros follow")
+        for n in 2...4 { _ = try await writer.append(sampleRecord(n)) }
+        var seen: [LSN] = []
+        while let record = try reader.next() { seen.append(record.lsn) }
+        #expect(seen == [2, 3, 4])
+    }
+
     @Test(
         "concurrent appenders get unique LSNs that all read back, with and without preallocation and overlapping syncs",
         arguments: [(0, 1), (0, 2), (1 << 20, 1), (1 << 20, 3)])

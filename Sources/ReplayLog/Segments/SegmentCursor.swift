@@ -21,6 +21,10 @@ final class SegmentCursor {
     private var chunk: [UInt8] = []
     private var chunkStart = 0
     private static let chunkSize = 1 << 20
+    /// After the end of the data: a writer may be appending, so read again, and only a little (a caught-up reader
+    /// polls here).
+    private static let tailChunkSize = 64 << 10
+    private var atTail = false
 
     init(path: String) throws(ReplayLogError) {
         file = try PosixFile.open(path, flags: O_RDONLY)
@@ -34,11 +38,24 @@ final class SegmentCursor {
     private func ensure(_ needed: Int) throws(ReplayLogError) {
         let buffered = chunkStart + chunk.count - offset
         if offset >= chunkStart, buffered >= needed { return }
-        chunk = try file.read(at: offset, count: max(needed, Self.chunkSize))
+        chunk = try file.read(at: offset, count: max(needed, atTail ? Self.tailChunkSize : Self.chunkSize))
         chunkStart = offset
     }
 
     func next() throws(ReplayLogError) -> Step {
+        let step = try step()
+        switch step {
+        case .record:
+            atTail = false
+        case .end, .problem:
+            // What is buffered past here may be zeros or a half-written frame that a writer completes later.
+            chunk = []
+            atTail = true
+        }
+        return step
+    }
+
+    private func step() throws(ReplayLogError) -> Step {
         try ensure(ReplayRecordCodec.frameHeaderSize)
         let available = chunkStart + chunk.count - offset
         if available == 0 { return .end }
