@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(name: "Shadowgate", path: "../.."),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .executableTarget(
@@ -16,6 +17,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ReplayLog", package: "Shadowgate"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: [.unsafeFlags(["-wmo"])]
         )

@@ -1,9 +1,14 @@
 // Sync-mode append throughput of the replay log: N appenders, each appending one record and waiting for its
 // acknowledgement before the next (as a client connection waits for its held OK), for a fixed time per run.
+// `--driver eventloops` (default) runs the appenders as connections do in the proxy: multiplexed on as many NIO
+// event loops as cores, each acknowledgement hopping back to its loop through a promise. `--driver threads` gives
+// every appender its own thread (a context switch per record: a harsher, scheduler-bound case).
 // Variants (preallocation on/off, concurrent syncs) are interleaved within each round so that a change in machine
 // load hits all of them alike; the summary reports medians over rounds.
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import ReplayLog
 
 struct Variant {
@@ -62,6 +67,47 @@ final class Acknowledgement: @unchecked Sendable {
     let semaphore = DispatchSemaphore(value: 0)
 }
 
+/// One simulated connection on an event loop: append, wait for the acknowledgement on the loop, repeat.
+final class LoopAppender {
+    let loop: any EventLoop
+    let writer: ReplayLogWriter
+    let record: ReplayRecord
+    let deadline: Double
+    let done: (LoopAppender) -> Void
+    var latencies: [Double] = []
+
+    init(loop: any EventLoop, writer: ReplayLogWriter, record: ReplayRecord, deadline: Double, done: @escaping (LoopAppender) -> Void) {
+        self.loop = loop
+        self.writer = writer
+        self.record = record
+        self.deadline = deadline
+        self.done = done
+        latencies.reserveCapacity(200_000)
+    }
+
+    func step() {
+        let sent = now()
+        guard sent < deadline else { return done(self) }
+        let promise = loop.makePromise(of: Void.self)
+        writer.append(record) { _ in promise.succeed(()) }
+        promise.futureResult.whenSuccess {
+            self.latencies.append(now() - sent)
+            self.step()
+        }
+    }
+}
+
+let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+let driver = option("--driver", default: "eventloops")
+
+func benchRecord(_ task: Int) -> ReplayRecord {
+    // ~100-byte records like an autocommit INSERT; built once, so the loop measures the log.
+    ReplayRecord(
+        timestampMicros: 1_700_000_000_000_000, connectionID: UInt64(task), transactionID: 1, dialect: .mysql,
+        target: "base@bench",
+        statements: [ReplayStatement(sql: "INSERT INTO mse_demo_table (location) VALUES ('bench-\(task)')")])
+}
+
 func measure(directory: String, variant: Variant, appenders: Int, seconds: Double) throws -> Run {
     try? FileManager.default.removeItem(atPath: directory)
     let writer = try ReplayLogWriter(
@@ -74,14 +120,25 @@ func measure(directory: String, variant: Variant, appenders: Int, seconds: Doubl
     let finished = DispatchGroup()
     let start = now()
     let deadline = start + seconds
-    for task in 0..<appenders {
+    if driver == "eventloops" {
+        for task in 0..<appenders {
+            finished.enter()
+            let loop = group.next()
+            let appender = LoopAppender(loop: loop, writer: writer, record: benchRecord(task), deadline: deadline) {
+                appender in
+                lock.lock()
+                total.records += appender.latencies.count
+                total.latencies += appender.latencies
+                lock.unlock()
+                finished.leave()
+            }
+            loop.execute { appender.step() }
+        }
+    }
+    for task in 0..<appenders where driver != "eventloops" {
         finished.enter()
         let thread = Thread {
-            // ~100-byte records like an autocommit INSERT; built once, so the loop measures the log.
-            let record = ReplayRecord(
-                timestampMicros: 1_700_000_000_000_000, connectionID: UInt64(task), transactionID: 1,
-                dialect: .mysql, target: "base@bench",
-                statements: [ReplayStatement(sql: "INSERT INTO mse_demo_table (location) VALUES ('bench-\(task)')")])
+            let record = benchRecord(task)
             let acknowledgement = Acknowledgement()
             var latencies: [Double] = []
             latencies.reserveCapacity(200_000)
@@ -120,6 +177,10 @@ guard !variants.isEmpty, !appenderCounts.isEmpty else {
     exit(2)
 }
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+if let probes = Int(option("--probe-syncs", default: "")) {
+    probeSyncs(directory: directory, iterations: probes)
+    exit(0)
+}
 
 var results: [String: [Run]] = [:]
 for round in 1...rounds {
@@ -136,7 +197,7 @@ for round in 1...rounds {
     }
 }
 
-print("\nmedians over \(rounds) rounds of \(seconds) s:")
+print("\nmedians over \(rounds) rounds of \(seconds) s, driver \(driver) (\(System.coreCount) cores):")
 print("| appenders | variant | records/s | records per fdatasync | ack p50 | ack p99 |")
 print("|---|---|---|---|---|---|")
 for appenders in appenderCounts {
