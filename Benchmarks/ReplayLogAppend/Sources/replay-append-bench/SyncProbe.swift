@@ -10,7 +10,7 @@ import Glibc
 /// - `append, fdatasync`: each write extends the file; the sync must also commit the new size (ext4: a journal
 ///   commit).
 /// - `append, fsync`: the same with fsync (also timestamps).
-/// - `fallocate, fdatasync`: space reserved with fallocate; the first write to each block converts an unwritten
+/// - `fallocate, fdatasync`: space reserved with posix_fallocate; the first write to each block converts an unwritten
 ///   extent, which is again a journal commit.
 /// - `zero-filled, fdatasync`: space written with zeros and synced beforehand (what the writer does); the sync
 ///   flushes data only.
@@ -25,9 +25,7 @@ func probeSyncs(directory: String, iterations: Int, recordBytes: Int = 1600) {
         guard fd >= 0 else { fatalError("cannot create \(path): errno \(errno)") }
         descriptors.append(fd)
     }
-    #if os(Linux)
-    _ = fallocate(descriptors[2], 0, 0, off_t(total))
-    #endif
+    _ = posix_fallocate(descriptors[2], 0, off_t(total))
     let zeros = [UInt8](repeating: 0, count: 1 << 20)
     var offset = 0
     while offset < total {
