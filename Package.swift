@@ -20,6 +20,8 @@ let package = Package(
     products: [
         .executable(name: "shadowgate", targets: ["shadowgate"]),
         .library(name: "ShadowSQL", targets: ["ShadowSQL"]),
+        // For Benchmarks/ReplayLogAppend (append throughput), kept out of the main package.
+        .library(name: "ReplayLog", targets: ["ReplayLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -2,16 +2,22 @@
 # Benchmark (not a test): sysbench oltp_write_only through the MySQL proxy with dual-write off, async and sync,
 # in one run, against real MariaDB servers (base = primary, shadow server = mirror).
 # Usage: scripts/bench/dualwrite_bench.sh [--seconds S] [--threads T] [--table-size N] [--tables K]
-# Prints one line per mode: transactions/s, queries/s, p95 latency (ms), and the mirror lag at the end.
+#          [--rounds R] [--modes off,async,sync,async-noapply,sync-noapply]
+# Modes ending in -noapply point the mirror at a closed port: the log is written exactly as in the plain mode but
+# the applier only waits for the mirror, so the difference to the plain mode is what the applier and the mirror
+# server cost by competing for the machine. Modes run interleaved, R rounds; prints one line per run (transactions/s,
+# queries/s, p95 latency in ms, records per fdatasync, time for the mirror to catch up) and the medians per mode.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=20 threads=16 table_size=10000 tables=4
+seconds=20 threads=16 table_size=10000 tables=4 rounds=1 modes=off,async,sync
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --table-size) table_size=$2; shift 2 ;;
     --tables) tables=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -40,9 +46,12 @@ sb() { # port action
 }
 
 run_mode() { # mode
-  local mode=$1 port config
+  local mode=$1 durability=${1%-noapply} port config mirror_port=$SHADOWGATE_MYSQL_SHADOW_PORT
   port=$(free_port)
+  admin_port=$(free_port)
+  [ "$mode" != "$durability" ] && mirror_port=$(free_port)  # nobody listens there: the applier only waits
   config=$dir/$mode.yaml
+  rm -rf "$dir/log-$mode"
   sql "$SHADOWGATE_MYSQL_PORT" "DROP DATABASE IF EXISTS sbtest; CREATE DATABASE sbtest"
   sql "$SHADOWGATE_MYSQL_SHADOW_PORT" "DROP DATABASE IF EXISTS sbtest_mirror; CREATE DATABASE sbtest_mirror"
   sb "$SHADOWGATE_MYSQL_PORT" prepare >/dev/null
@@ -50,35 +59,60 @@ run_mode() { # mode
   mariadb-dump --no-defaults -h "$h" -P "$SHADOWGATE_MYSQL_PORT" -u "$u" -p"$p" sbtest \
     | mariadb --no-defaults -h "$h" -P "$SHADOWGATE_MYSQL_SHADOW_PORT" -u "$u" -p"$p" sbtest_mirror
   {
+    echo "admin: { listen: 127.0.0.1:$admin_port }"
     echo "listeners:"
     echo "  - { name: bench, protocol: mysql, listen: 127.0.0.1:$port, backend: $h:$SHADOWGATE_MYSQL_PORT }"
     if [ "$mode" != off ]; then
       echo "replay_log: { dir: $dir/log-$mode }"
       echo "base_dual_write:"
-      echo "  mirror: { backend: $h:$SHADOWGATE_MYSQL_SHADOW_PORT, database: sbtest_mirror, credentials: { user: $u, password: \"$p\" } }"
-      echo "  durability: $mode"
+      echo "  mirror: { backend: $h:$mirror_port, database: sbtest_mirror, credentials: { user: $u, password: \"$p\" } }"
+      echo "  durability: $durability"
     fi
   } >"$config"
   "$bin" serve --config "$config" --log-level error &
   proxy_pid=$!
   for _ in $(seq 1 100); do sql "$port" "SELECT 1" >/dev/null 2>&1 && break; sleep 0.1; done
-  local out tps qps p95 lag=""
+  local out tps qps p95 lag="" batch=""
   out=$(sb "$port" run)
   tps=$(echo "$out" | awk '/transactions:/ { gsub(/\(/, "", $3); print $3 }')
   qps=$(echo "$out" | awk '/queries:/ && /per sec/ { gsub(/\(/, "", $3); print $3 }')
   p95=$(echo "$out" | awk '/95th percentile:/ { print $3 }')
   if [ "$mode" != off ]; then
+    local metrics
+    sleep 1.2  # the writer's gauges are published every second
+    metrics=$(curl -s "http://127.0.0.1:$admin_port/metrics" || true)
+    batch=" records_per_sync=$(echo "$metrics" | awk '
+      /^shadowgate_replay_last_lsn/ { lsn = $2 } /^shadowgate_replay_syncs/ { syncs = $2 }
+      END { if (syncs > 0) printf "%.1f", lsn / syncs; else print "?" }')"
+  fi
+  if [ "$mode" = "$durability" ] && [ "$mode" != off ]; then
     # Let the applier catch up, then report how long it took.
     local start=$SECONDS
     until "$bin" replay status --dir "$dir/log-$mode/base@bench" | grep -q "lag: *0 records"; do
       sleep 0.5
-      [ $((SECONDS - start)) -gt 300 ] && break
+      [ $((SECONDS - start)) -gt 120 ] && break
     done
     lag=" caught_up_after=$((SECONDS - start))s"
   fi
   kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true; proxy_pid=
-  printf '%-6s tps=%-10s qps=%-10s p95_ms=%-8s%s\n' "$mode" "$tps" "$qps" "$p95" "$lag"
+  printf '%-13s tps=%-10s qps=%-10s p95_ms=%-8s%s%s\n' "$mode" "$tps" "$qps" "$p95" "$batch" "$lag" | tee -a "$dir/results"
 }
 
-echo "sysbench oltp_write_only, $threads threads, $tables tables x $table_size rows, ${seconds}s per mode"
-for mode in off async sync; do run_mode "$mode"; done
+echo "sysbench oltp_write_only, $threads threads, $tables tables x $table_size rows, ${seconds}s per mode, $rounds round(s)"
+echo "load before: $(uptime)"
+for round in $(seq 1 "$rounds"); do
+  for mode in ${modes//,/ }; do run_mode "$mode"; done
+done
+echo "load after: $(uptime)"
+echo "medians per mode (tps, p95 ms), and tps against off:"
+awk '{ mode = $1; sub("tps=", "", $2); sub("p95_ms=", "", $4); tps[mode] = tps[mode] " " $2; p95[mode] = p95[mode] " " $4 }
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return a[int((n + 1) / 2)]
+  }
+  END {
+    base = median(tps["off"])
+    for (mode in tps) printf "%-13s tps=%-10s p95_ms=%-8s %s\n", mode, median(tps[mode]), median(p95[mode]),
+      (base > 0 ? sprintf("%.1f%% of off", 100 * median(tps[mode]) / base) : "")
+  }' "$dir/results"

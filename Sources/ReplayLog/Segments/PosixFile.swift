@@ -46,22 +46,35 @@ final class PosixFile {
         return result
     }
 
-    /// Writes all of `bytes` at the current position (the file is opened with O_APPEND by the writer).
+    /// Writes all of `bytes` at the current position (files opened with O_APPEND: at the end).
     func writeAll(_ bytes: UnsafeRawBufferPointer) throws(ReplayLogError) {
+        try writeAll(bytes, at: nil)
+    }
+
+    /// Writes all of `bytes` at `offset` (`pwrite`), or at the current position when `offset` is nil.
+    func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int?) throws(ReplayLogError) {
+        guard let base = bytes.baseAddress else { return }
         var done = 0
         while done < bytes.count {
-            let n = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            let n =
+                if let offset { pwrite(descriptor, base + done, bytes.count - done, off_t(offset + done)) }
+                else { write(descriptor, base + done, bytes.count - done) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .io("write", path: path, errno: errno)
+                throw .io(offset == nil ? "write" : "pwrite", path: path, errno: errno)
             }
             done += n
         }
     }
 
-    func writeAll(_ bytes: [UInt8]) throws(ReplayLogError) {
+    func writeAll(_ bytes: [UInt8], at offset: Int? = nil) throws(ReplayLogError) {
+        try writeAll(bytes[...], at: offset)
+    }
+
+    func writeAll(_ bytes: ArraySlice<UInt8>, at offset: Int?) throws(ReplayLogError) {
+        // `withUnsafeBytes` rethrows untyped errors: carry the typed one out in a Result.
         let result: Result<Void, ReplayLogError> = bytes.withUnsafeBytes { raw in
-            do throws(ReplayLogError) { try writeAll(raw); return .success(()) } catch { return .failure(error) }
+            do throws(ReplayLogError) { try writeAll(raw, at: offset); return .success(()) } catch { return .failure(error) }
         }
         try result.get()
     }

@@ -5,7 +5,8 @@ final class SegmentCursor {
     enum Step {
         /// A valid record starting at `offset`.
         case record(ReplayRecord, offset: Int)
-        /// End of the file exactly on a frame boundary.
+        /// End of the data exactly on a frame boundary: end of file, or the zero-filled space a writer allocates ahead
+        /// of its records (no frame starts with zero bytes: a frame's length is never 0).
         case end
         /// The frame at `offset` is unreadable.
         case problem(offset: Int, ReplayRecordCodec.FrameProblem)
@@ -20,6 +21,10 @@ final class SegmentCursor {
     private var chunk: [UInt8] = []
     private var chunkStart = 0
     private static let chunkSize = 1 << 20
+    /// After the end of the data: a writer may be appending, so read again, and only a little (a caught-up reader
+    /// polls here).
+    private static let tailChunkSize = 64 << 10
+    private var atTail = false
 
     init(path: String) throws(ReplayLogError) {
         file = try PosixFile.open(path, flags: O_RDONLY)
@@ -33,14 +38,32 @@ final class SegmentCursor {
     private func ensure(_ needed: Int) throws(ReplayLogError) {
         let buffered = chunkStart + chunk.count - offset
         if offset >= chunkStart, buffered >= needed { return }
-        chunk = try file.read(at: offset, count: max(needed, Self.chunkSize))
+        chunk = try file.read(at: offset, count: max(needed, atTail ? Self.tailChunkSize : Self.chunkSize))
         chunkStart = offset
     }
 
     func next() throws(ReplayLogError) -> Step {
+        let step = try step()
+        switch step {
+        case .record:
+            atTail = false
+        case .end, .problem:
+            // What is buffered past here may be zeros or a half-written frame that a writer completes later.
+            chunk = []
+            atTail = true
+        }
+        return step
+    }
+
+    private func step() throws(ReplayLogError) -> Step {
         try ensure(ReplayRecordCodec.frameHeaderSize)
         let available = chunkStart + chunk.count - offset
         if available == 0 { return .end }
+        let headerIsZero = chunk.withUnsafeBytes { raw in
+            raw[(offset - chunkStart)..<(offset - chunkStart + min(available, ReplayRecordCodec.frameHeaderSize))]
+                .allSatisfy { $0 == 0 }
+        }
+        if headerIsZero { return .end }
         let lengthResult = chunk.withUnsafeBytes {
             ReplayRecordCodec.payloadLength(ofFrameAt: UnsafeRawBufferPointer(rebasing: $0[(offset - chunkStart)...]))
         }
@@ -60,6 +83,20 @@ final class SegmentCursor {
             expectedLSN += 1
             return .record(record, offset: start)
         }
+    }
+
+    /// Whether every byte from `offset` to the end of the file is zero: the space after `.end` is unwritten
+    /// preallocation, not data that a zero frame header hides. Reads a chunk at a time.
+    func onlyZerosFollow(from offset: Int) throws(ReplayLogError) -> Bool {
+        let size = try file.size()
+        var position = offset
+        while position < size {
+            let bytes = try file.read(at: position, count: min(Self.chunkSize, size - position))
+            if bytes.isEmpty { return true }
+            if bytes.contains(where: { $0 != 0 }) { return false }
+            position += bytes.count
+        }
+        return true
     }
 
     /// Whether any decodable frame with an LSN of at least `minimumLSN` starts after `offset`: tells a corrupt

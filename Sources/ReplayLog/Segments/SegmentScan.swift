@@ -17,30 +17,45 @@ public struct SegmentScan: Sendable, Hashable {
     public var validEnd: Int
     public var damage: Damage?
 
-    /// Reads every frame of the segment at `path`, checking CRCs and LSN continuity.
+    /// Reads every frame of the segment at `path`, checking CRCs and LSN continuity. Zeros after the last record
+    /// (space a writer allocated ahead) are a clean end; zeros with data after them are judged like a bad frame.
     public static func scan(path: String) throws(ReplayLogError) -> SegmentScan {
         let cursor = try SegmentCursor(path: path)
         var count = 0
         while true {
+            let offset: Int
+            let problem: ReplayRecordCodec.FrameProblem
             switch try cursor.next() {
             case .record:
                 count += 1
+                continue
             case .end:
-                return SegmentScan(
-                    path: path, firstLSN: cursor.firstLSN, lastLSN: cursor.expectedLSN - 1, recordCount: count,
-                    validEnd: cursor.offset, damage: nil)
-            case .problem(let offset, let problem):
-                let damage: Damage
-                if let next = try cursor.validFrameExists(after: offset, minimumLSN: cursor.expectedLSN) {
-                    damage = .corruptMiddle(offset: offset, problem: problem, nextValidOffset: next)
-                } else {
-                    damage = .tornTail(offset: offset, problem: problem)
+                offset = cursor.offset
+                if try cursor.onlyZerosFollow(from: offset) {
+                    return SegmentScan(cursor: cursor, path: path, recordCount: count, validEnd: offset, damage: nil)
                 }
-                return SegmentScan(
-                    path: path, firstLSN: cursor.firstLSN, lastLSN: cursor.expectedLSN - 1, recordCount: count,
-                    validEnd: offset, damage: damage)
+                problem = .malformed("zero bytes where a record should start, with data after them")
+            case .problem(let at, let what):
+                offset = at
+                problem = what
             }
+            let damage: Damage
+            if let next = try cursor.validFrameExists(after: offset, minimumLSN: cursor.expectedLSN) {
+                damage = .corruptMiddle(offset: offset, problem: problem, nextValidOffset: next)
+            } else {
+                damage = .tornTail(offset: offset, problem: problem)
+            }
+            return SegmentScan(cursor: cursor, path: path, recordCount: count, validEnd: offset, damage: damage)
         }
+    }
+
+    private init(cursor: SegmentCursor, path: String, recordCount: Int, validEnd: Int, damage: Damage?) {
+        self.path = path
+        self.firstLSN = cursor.firstLSN
+        self.lastLSN = cursor.expectedLSN - 1
+        self.recordCount = recordCount
+        self.validEnd = validEnd
+        self.damage = damage
     }
 }
 

@@ -3,18 +3,20 @@ import Logging
 
 /// The durable, group-committed writer of the replay log. One per log directory, shared by all connections.
 ///
-/// All file I/O runs on the writer's own thread (never on an event loop). `append` completes after the fsync that
-/// covers the record (sync) or once buffered (async). On a write error or a full disk the writer stops mirroring
-/// instead of blocking the primary: appends then fail fast with `ReplayLogError.Code.mirroringStopped`, which the
-/// proxy treats as "let the client's OK through", and `status` says a resync is needed.
+/// All file I/O runs on the writer's own threads (never on an event loop): one write stage and
+/// `concurrentSyncs` sync threads, coordinated by ``GroupCommitStateMachine``. `append` completes after an
+/// `fdatasync` that covers the record (sync) or once buffered (async). On a write error or a full disk the writer
+/// stops mirroring instead of blocking the primary: appends then fail fast with
+/// `ReplayLogError.Code.mirroringStopped`, which the proxy treats as "let the client's OK through", and `status` says
+/// a resync is needed.
 public final class ReplayLogWriter: @unchecked Sendable {
     /// Configuration of a writer.
     public struct Configuration: Sendable {
         /// When an append is acknowledged.
         public enum Durability: Sendable, Hashable {
-            /// After fsync (group commit).
+            /// After fdatasync (group commit).
             case sync
-            /// Once buffered; written and fsynced every `flushInterval`.
+            /// Once buffered; written and fdatasynced every `flushInterval`.
             case async(flushInterval: Duration)
         }
 
@@ -23,15 +25,23 @@ public final class ReplayLogWriter: @unchecked Sendable {
         /// A new segment starts once the current one reaches this size.
         public var segmentSize: Int
         public var retention: RetentionPolicy
+        /// The active segment is zero-filled this far ahead of its records, so a sync flushes data only (see
+        /// ``ActiveSegment``); 0 appends to the end of the file instead (every sync then also commits the new size).
+        public var preallocationChunk: Int
+        /// How many fdatasyncs may run at once: a record written while one runs gets its own sync at once instead of
+        /// waiting for it to end. 1 is classic group commit.
+        public var concurrentSyncs: Int
 
         public init(
             directory: String, durability: Durability = .sync, segmentSize: Int = 64 << 20,
-            retention: RetentionPolicy = RetentionPolicy()
+            retention: RetentionPolicy = RetentionPolicy(), preallocationChunk: Int = 1 << 20, concurrentSyncs: Int = 2
         ) {
             self.directory = directory
             self.durability = durability
             self.segmentSize = segmentSize
             self.retention = retention
+            self.preallocationChunk = preallocationChunk
+            self.concurrentSyncs = concurrentSyncs
         }
     }
 
@@ -41,6 +51,8 @@ public final class ReplayLogWriter: @unchecked Sendable {
         public var lastLSN: LSN
         /// Why mirroring stopped, when it did: the mirror needs a resync.
         public var mirroringStoppedReason: String?
+        /// fdatasyncs started since open (records per sync = group-commit batch size).
+        public var syncCount: UInt64 = 0
     }
 
     /// Marker file written when mirroring stops, so status tools and restarts see that a resync is needed.
@@ -51,15 +63,15 @@ public final class ReplayLogWriter: @unchecked Sendable {
 
     public let configuration: Configuration
     private let logger: Logger
-    private let condition = NSCondition()
+    private let monitor = WriterMonitor()
+    // Guarded by `monitor`.
     private var machine: Machine
-    private var ioQueue: [Machine.Action] = []
-    private var segment: PosixFile
-    private var segmentSize: Int
+    private var threadsRunning = 0
+    private var writeStageDone = false
+    /// Replaced by the write stage only, under the lock; sync threads read it under the lock.
+    private var segment: ActiveSegment
+    /// Write stage only.
     private var encodeBuffer: [UInt8] = []
-    private var thread: Thread?
-    private let finished = NSCondition()
-    private var isFinished = false
 
     /// Opens (or creates) the log in `configuration.directory`, recovering its last segment: a torn tail is cut and
     /// logged; a corrupt record followed by valid ones makes `open` fail.
@@ -68,9 +80,9 @@ public final class ReplayLogWriter: @unchecked Sendable {
         self.logger = logger
         let directory = configuration.directory
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw .io("mkdir", path: directory, errno: errno) }
-        let (file, size, nextLSN) = try Self.recover(directory: directory, logger: logger)
-        segment = file
-        segmentSize = size
+        let (active, nextLSN) = try Self.recover(
+            directory: directory, chunkSize: Self.chunkSize(configuration), logger: logger)
+        segment = active
         let durability: Machine.Durability = configuration.durability == .sync ? .sync : .async
         let marker = directory + "/" + Self.resyncMarkerName
         if access(marker, F_OK) == 0 {
@@ -78,27 +90,43 @@ public final class ReplayLogWriter: @unchecked Sendable {
             machine = Machine(stoppedBecause: reason, nextLSN: nextLSN, durability: durability)
             logger.warning("replay log starts with mirroring stopped", metadata: ["reason": "\(reason)"])
         } else {
-            machine = Machine(nextLSN: nextLSN, durability: durability)
+            machine = Machine(
+                nextLSN: nextLSN, durability: durability, maximumConcurrentSyncs: configuration.concurrentSyncs)
         }
-        let thread = Thread { [self] in self.runIOLoop() }
-        thread.name = "shadowgate-replay-writer"
-        self.thread = thread
+        let syncThreads = max(1, configuration.concurrentSyncs)
+        threadsRunning = 1 + syncThreads
+        start("shadowgate-replay-writer") { $0.runWriteStage() }
+        for _ in 0..<syncThreads { start("shadowgate-replay-sync") { $0.runSyncStage() } }
+    }
+
+    private func start(_ name: String, _ body: @escaping (ReplayLogWriter) -> Void) {
+        let thread = Thread { [self] in body(self) }
+        thread.name = name
         thread.start()
     }
 
-    /// Opens the newest segment for appending after cutting a torn tail; creates the first segment if none.
-    private static func recover(directory: String, logger: Logger) throws(ReplayLogError) -> (PosixFile, Int, LSN) {
+    /// Zero-fill chunks never exceed a (small, test-sized) segment by much.
+    private static func chunkSize(_ configuration: Configuration) -> Int {
+        guard configuration.preallocationChunk > 0 else { return 0 }
+        let page = 4096
+        return min(configuration.preallocationChunk, (configuration.segmentSize + page - 1) / page * page)
+    }
+
+    /// Opens the newest segment for appending after cutting a torn tail and any zero-filled space; creates the
+    /// first segment if none.
+    private static func recover(
+        directory: String, chunkSize: Int, logger: Logger
+    ) throws(ReplayLogError) -> (ActiveSegment, LSN) {
         let segments = try SegmentFile.list(in: directory)
         guard let last = segments.last else {
-            let file = try createSegment(directory: directory, firstLSN: 1)
-            return (file, SegmentFile.headerSize, 1)
+            return (try ActiveSegment.create(directory: directory, firstLSN: 1, chunkSize: chunkSize), 1)
         }
         if last.size < SegmentFile.headerSize {
             // Crash while creating the segment: rewrite its header.
             logger.warning("replay log: rewriting incomplete segment header", metadata: ["file": "\(last.path)"])
             unlink(last.path)
-            let file = try createSegment(directory: directory, firstLSN: last.firstLSN)
-            return (file, SegmentFile.headerSize, last.firstLSN)
+            let active = try ActiveSegment.create(directory: directory, firstLSN: last.firstLSN, chunkSize: chunkSize)
+            return (active, last.firstLSN)
         }
         let scan = try SegmentScan.scan(path: last.path)
         switch scan.damage {
@@ -117,37 +145,42 @@ public final class ReplayLogWriter: @unchecked Sendable {
                     "file": "\(last.path)", "offset": "\(offset)", "lsn": "\(scan.lastLSN + 1)",
                     "problem": "\(problem)",
                 ])
-            let file = try PosixFile.open(last.path, flags: O_WRONLY)
-            try file.truncate(to: offset)
+        }
+        let file = try PosixFile.open(last.path, flags: O_WRONLY)
+        if try file.size() > scan.validEnd {
+            // A torn tail, or zeros allocated ahead by the previous run: start again from the last record.
+            try file.truncate(to: scan.validEnd)
             try file.sync()
         }
-        let file = try PosixFile.open(last.path, flags: O_WRONLY | O_APPEND)
-        return (file, scan.validEnd, scan.lastLSN + 1)
-    }
-
-    private static func createSegment(directory: String, firstLSN: LSN) throws(ReplayLogError) -> PosixFile {
-        let path = directory + "/" + SegmentFile.name(firstLSN: firstLSN)
-        let file = try PosixFile.open(path, flags: O_WRONLY | O_CREAT | O_APPEND | O_EXCL)
-        try file.writeAll(SegmentFile.header(firstLSN: firstLSN))
-        try file.sync()
-        try PosixFile.syncDirectory(directory)
-        return file
+        let active = ActiveSegment(file: file, end: scan.validEnd, allocated: scan.validEnd, chunkSize: chunkSize)
+        return (active, scan.lastLSN + 1)
     }
 
     // MARK: Appending
 
-    /// Appends `record` (its `lsn` is assigned here). `completion` runs on the writer thread: an event-loop caller
-    /// hops back with `eventLoop.execute`. It never blocks the caller.
+    /// Appends `record` (its `lsn` is assigned here). `completion` runs on a writer thread in sync mode and on the
+    /// caller's thread in async mode: an event-loop caller hops back with `eventLoop.execute`. It never blocks the
+    /// caller.
     public func append(_ record: ReplayRecord, completion: @escaping Completion) {
-        condition.lock()
-        let wasStopped = machine.stoppedReason != nil
-        let actions = machine.appendRequested(record, waiter: completion)
-        let stoppedNow = wasStopped ? nil : machine.stoppedReason
-        let callbacks = schedule(actions)
-        condition.unlock()
-        // The async buffer overflowed: the records it dropped leave a gap in the mirror.
-        if let stoppedNow { writeResyncMarker(stoppedNow) }
-        callbacks()
+        monitor.lock()
+        let decision = machine.appendRequested(record, waiter: completion)
+        switch decision {
+        case .queued(let wake), .acknowledged(_, let wake):
+            if wake { monitor.signal(.writable) }
+        case .rejected:
+            break
+        }
+        monitor.unlock()
+        switch decision {
+        case .queued:
+            break
+        case .acknowledged(let lsn, _):
+            completion(.success(lsn))
+        case .rejected(let error, let stoppedNow):
+            // The async buffer overflowed: the records it dropped leave a gap in the mirror.
+            if stoppedNow { writeResyncMarker(error.message) }
+            completion(.failure(error))
+        }
     }
 
     /// Appends `record` and returns its LSN once durable (sync) or buffered (async).
@@ -159,19 +192,17 @@ public final class ReplayLogWriter: @unchecked Sendable {
     }
 
     public var status: Status {
-        condition.lock()
-        defer { condition.unlock() }
-        return Status(lastLSN: machine.lastAssignedLSN, mirroringStoppedReason: machine.stoppedReason)
+        monitor.lock()
+        defer { monitor.unlock() }
+        return Status(
+            lastLSN: machine.lastAssignedLSN, mirroringStoppedReason: machine.stoppedReason, syncCount: machine.syncCount)
     }
 
     /// Stops mirroring on purpose (the proxy saw a write it cannot capture faithfully): appends fail fast with
     /// `mirroringStopped` from now on and `RESYNC_NEEDED` tells operators and later restarts why.
     public func stopMirroring(reason: String) {
         writeResyncMarker(reason)
-        condition.lock()
-        let callbacks = schedule(machine.failed(reason: reason))
-        condition.unlock()
-        callbacks()
+        fail(reason: reason)
         logger.error("replay log: mirroring stopped", metadata: ["reason": "\(reason)"])
     }
 
@@ -184,139 +215,144 @@ public final class ReplayLogWriter: @unchecked Sendable {
 
     /// Flushes what is buffered, waits for it to be durable and closes the files. Appends after this fail.
     public func close() {
-        condition.lock()
-        let callbacks = schedule(machine.closeRequested())
-        condition.unlock()
-        callbacks()
-        finished.lock()
-        while !isFinished { finished.wait() }
-        finished.unlock()
+        monitor.lock()
+        machine.closeRequested()
+        monitor.signal(.writable)
+        while threadsRunning > 0 { monitor.wait(.finished) }
+        monitor.unlock()
     }
 
-    /// Queues I/O actions for the writer thread (caller holds `condition`) and returns the completions to run once
-    /// the lock is released, so user callbacks never run under our lock.
-    private func schedule(_ actions: [Machine.Action]) -> () -> Void {
-        var acknowledgements: [(Completion, LSN)] = []
-        var failures: [([Completion], ReplayLogError)] = []
-        for action in actions {
-            switch action {
-            case .write, .fsync, .close:
-                ioQueue.append(action)
-                condition.signal()
-            case .acknowledge(let done):
-                acknowledgements += done
-            case .fail(let waiters, let error):
-                failures.append((waiters, error))
-            }
-        }
-        if acknowledgements.isEmpty && failures.isEmpty { return {} }
-        return {
-            for (waiter, lsn) in acknowledgements { waiter(.success(lsn)) }
-            for (waiters, error) in failures { for waiter in waiters { waiter(.failure(error)) } }
-        }
+    /// Stops mirroring and fails every waiting append (callbacks run after the lock is released).
+    private func fail(reason: String) {
+        monitor.lock()
+        let (waiters, error) = machine.failed(reason: reason)
+        monitor.broadcast(.writable)
+        monitor.unlock()
+        for waiter in waiters { waiter(.failure(error)) }
     }
 
-    // MARK: The I/O thread
+    private static func acknowledge(_ done: [(Completion, LSN)]) {
+        for (waiter, lsn) in done { waiter(.success(lsn)) }
+    }
 
-    private func runIOLoop() {
+    // MARK: The write stage
+
+    private func runWriteStage() {
         var flushInterval: Double?
         if case .async(let interval) = configuration.durability {
             let (seconds, attoseconds) = interval.components
             flushInterval = Double(seconds) + Double(attoseconds) / 1e18
         }
-        var nextFlush = Date().addingTimeInterval(flushInterval ?? 0)
-        loop: while true {
-            condition.lock()
-            while ioQueue.isEmpty {
-                if let interval = flushInterval {
-                    if !condition.wait(until: nextFlush) || Date() >= nextFlush {
-                        nextFlush = Date().addingTimeInterval(interval)
-                        let actions = machine.flushTimerFired()
-                        let callbacks = schedule(actions)
-                        if !ioQueue.isEmpty || actions.isEmpty {
-                            condition.unlock()
-                            callbacks()
-                            condition.lock()
-                        }
-                    }
-                } else {
-                    condition.wait()
-                }
-            }
-            let action = ioQueue.removeFirst()
-            condition.unlock()
-
-            let event: (inout Machine) -> [Machine.Action]
-            switch action {
-            case .write(let records):
-                do {
-                    try write(records)
-                    event = { $0.writeCompleted() }
-                } catch {
+        var nextFlush = WriterMonitor.monotonicSeconds() + (flushInterval ?? 0)
+        monitor.lock()
+        while true {
+            if let batch = machine.takeBatch() {
+                monitor.unlock()
+                let result = Result { () throws(ReplayLogError) in try write(batch.records) }
+                monitor.lock()
+                switch result {
+                case .success:
+                    if machine.batchWritten(batch) { monitor.signal(.syncable) }
+                case .failure(let error):
+                    _ = machine.batchWritten(batch)
+                    monitor.unlock()
                     writeResyncMarker("replay log write failed: \(error.message)")
-                    event = { [logger] machine in
-                        logger.error("replay log write failed; mirroring stopped", metadata: ["error": "\(error)"])
-                        return machine.failed(reason: error.message)
-                    }
+                    logger.error("replay log write failed; mirroring stopped", metadata: ["error": "\(error)"])
+                    fail(reason: error.message)
+                    monitor.lock()
                 }
-            case .fsync:
-                do {
-                    try segment.sync()
-                    event = { $0.fsyncCompleted() }
-                } catch {
-                    writeResyncMarker("replay log fsync failed: \(error.message)")
-                    event = { [logger] machine in
-                        logger.error("replay log fsync failed; mirroring stopped", metadata: ["error": "\(error)"])
-                        return machine.failed(reason: error.message)
-                    }
-                }
-            case .close:
-                segment.close()
-                finished.lock()
-                isFinished = true
-                finished.broadcast()
-                finished.unlock()
-                break loop
-            case .acknowledge, .fail:
-                continue loop
+                continue
             }
-            condition.lock()
-            let callbacks = schedule(event(&machine))
-            condition.unlock()
-            callbacks()
+            if machine.isDrained { break }
+            if let interval = flushInterval {
+                let now = WriterMonitor.monotonicSeconds()
+                if now >= nextFlush {
+                    machine.flushTimerFired()
+                    nextFlush = now + interval
+                    continue
+                }
+                monitor.wait(.writable, seconds: nextFlush - now)
+            } else {
+                monitor.wait(.writable)
+            }
         }
+        do {
+            try segment.finish()
+        } catch {
+            logger.warning("replay log: could not cut the zero-filled tail at close", metadata: ["error": "\(error)"])
+        }
+        segment.file.close()
+        writeStageDone = true
+        threadsRunning -= 1
+        monitor.broadcast(.syncable)
+        monitor.broadcast(.finished)
+        monitor.unlock()
     }
 
-    /// Writes one batch, rolling to a new segment first when the current one is full.
+    /// Writes one batch with one write, rolling to a new segment first when the current one is full.
     private func write(_ records: [ReplayRecord]) throws(ReplayLogError) {
         guard let first = records.first else { return }
-        if segmentSize >= configuration.segmentSize && segmentSize > SegmentFile.headerSize {
+        if segment.end >= configuration.segmentSize && segment.end > SegmentFile.headerSize {
             try roll(firstLSN: first.lsn)
         }
         encodeBuffer.removeAll(keepingCapacity: true)
         for record in records { try ReplayRecordCodec.encode(record, into: &encodeBuffer) }
-        do {
-            try segment.writeAll(encodeBuffer)
-            segmentSize += encodeBuffer.count
-        } catch {
-            // A partial write leaves a torn tail; cut it so a later open does not have to.
-            try? segment.truncate(to: segmentSize)
-            throw error
-        }
+        try segment.append(encodeBuffer)
     }
 
+    /// Finishes the full segment (which makes every batch written so far durable: acknowledged here) and starts the
+    /// next one.
     private func roll(firstLSN: LSN) throws(ReplayLogError) {
-        let directory = configuration.directory
-        let next = try Self.createSegment(directory: directory, firstLSN: firstLSN)
-        segment.close()
+        try segment.finish()
+        let next = try ActiveSegment.create(
+            directory: configuration.directory, firstLSN: firstLSN, chunkSize: Self.chunkSize(configuration))
+        monitor.lock()
+        let done = machine.writtenBatchesDurable()
         segment = next
-        segmentSize = SegmentFile.headerSize
+        monitor.unlock()
+        Self.acknowledge(done)
         try applyRetention()
+    }
+
+    // MARK: The sync stage
+
+    private func runSyncStage() {
+        monitor.lock()
+        while true {
+            if let covering = machine.startSync() {
+                let target = segment
+                monitor.unlock()
+                let result = Result { () throws(ReplayLogError) in try target.sync() }
+                monitor.lock()
+                let done = machine.syncCompleted(covering: covering)
+                // Closing waits for the last sync.
+                if machine.isClosing { monitor.signal(.writable) }
+                monitor.unlock()
+                switch result {
+                case .success:
+                    Self.acknowledge(done)
+                case .failure(let error):
+                    writeResyncMarker("replay log fsync failed: \(error.message)")
+                    logger.error("replay log fsync failed; mirroring stopped", metadata: ["error": "\(error)"])
+                    for (waiter, _) in done { waiter(.failure(error)) }
+                    fail(reason: error.message)
+                }
+                monitor.lock()
+                continue
+            }
+            if writeStageDone { break }
+            monitor.wait(.syncable)
+        }
+        threadsRunning -= 1
+        monitor.broadcast(.finished)
+        monitor.unlock()
     }
 
     private func applyRetention() throws(ReplayLogError) {
         let directory = configuration.directory
-        let segments = try SegmentFile.list(in: directory)
+        var segments = try SegmentFile.list(in: directory)
+        // The active segment counts by its records, not by the zeros allocated ahead of them.
+        if !segments.isEmpty { segments[segments.count - 1].size = segment.end }
         let checkpoint = (try? Checkpoint.read(directory: directory)) ?? 0
         let decision = configuration.retention.decide(
             segments: segments, checkpoint: checkpoint, now: Int64(Date().timeIntervalSince1970))

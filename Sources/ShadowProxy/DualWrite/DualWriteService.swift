@@ -113,6 +113,7 @@ public final class DualWriteService: Service, Sendable {
             Gauge(label: "shadowgate_replay_lag_records", dimensions: dimensions).record(Int64(clamping: status.lagRecords))
             Gauge(label: "shadowgate_replay_lag_seconds", dimensions: dimensions).record(status.lagSeconds)
             Gauge(label: "shadowgate_replay_last_lsn", dimensions: dimensions).record(Int64(clamping: status.lastLSN))
+            Gauge(label: "shadowgate_replay_syncs", dimensions: dimensions).record(Int64(clamping: status.syncs))
             Gauge(label: "shadowgate_replay_mirroring_stopped", dimensions: dimensions).record(status.mirroringStopped == nil ? 0 : 1)
             for state in ReplayApplier.State.allStates {
                 Gauge(label: "shadowgate_replay_applier_state", dimensions: dimensions + [("state", state.rawValue)])

@@ -69,22 +69,27 @@ public final class DualWriteStream: Sendable {
         writer.stopMirroring(reason: reason)
     }
 
-    /// Appends `record`; `completion` runs on the writer's thread.
+    /// Appends `record`; `completion` runs on a writer thread (sync) or right here (async).
     public func append(_ record: ReplayRecord, completion: @escaping @Sendable (AppendOutcome) -> Void) {
         if record.flags.contains(.nonDeterministic) { flagged.increment() }
-        writer.append(record) { result in
-            switch result {
-            case .success(let lsn): completion(.logged(lsn))
-            case .failure(let error): completion(.mirroringStopped(error.message))
-            }
-        }
+        writer.append(record) { completion(Self.outcome($0)) }
     }
 
     /// Appends `record` and completes on `eventLoop` (the connection's), so handlers resume on their own thread.
+    /// One closure and one hop per record: the writer's sync thread succeeds the promise, which runs the callbacks
+    /// on the event loop.
     public func append(_ record: ReplayRecord, on eventLoop: any EventLoop) -> EventLoopFuture<AppendOutcome> {
+        if record.flags.contains(.nonDeterministic) { flagged.increment() }
         let promise = eventLoop.makePromise(of: AppendOutcome.self)
-        append(record) { promise.succeed($0) }
+        writer.append(record) { promise.succeed(Self.outcome($0)) }
         return promise.futureResult
+    }
+
+    private static func outcome(_ result: Result<LSN, ReplayLogError>) -> AppendOutcome {
+        switch result {
+        case .success(let lsn): .logged(lsn)
+        case .failure(let error): .mirroringStopped(error.message)
+        }
     }
 
     /// A snapshot for the admin status and metrics.
@@ -100,7 +105,8 @@ public final class DualWriteStream: Sendable {
             lagRecords: lastLSN > applierStatus.checkpointLSN ? lastLSN - applierStatus.checkpointLSN : 0,
             lagSeconds: applierStatus.lagSeconds, logBytes: segments.reduce(0) { $0 + $1.size },
             applierState: applierStatus.state.rawValue, flaggedRecords: applierStatus.flaggedRecords,
-            mirroringStopped: writerStatus.mirroringStoppedReason, lastError: applierStatus.lastError)
+            mirroringStopped: writerStatus.mirroringStoppedReason, lastError: applierStatus.lastError,
+            syncs: writerStatus.syncCount)
     }
 }
 
@@ -124,4 +130,6 @@ public struct DualWriteStatus: Sendable, Codable, Hashable {
     /// Set when the writer stopped mirroring: the mirror needs a resync.
     public var mirroringStopped: String?
     public var lastError: String?
+    /// fdatasyncs of the replay log since start: `lastLSN / syncs` is the group-commit batch size.
+    public var syncs: UInt64 = 0
 }
