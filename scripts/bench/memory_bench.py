@@ -17,7 +17,8 @@ import argparse, os, signal, socket, struct, subprocess, sys, tempfile, threadin
 import psycopg2
 import pymysql
 
-from proxy_bench import free_port, load_env
+sys.dont_write_bytecode = True  # importing the sibling script must not leave __pycache__ in the tree
+from proxy_bench import free_port, load_env  # noqa: E402
 
 IDLE_TARGET_KIB = 64
 READER_TARGET_MIB = 16
