@@ -4,13 +4,22 @@
 #   - MariaDB "base"    (the production server behind the proxy)
 #   - MariaDB "shadow"  (a second server: connection-level shadow database, dual-write mirror)
 #   - PostgreSQL "base" and PostgreSQL "shadow" (same roles)
-# Usage: servers.sh start DIR   → writes DIR/env.sh with SHADOWGATE_* variables (source it)
+# Usage: servers.sh start DIR [--max-connections N]
+#                               → writes DIR/env.sh with SHADOWGATE_* variables (source it); --max-connections
+#                                 raises both servers' connection limit (default: MariaDB 2000, PostgreSQL 300)
 #        servers.sh stop DIR    → stops what start started (by the PIDs it recorded)
 # Any server that fails to start makes the script exit non-zero with its log: never a silent skip.
 set -euo pipefail
 
 cmd=${1:?usage: servers.sh start|stop DIR}
 dir=${2:?usage: servers.sh start|stop DIR}
+max_connections=""
+if [ "${3:-}" = "--max-connections" ]; then
+  max_connections=${4:?usage: servers.sh start DIR --max-connections N}
+  [[ $max_connections =~ ^[0-9]+$ ]] || { echo "servers.sh: --max-connections needs a number" >&2; exit 2; }
+elif [ -n "${3:-}" ]; then
+  echo "usage: servers.sh start|stop DIR [--max-connections N]" >&2; exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
@@ -47,7 +56,7 @@ start_mariadb() { # name port
     --skip-test-db >"$data/install.log" 2>&1 || fail "mariadb-install-db ($name) failed" "$data/install.log"
   mariadbd --no-defaults --datadir="$data/data" --user=root --bind-address=127.0.0.1 --port="$port" \
     --socket="$data/mysqld.sock" --pid-file="$data/mysqld.pid" --log-error="$data/error.log" \
-    --skip-name-resolve --max-allowed-packet=1G --max-connections=2000 \
+    --skip-name-resolve --max-allowed-packet=1G --max-connections="${max_connections:-2000}" \
     --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --innodb-log-file-size=256M \
     --ssl-cert="$dir/tls/server.pem" --ssl-key="$dir/tls/server.key" \
     --general-log=1 --general-log-file="$data/general.log" --lower-case-table-names=0 \
@@ -84,7 +93,7 @@ start_postgres() { # name port
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$data'
-max_connections = 300
+max_connections = ${max_connections:-300}
 fsync = off
 synchronous_commit = off
 full_page_writes = off
