@@ -18,8 +18,11 @@ public struct DiffCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Path to the YAML configuration file.")
     var config: String
 
-    @Option(name: .long, help: "The lane whose shadows to compare.")
+    @Option(name: .long, help: "The lane whose shadows to compare (with --mirror: whose dual-write stream; the base lane's name for base_dual_write).")
     var lane: String
+
+    @Flag(name: .long, help: "Compare the lane's dual-write primary tables with the mirror, honouring the stream's tables and columns maps.")
+    var mirror = false
 
     @Option(name: .long, help: "The listener (base server) to use; required when the configuration has several.")
     var listener: String?
@@ -71,7 +74,9 @@ public struct DiffCommand: AsyncParsableCommand {
         options.consistentSnapshot = consistentSnapshot
         var exit: ExitCode?
         try runDataTool(configPath: config, io: io) { configuration in
-            let target = try DataToolTarget.resolve(configuration: configuration, lane: lane, listener: listener)
+            let target = try mirror
+                ? DataToolTarget.resolveMirror(configuration: configuration, lane: lane, listener: listener)
+                : DataToolTarget.resolve(configuration: configuration, lane: lane, listener: listener)
             let base = try target.connectBase()
             let shadow = try target.connectShadow()
             let pairs = try target.pairs(requested: table, base: base)

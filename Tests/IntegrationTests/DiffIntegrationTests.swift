@@ -223,4 +223,36 @@ import Testing
         #expect(table["changed"] as? Int == 1)
         #expect(table["rechecked"] as? Bool == false)
     }
+
+    @Test("diff --mirror honours the dual-write column map: identical exits 0, a changed renamed column exits 1 naming it", arguments: SQLDialect.allCases)
+    func mirrorColumnMap(dialect: SQLDialect) async throws {
+        let h = try DataToolHarness(dialect)
+        defer { h.drop() }
+        let text = dialect == .mysql ? "VARCHAR(50)" : "TEXT"
+        let rows = dialect == .mysql
+            ? "SELECT seq, CONCAT('n', seq), seq * 2 FROM seq_1_to_40" : "SELECT s, 'n' || s, s * 2 FROM generate_series(1, 40) s"
+        try h.run("CREATE TABLE \(h.t("orders")) (id BIGINT PRIMARY KEY, note \(text), qty INT)", "INSERT INTO \(h.t("orders")) \(rows)")
+        try h.runAll([dialect == .mysql ? "CREATE DATABASE \(h.schema)" : "CREATE SCHEMA \(h.schema)"], onMirror: true)
+        try h.runAll(
+            ["CREATE TABLE \(h.t("orders_v2")) (id BIGINT PRIMARY KEY, remark \(text), quantity INT)",
+             "INSERT INTO \(h.t("orders_v2")) \(rows)"], onMirror: true)
+        let config = try h.configuration(
+            topLevel: h.baseDualWrite(tables: "{ orders: orders_v2 }", columns: "{ orders: { note: remark, qty: quantity } }"))
+        let arguments = ["diff", "--config", config, "--lane", "base", "--mirror", "--table", h.t("orders"), "--chunk-rows", "10",
+            "--target-chunk-time", "0", "--recheck-delay", "0"]
+        let identical = await h.shadowgate(arguments)
+        #expect(identical.code == 0, "\(identical.out)\(identical.err)")
+        #expect(identical.out.contains("rows compared: 40"), "\(identical.out)")
+        #expect(!identical.out.contains("only in"), "\(identical.out)")
+
+        try h.runAll(["UPDATE \(h.t("orders_v2")) SET remark = 'changed' WHERE id = 17"], onMirror: true)
+        let changed = await h.shadowgate(arguments)
+        #expect(changed.code == 1, "\(changed.out)\(changed.err)")
+        #expect(changed.out.contains("changed: 1"), "\(changed.out)")
+        #expect(changed.out.contains("note: 'n17' ≠ 'changed'"), "\(changed.out)")
+
+        let noStream = await h.shadowgate(["diff", "--config", try h.configuration(), "--lane", "base", "--mirror"])
+        #expect(noStream.code == 2)
+        #expect(noStream.err.contains("no dual-write stream"), "\(noStream.err)")
+    }
 }

@@ -21,16 +21,16 @@ struct DataToolHarness {
     /// Runs statements on the base server (MySQL: in the test's database).
     func run(_ statements: String...) throws { try runAll(statements) }
 
-    /// Runs statements in order on one session of the base server.
-    func runAll(_ statements: [String]) throws {
+    /// Runs statements in order on one session of the base server (or of the second server, the mirror).
+    func runAll(_ statements: [String], onMirror: Bool = false) throws {
         switch dialect {
         case .mysql:
-            let connection = try MariaDBConnection(configuration: environment.mariaDB(database: nil))
+            let connection = try MariaDBConnection(configuration: environment.mariaDB(shadow: onMirror, database: nil))
             defer { connection.close() }
             _ = try? connection.query("USE \(schema)")
             for statement in statements { _ = try connection.query(statement) }
         case .postgres:
-            let connection = try PostgresConnection(configuration: environment.postgresServer())
+            let connection = try PostgresConnection(configuration: environment.postgresServer(shadow: onMirror))
             defer { connection.close() }
             for statement in statements { _ = try connection.simpleQuery(statement) }
         }
@@ -54,7 +54,9 @@ struct DataToolHarness {
 
     /// A configuration with one listener in front of the base server and a gray lane (suffix `_gray`).
     /// `login` replaces the test servers' own user and password.
-    func configuration(credentials: Bool = true, extraLane: String = "", login: (user: String, password: String)? = nil) throws -> String {
+    func configuration(
+        credentials: Bool = true, extraLane: String = "", login: (user: String, password: String)? = nil, topLevel: String = ""
+    ) throws -> String {
         let port = dialect == .mysql ? environment.mysql.port : environment.postgres.port
         let user = login?.user ?? (dialect == .mysql ? environment.mysql.user : environment.postgres.user)
         let password = login?.password ?? (dialect == .mysql ? environment.mysql.password : environment.postgres.password)
@@ -70,6 +72,7 @@ struct DataToolHarness {
               gray:
                 tables: { suffix: _gray }
             \(extraLane)
+            \(topLevel)
             """
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(schema)-\(UUID().uuidString).yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -109,6 +112,26 @@ struct DataToolHarness {
 
     func drop() {
         try? run(dialect == .mysql ? "DROP DATABASE \(schema)" : "DROP SCHEMA \(schema) CASCADE")
+        try? runAll([dialect == .mysql ? "DROP DATABASE IF EXISTS \(schema)" : "DROP SCHEMA IF EXISTS \(schema) CASCADE"], onMirror: true)
+    }
+
+    /// Top-level configuration mirroring the base lane into the same-named database (MySQL) or schema (PostgreSQL)
+    /// on the second server, with `tables` and `columns` maps (YAML flow maps).
+    func baseDualWrite(tables: String, columns: String) -> String {
+        let mysql = dialect == .mysql
+        let (host, port) = mysql ? (environment.mysql.host, environment.mysql.shadowPort) : (environment.postgres.host, environment.postgres.shadowPort)
+        let (user, password) = mysql ? (environment.mysql.user, environment.mysql.password) : (environment.postgres.user, environment.postgres.password)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(schema)-log").path
+        return """
+            replay_log: { dir: \(log) }
+            base_dual_write:
+              mirror:
+                backend: \(host):\(port)
+                database: \(mysql ? schema : "mse_demo")
+                credentials: { user: \(user), password: "\(password)" }
+              tables: \(tables)
+              columns: \(columns)
+            """
     }
 }
 

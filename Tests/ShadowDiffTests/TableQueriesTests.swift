@@ -121,6 +121,23 @@ import Testing
         #expect(sql.hasPrefix("SELECT CASE WHEN \"id\" <= '5' THEN 0 WHEN \"id\" <= '9' THEN 1 ELSE 2 END AS part, COUNT(*), "))
         #expect(sql.hasSuffix("WHERE \"id\" > '1' GROUP BY part"))
     }
+
+    @Test("the rows of several differing leaves are fetched in one statement, their ranges OR-ed, in key order")
+    func batchedLeafRows() {
+        let q = queries(.postgres)
+        let ranges = [KeyRange(lower: ["10"], upper: ["20"]), KeyRange(lower: ["500"], upper: ["530"])]
+        let sql = q.rows(ranges)
+        #expect(sql.hasSuffix("WHERE (\"id\" > '10' AND \"id\" <= '20') OR (\"id\" > '500' AND \"id\" <= '530') ORDER BY \"id\""), "\(sql)")
+        #expect(q.rows(ranges[0]).hasSuffix("WHERE \"id\" > '10' AND \"id\" <= '20' ORDER BY \"id\""))
+    }
+
+    @Test("leaf batches are consecutive and hold at most batch rows / leaf rows ranges")
+    func leafBatches() {
+        let ranges = (0..<40).map { KeyRange(lower: ["\($0)"], upper: ["\($0 + 1)"]) }
+        let batches = TableDiffer.Run.batches(ranges, leafRows: 32, batchRows: 512)
+        #expect(batches.map(\.count) == [16, 16, 8])
+        #expect(batches.flatMap { $0 } == ranges)
+    }
 }
 
 @Suite struct SQLTextTests {
@@ -154,4 +171,5 @@ import Testing
         let parts = KeyRange(lower: ["1"], upper: nil).split(at: [["5"], ["9"]])
         #expect(parts == [KeyRange(lower: ["1"], upper: ["5"]), KeyRange(lower: ["5"], upper: ["9"]), KeyRange(lower: ["9"], upper: nil)])
     }
+
 }

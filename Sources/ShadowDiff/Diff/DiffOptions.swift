@@ -12,6 +12,9 @@ public struct DiffOptions: Sendable, Hashable {
     public var consistentSnapshot: Bool = false
     /// Largest range whose rows are fetched and compared directly during bisection.
     public var leafRows: Int = 32
+    /// Rows (by the checksums' counts) of the differing leaf ranges fetched together in one query per side: the
+    /// leaves of a chunk cost one round trip per batch, not one per leaf, and memory stays bounded by the batch.
+    public var leafBatchRows: Int = 512
     /// Parts a differing range is cut into at each level of the bisection.
     public var splitFanout: Int = 16
     /// Differences kept as examples in the report, per table.

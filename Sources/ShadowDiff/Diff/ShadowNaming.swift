@@ -80,14 +80,22 @@ public struct TablePair: Sendable, Hashable {
     /// Columns not listed are compared under their own name.
     public var columns: [String: String]
 
-    public init(base: TableName, shadow: TableName, columns: [String: String] = [:]) {
+    /// Whether ``columns`` keys match base columns regardless of case (MySQL compares column names so).
+    public var caseInsensitiveColumns: Bool
+
+    public init(base: TableName, shadow: TableName, columns: [String: String] = [:], caseInsensitiveColumns: Bool = false) {
         self.base = base
         self.shadow = shadow
         self.columns = columns
+        self.caseInsensitiveColumns = caseInsensitiveColumns
     }
 
     /// The shadow's name for a base column.
-    public func shadowColumn(_ base: String) -> String { columns[base] ?? base }
+    public func shadowColumn(_ base: String) -> String {
+        if let exact = columns[base] { return exact }
+        guard caseInsensitiveColumns else { return base }
+        return columns.first { $0.key.lowercased() == base.lowercased() }?.value ?? base
+    }
 }
 
 /// Chooses the tables a run covers: those named on the command line, else every mapped table of the base schema.
@@ -95,6 +103,14 @@ public enum TableSelection {
     public static func pairs(
         naming: ShadowNaming, requested: [String], baseSchema: String, laneName: String, baseTables: [String]
     ) throws -> [TablePair] {
+        try bases(naming: naming, requested: requested, baseSchema: baseSchema, baseTables: baseTables).map { base in
+            guard let shadow = naming.shadow(of: base) else { throw DataToolError.unmappedTable(base.description, lane: laneName) }
+            return TablePair(base: base, shadow: shadow)
+        }
+    }
+
+    /// The base tables a run covers: those named on the command line, else every mapped table of the base schema.
+    static func bases(naming: ShadowNaming, requested: [String], baseSchema: String, baseTables: [String]) -> [TableName] {
         var bases: [TableName]
         if !requested.isEmpty {
             bases = requested.map { ShadowNaming.parse($0, defaultSchema: baseSchema) }
@@ -107,9 +123,6 @@ public enum TableSelection {
                 }
             }
         }
-        return try bases.map { base in
-            guard let shadow = naming.shadow(of: base) else { throw DataToolError.unmappedTable(base.description, lane: laneName) }
-            return TablePair(base: base, shadow: shadow)
-        }
+        return bases
     }
 }

@@ -114,7 +114,9 @@ public final class TableDiffer {
             if recheck, !differences.isEmpty, !options.consistentSnapshot {
                 sleepSeconds(options.recheckDelaySeconds)
                 var held: [RowDifference] = []
-                for range in differingRanges { held += try run.compareRows(range) }
+                for batch in Run.batches(differingRanges, leafRows: options.leafRows, batchRows: options.leafBatchRows) {
+                    held += try run.compareRows(batch)
+                }
                 let heldKeys = Set(held.map { HeldKey($0) })
                 report.resolvedOnRecheck = differences.filter { !heldKeys.contains(HeldKey($0)) }.count
                 report.rechecked = true
@@ -144,6 +146,9 @@ public final class TableDiffer {
         let shadowQueries: TableQueries
         var differences: [RowDifference] = []
         var leafRanges: [KeyRange] = []
+        /// Differing leaves not fetched yet, and their rows by the checksums' counts.
+        var pendingLeaves: [KeyRange] = []
+        var pendingRows = 0
 
         init(differ: TableDiffer, baseQueries: TableQueries, shadowQueries: TableQueries) {
             self.differ = differ
@@ -203,6 +208,7 @@ public final class TableDiffer {
                 lower = upper
                 sleepSeconds(differ.options.pauseSeconds)
             }
+            try flushLeaves()
         }
 
         mutating func bisect(_ range: KeyRange, base: ChunkChecksum, shadow: ChunkChecksum) throws {
@@ -210,15 +216,13 @@ public final class TableDiffer {
             case .identical:
                 return
             case .compareRows:
+                // Leaves wait, across chunks, until their rows fill a batch (or the table ends): scattered
+                // differences then cost one row query per side per batch instead of one per difference.
                 leafRanges.append(range)
-                let found = try compareRows(range)
-                guard differences.count + found.count <= differ.options.maxDifferences else {
-                    throw DataToolError.unsupported(
-                        "table \(baseQueries.table): more than \(differ.options.maxDifferences) differing rows; the shadow is "
-                            + "too far from base to repair row by row — recreate it (shadow-ddl) and copy the data instead"
-                    )
-                }
-                differences += found
+                let rows = max(base.rows, shadow.rows)
+                if pendingRows + rows > differ.options.leafBatchRows { try flushLeaves() }
+                pendingLeaves.append(range)
+                pendingRows += rows
             case .split(let side, _):
                 // Cut into `splitFanout` parts in one pass over the fuller side's keys, then checksum the parts: a
                 // differing range is read about once per level instead of twice (both halves) plus an OFFSET scan.
@@ -236,10 +240,35 @@ public final class TableDiffer {
             }
         }
 
-        func compareRows(_ range: KeyRange) throws -> [RowDifference] {
+        /// Fetches and compares the pending leaves, one query per side for all of them.
+        mutating func flushLeaves() throws {
+            guard !pendingLeaves.isEmpty else { return }
+            let found = try compareRows(pendingLeaves)
+            pendingLeaves = []
+            pendingRows = 0
+            guard differences.count + found.count <= differ.options.maxDifferences else {
+                throw DataToolError.unsupported(
+                    "table \(baseQueries.table): more than \(differ.options.maxDifferences) differing rows; the shadow is "
+                        + "too far from base to repair row by row — recreate it (shadow-ddl) and copy the data instead"
+                )
+            }
+            differences += found
+        }
+
+        /// Consecutive groups of `ranges` of at most `batchRows` rows, counting each range as `leafRows`.
+        static func batches(_ ranges: [KeyRange], leafRows: Int, batchRows: Int) -> [[KeyRange]] {
+            let size = max(1, batchRows / max(1, leafRows))
+            return stride(from: 0, to: ranges.count, by: size).map { Array(ranges[$0..<min($0 + size, ranges.count)]) }
+        }
+
+        /// The rows of disjoint ranges on both sides (one query per side, in parallel), compared by key.
+        func compareRows(_ ranges: [KeyRange]) throws -> [RowDifference] {
             let keyCount = baseQueries.key.count
-            let baseRows = try differ.base.query(baseQueries.rows(range)).map { FetchedRow(columns: $0, keyCount: keyCount) }
-            let shadowRows = try differ.shadow.query(shadowQueries.rows(range)).map { FetchedRow(columns: $0, keyCount: keyCount) }
+            let run = self
+            let (baseRows, shadowRows) = try differ.onBothSides { side in
+                let (connection, queries) = side == .base ? (run.differ.base, run.baseQueries) : (run.differ.shadow, run.shadowQueries)
+                return try connection.query(queries.rows(ranges)).map { FetchedRow(columns: $0, keyCount: keyCount) }
+            }
             return RowComparison.compare(base: baseRows, shadow: shadowRows, columnNames: baseQueries.columns.map(\.name))
         }
     }
