@@ -32,4 +32,18 @@ struct RewriterFuzzRegressionTests {
         // Names that need no quoting are not padded.
         #expect(rewritten("SELECT * FROM t`x`", graySuffix, .mysql) == "SELECT * FROM t_gray`x`")
     }
+
+    @Test("A reserved word where a table name must be is refused, never renamed as if it were the table")
+    func reservedWordAsTableNameIsRefused() {
+        let lane = LaneMapping(lane: "fuzz", tableSuffix: "_fz", unmappedWrites: .pass)
+        // Found by sql-lexer (10-minute run): `TABLE FROM` took FROM as the table (`FROM_fz`), which misread the
+        // rest, so a second pass renamed `a` that the first had missed.
+        for dialect in [SQLDialect.mysql, .postgres] {
+            #expect(rewritten("SELECT FROM table FROM m,a", lane, dialect).hasPrefix("REFUSED"))
+            #expect(rewritten("TABLE where", lane, dialect).hasPrefix("REFUSED"))
+        }
+        // Non-reserved words stay usable as names.
+        #expect(rewritten("INSERT INTO value VALUES (1)", lane, .mysql) == "INSERT INTO value_fz VALUES (1)")
+        #expect(rewritten("TABLE t", lane, .postgres) == "TABLE t_fz")
+    }
 }

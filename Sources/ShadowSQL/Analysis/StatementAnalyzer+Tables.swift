@@ -24,6 +24,12 @@ extension StatementAnalyzer {
                 self.mode = .afterTable(context)
                 return i + 1
             }
+            if context.requiresName && Self.neverTableNames.contains(t.keyword) {
+                // A keyword reserved in both dialects where a name must be: the statement is not what it seems
+                // (taking the keyword as the name would misread everything after it), so a lane refuses it.
+                self.refuse(.unanalysable("expected a table name at byte \(t.start), found a reserved word"))
+                return self.end
+            }
             if !context.requiresName && (t.keyword.endsTableReference || t.keyword.startsStatement) {
                 self.mode = .expression
                 return i
@@ -47,6 +53,9 @@ extension StatementAnalyzer {
             return i
         }
     }
+
+    /// Words reserved in MySQL, MariaDB and PostgreSQL alike: never an unquoted table name.
+    static let neverTableNames: Set<Keyword> = [.from, .where, .select, .group, .order, .having, .union, .on, .set, .values]
 
     /// `IGNORE t` skips IGNORE; `INTO ignore VALUES` keeps `ignore` as the name.
     func modifierIsFollowedByName(_ i: Int) -> Bool {
