@@ -46,4 +46,20 @@ struct RewriterFuzzRegressionTests {
         #expect(rewritten("INSERT INTO value VALUES (1)", lane, .mysql) == "INSERT INTO value_fz VALUES (1)")
         #expect(rewritten("TABLE t", lane, .postgres) == "TABLE t_fz")
     }
+
+    @Test("A statement that reads differently once its tables are renamed is refused")
+    func statementThatReadsDifferentlyAfterRenamingIsRefused() {
+        let lane = LaneMapping(lane: "fuzz", tableSuffix: "_fz", unmappedWrites: .pass)
+        // Found by sql-lexer (10-minute run after finding 4): `OF` in garbage after `UPDATE(` was taken for a table,
+        // `OF_fz.p` then read as a qualified name, so a second pass renamed `p`, which the first had missed.
+        let found: [UInt8] = Array("UPDATE(OF.p".utf8) + [0] + Array("(UPDATE OF".utf8)
+        var rewriter = SQLRewriter(dialect: .postgres)
+        guard case .refused = rewriter.rewrite(found, lane: lane) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        // Ordinary rewrites are fixpoints and pass the check.
+        #expect(rewritten("UPDATE t SET a = 1 FROM u WHERE t.id = u.id", lane, .postgres)
+            == "UPDATE t_fz SET a = 1 FROM u_fz WHERE t_fz.id = u_fz.id")
+    }
 }

@@ -19,6 +19,23 @@ public struct SQLRewriter: Sendable {
 
     /// Rewrites the statements in `sql` for `lane`.
     public mutating func rewrite(_ sql: UnsafeRawBufferPointer, lane: LaneMapping) -> RewriteOutcome {
+        let outcome = self.rewriteOnce(sql, lane: lane)
+        guard case .rewritten(let output, let summary) = outcome else { return outcome }
+        // A renamed statement must read the same as the original: a second pass over the output renames nothing
+        // more. A statement the analyser misreads (garbage around a keyword, found by fuzzing) tends to read
+        // differently once a name next to it has changed, so a table the first reading missed shows up here;
+        // refusing is safer than guessing which reading the server would take. (A second pass that is refused or
+        // unchanged proves nothing either way: a policy may reject the shadow names themselves.)
+        let again = output.withUnsafeBytes { self.rewriteOnce($0, lane: lane) }
+        if case .rewritten(let twice, _) = again, twice != output {
+            return .refused(
+                self.refusal(lane, nil, .unanalysable,
+                    "the statement reads differently once its tables are renamed, so it cannot be analysed safely"))
+        }
+        return .rewritten(output, summary)
+    }
+
+    private mutating func rewriteOnce(_ sql: UnsafeRawBufferPointer, lane: LaneMapping) -> RewriteOutcome {
         if self.prepared?.source != lane {
             self.prepared = PreparedMapping(lane, dialect: self.dialect)
         }
