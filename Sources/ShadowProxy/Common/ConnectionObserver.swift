@@ -189,15 +189,15 @@ struct ConnectionObserver {
         handles.statements.increment()
         switch event.outcome {
         case .forwarded:
-            countForStatistics(lane: event.lane, rewritten: false)
+            countForStatistics(lane: event.lane, rewritten: false, now: NIODeadline.now())
             if logger.logLevel <= .debug, event.sql.readableBytes > 0 {
                 logger.debug("statement", metadata: ["statement_lane": "\(event.lane)", "sql": "\(masked(event.sql))"])
             }
         case .rewritten(let rewritten):
             handles.rewrites.increment()
-            countForStatistics(lane: event.lane, rewritten: true)
-            let dialect = environment.dialect
             let now = NIODeadline.now()
+            countForStatistics(lane: event.lane, rewritten: true, now: now)
+            let dialect = environment.dialect
             if lastRewriteExample.map({ now - $0 >= .seconds(1) }) ?? true {
                 lastRewriteExample = now
                 environment.statistics.recordRewriteExample(
@@ -227,25 +227,25 @@ struct ConnectionObserver {
 
     /// Counts a statement for the status page in this connection's batch (flushed every 64 statements, after a
     /// second, on a lane change and at close).
-    private mutating func countForStatistics(lane: String, rewritten: Bool) {
+    private mutating func countForStatistics(lane: String, rewritten: Bool, now: NIODeadline) {
         if lane != unflushedLane {
-            flushStatistics()
+            flushStatistics(now: now)
             unflushedLane = lane
         }
         unflushedStatements += 1
         if rewritten { unflushedRewrites += 1 }
-        if unflushedStatements >= 64 || NIODeadline.now() - lastStatisticsFlush >= .seconds(1) {
-            flushStatistics()
+        if unflushedStatements >= 64 || now - lastStatisticsFlush >= .seconds(1) {
+            flushStatistics(now: now)
         }
     }
 
-    private mutating func flushStatistics() {
+    private mutating func flushStatistics(now: NIODeadline = .now()) {
         guard unflushedStatements > 0 else { return }
         environment.statistics.recordStatements(
             lane: unflushedLane, count: unflushedStatements, rewrites: unflushedRewrites)
         unflushedStatements = 0
         unflushedRewrites = 0
-        lastStatisticsFlush = NIODeadline.now()
+        lastStatisticsFlush = now
     }
 
     private mutating func laneHandles(_ lane: String) -> ProxyMetrics.LaneHandles {

@@ -20,11 +20,6 @@ public final class LaneStatistics: Sendable {
 
     public init() {}
 
-    /// Counts a statement that ran unchanged in `lane`.
-    public func recordStatement(lane: String) {
-        lanes.withLockedValue { $0[lane, default: Lane()].statements += 1 }
-    }
-
     /// Counts `count` statements that ran in `lane`, `rewrites` of them with renamed tables (sessions batch them to
     /// keep the lock off the hot path).
     public func recordStatements(lane: String, count: Int, rewrites: Int = 0) {

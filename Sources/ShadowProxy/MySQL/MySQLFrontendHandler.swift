@@ -369,15 +369,12 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         if let wire = frame.wire { return queue(wire, to: side) }
         guard let channel = channel(side) else { return }
         let payload = frame.payload
-        let sink = { (bytes: ByteBuffer) in channel.write(bytes, promise: nil) }
         if payload.readableBytes <= OutboundCoalescer.copyLimit {
-            let body = { (buffer: inout ByteBuffer) in
-                MySQLFrame.writeHeader(length: payload.readableBytes, sequenceID: frame.sequenceID, into: &buffer)
-                buffer.writeImmutableBuffer(payload)
-            }
-            switch side {
-            case .client: toClient.append(capacity: payload.readableBytes + 4, allocator: channel.allocator, to: sink, body)
-            case .backend: toBackend.append(capacity: payload.readableBytes + 4, allocator: channel.allocator, to: sink, body)
+            withCoalescer(side) {
+                $0.append(capacity: payload.readableBytes + 4, allocator: channel.allocator, to: { channel.write($0, promise: nil) }) {
+                    MySQLFrame.writeHeader(length: payload.readableBytes, sequenceID: frame.sequenceID, into: &$0)
+                    $0.writeImmutableBuffer(payload)
+                }
             }
             return
         }
@@ -390,18 +387,19 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func queue(_ bytes: ByteBuffer, to side: Side) {
         guard let channel = channel(side) else { return }
-        switch side {
-        case .client: toClient.write(bytes, allocator: channel.allocator) { channel.write($0, promise: nil) }
-        case .backend: toBackend.write(bytes, allocator: channel.allocator) { channel.write($0, promise: nil) }
-        }
+        withCoalescer(side) { $0.write(bytes, allocator: channel.allocator) { channel.write($0, promise: nil) } }
     }
 
     /// Writes out what is gathered for `side` (before its flush, or before a write that bypasses the coalescer).
     private func drain(_ side: Side) {
         guard let channel = channel(side) else { return }
+        withCoalescer(side) { $0.drain { channel.write($0, promise: nil) } }
+    }
+
+    private func withCoalescer(_ side: Side, _ body: (inout OutboundCoalescer) -> Void) {
         switch side {
-        case .client: toClient.drain { channel.write($0, promise: nil) }
-        case .backend: toBackend.drain { channel.write($0, promise: nil) }
+        case .client: body(&toClient)
+        case .backend: body(&toBackend)
         }
     }
 
