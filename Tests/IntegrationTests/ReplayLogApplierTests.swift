@@ -52,10 +52,12 @@ import TestSupport
         writer.close()
     }
 
-    private func record(_ dialect: ReplayDialect, _ statements: [ReplayStatement], flags: ReplayRecordFlags = []) -> ReplayRecord {
+    private func record(
+        _ dialect: ReplayDialect, target: String = "mirror", _ statements: [ReplayStatement], flags: ReplayRecordFlags = []
+    ) -> ReplayRecord {
         ReplayRecord(
             timestampMicros: Int64(Date().timeIntervalSince1970 * 1e6), connectionID: 1, transactionID: 1,
-            dialect: dialect, target: "mirror", flags: flags, statements: statements)
+            dialect: dialect, target: target, flags: flags, statements: statements)
     }
 
     @Test("MySQL records replay into the shadow MariaDB with INSERT_ID, TIMESTAMP and prepared parameters")
@@ -180,6 +182,60 @@ import TestSupport
         #expect(after.checkpointLSN == 3)
         #expect(after.deadLettered == 1)
         #expect(FileManager.default.fileExists(atPath: dir.path + "/" + ReplayApplier.deadLetterFileName))
+    }
+
+    @Test("a batch of row writes the mirror rejects is retried record by record: the ones before the bad record stay applied, the applier stops on it")
+    func rejectedRecordInsideBatch() async throws {
+        let dir = ReplayTestDirectory()
+        defer { dir.cleanup() }
+        let tag = "batch-\(UInt32.random(in: 0...UInt32.max))"
+        let id = Int64.random(in: 10_000_000...90_000_000)
+        try await write([
+            record(.mysql, [ReplayStatement(sql: "INSERT INTO mse_demo_table (id, location) VALUES (?, ?)", parameters: [.int64(id), .text("\(tag)-a")])]),
+            record(.mysql, [ReplayStatement(sql: "UPDATE mse_demo_table SET location = ? WHERE id = ?", parameters: [.text("\(tag)-b"), .int64(id)])]),
+            // The same key again: a duplicate-key rejection in the middle of the batch.
+            record(.mysql, [ReplayStatement(sql: "INSERT INTO mse_demo_table (id, location) VALUES (?, ?)", parameters: [.int64(id), .text("\(tag)-c")])]),
+            record(.mysql, [ReplayStatement(sql: "INSERT INTO mse_demo_table (id, location) VALUES (?, ?)", parameters: [.int64(id + 1), .text("\(tag)-d")])]),
+        ], to: dir.path)
+        let applier = try ReplayApplier(
+            configuration: .init(directory: dir.path, mirror: try mirror(.mysql)), logger: Self.logger)
+        let status = applier.run(untilCaughtUp: true)
+        #expect(status.state == .stoppedOnError)
+        #expect(status.checkpointLSN == 2)
+        #expect(try #require(status.lastError).contains("LSN 3"))
+        #expect(try query(.mysql, "SELECT location FROM mse_demo_table WHERE location LIKE '\(tag)%' ORDER BY id") == "\(tag)-b")
+    }
+
+    @Test("row writes are applied in batches and DDL alone; the progress table ends at the last LSN, and a restart applies nothing twice")
+    func batchesWithProgressTable() async throws {
+        let dir = ReplayTestDirectory()
+        defer { dir.cleanup() }
+        let table = "replay_batch_\(UInt32.random(in: 0...UInt32.max))"
+        let target = "mirror-\(table)"
+        var records = [record(.postgres, target: target, [ReplayStatement(sql: "CREATE TABLE \(table) (id int PRIMARY KEY, v text)")])]
+        for i in 1...150 {
+            records.append(record(.postgres, target: target, [ReplayStatement(sql: "INSERT INTO \(table) VALUES ($1, $2)", parameters: [.int64(Int64(i)), .text("v\(i)")])]))
+        }
+        records.append(record(.postgres, target: target, [ReplayStatement(sql: "ALTER TABLE \(table) ADD COLUMN w int DEFAULT 7")]))
+        records.append(record(.postgres, target: target, [
+            ReplayStatement(sql: "  update \(table) SET w = 8 WHERE id <= 10"),
+            ReplayStatement(sql: "DELETE FROM \(table) WHERE id > 140"),
+        ]))
+        try await write(records, to: dir.path)
+        var parameters = try mirror(.postgres)
+        parameters.progressTable = "shadowgate_replay_progress"
+        let applier = try ReplayApplier(configuration: .init(directory: dir.path, mirror: parameters), logger: Self.logger)
+        let status = applier.run(untilCaughtUp: true)
+        #expect(status.lastError == nil)
+        #expect(status.checkpointLSN == 153)
+        #expect(try query(.postgres, "SELECT count(*), sum(w) FROM \(table)") == "140\t990")
+        #expect(try query(.postgres, "SELECT lsn FROM shadowgate_replay_progress WHERE target = '\(target)'") == "153")
+        // A lost checkpoint: the progress table keeps every record from being applied twice.
+        try FileManager.default.removeItem(atPath: dir.path + "/checkpoint")
+        let again = try ReplayApplier(configuration: .init(directory: dir.path, mirror: parameters), logger: Self.logger)
+        #expect(again.run(untilCaughtUp: true).lastError == nil)
+        #expect(try query(.postgres, "SELECT count(*) FROM \(table)") == "140")
+        _ = try query(.postgres, "DROP TABLE \(table); DELETE FROM shadowgate_replay_progress WHERE target = '\(target)'")
     }
 }
 

@@ -73,3 +73,29 @@ import Testing
         #expect(SegmentFile.firstLSN(fromName: "42.seg") == nil)
     }
 }
+
+@Suite struct ApplierBatchingTests {
+    private func record(_ sqls: [String]) -> ReplayRecord {
+        ReplayRecord(
+            timestampMicros: 0, connectionID: 1, transactionID: 1, dialect: .mysql, target: "t", flags: [],
+            statements: sqls.map { ReplayStatement(sql: $0) })
+    }
+
+    @Test("records whose statements are all INSERT, UPDATE, DELETE or REPLACE may share a mirror transaction")
+    func rowWritesBatch() {
+        #expect(ReplayApplier.isBatchable(record(["INSERT INTO t VALUES (1)", "  update t SET a = 1", "\nDELETE FROM t", "Replace INTO t VALUES (2)"])))
+        #expect(ReplayApplier.isBatchable(record(["INSERT\tINTO t VALUES (1)"])))
+    }
+
+    @Test("DDL, other statements, look-alike words, leading comments and empty records are applied alone")
+    func othersAlone() {
+        #expect(!ReplayApplier.isBatchable(record(["INSERT INTO t VALUES (1)", "CREATE TABLE u (a int)"])))
+        #expect(!ReplayApplier.isBatchable(record(["ALTER TABLE t ADD COLUMN b int"])))
+        #expect(!ReplayApplier.isBatchable(record(["TRUNCATE t"])))
+        #expect(!ReplayApplier.isBatchable(record(["inserted_rows"])))
+        #expect(!ReplayApplier.isBatchable(record(["INSERT_x"])))
+        #expect(!ReplayApplier.isBatchable(record(["/* c */ INSERT INTO t VALUES (1)"])))
+        #expect(!ReplayApplier.isBatchable(record(["WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"])))
+        #expect(!ReplayApplier.isBatchable(record([])))
+    }
+}

@@ -15,6 +15,7 @@ import Testing
             replay_log:
               dir: ./var/replay
               segment_size: 1MiB
+              concurrent_syncs: 1
               retention: { max_bytes: 2GiB, max_age: 48h, hard_limit: 4GiB }
             base_dual_write:
               listener: orders-pg
@@ -37,6 +38,7 @@ import Testing
         #expect(stream.durability == .async && stream.flushInterval == .milliseconds(5))
         let log = try #require(configuration.replayLog)
         #expect(log.segmentSize == 1 << 20)
+        #expect(log.concurrentSyncs == 1)
         #expect(log.retention == ReplayLogConfiguration.Retention(maximumBytes: 2 << 30, maximumAgeSeconds: 48 * 3600, hardLimitBytes: 4 << 30))
         #expect(log.durability == .async, "no sync stream and no explicit durability: the log flushes in the background")
     }
@@ -90,10 +92,10 @@ import Testing
         #expect(errors.map(\.code) == [.conflictingKeys])
     }
 
-    @Test("missing mirror keys, a column map that is not a map, bad sizes and a hard limit below max_bytes are each reported")
+    @Test("missing mirror keys, a column map that is not a map, bad sizes, zero concurrent syncs and a hard limit below max_bytes are each reported")
     func invalidPieces() {
         let yaml = oneMySQLListener + """
-            replay_log: { dir: r, segment_size: 1KiB, retention: { max_bytes: 2GiB, hard_limit: 1GiB } }
+            replay_log: { dir: r, segment_size: 1KiB, concurrent_syncs: 0, retention: { max_bytes: 2GiB, hard_limit: 1GiB } }
             base_dual_write:
               mirror: { backend: 127.0.0.1:1, credentials: { user: u, password: a, password_env: B } }
               columns: { orders: [amount] }
@@ -101,7 +103,7 @@ import Testing
             """
         let paths = Set(loadErrors(yaml).map(\.path))
         #expect(paths == [
-            "replay_log.segment_size", "replay_log.retention.hard_limit", "base_dual_write.mirror.database",
+            "replay_log.segment_size", "replay_log.concurrent_syncs", "replay_log.retention.hard_limit", "base_dual_write.mirror.database",
             "base_dual_write.mirror.credentials.password_env", "base_dual_write.columns.orders", "base_dual_write.flush_interval",
         ])
     }

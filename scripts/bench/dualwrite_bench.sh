@@ -2,14 +2,16 @@
 # Benchmark (not a test): sysbench oltp_write_only through the MySQL proxy with dual-write off, async and sync,
 # in one run, against real MariaDB servers (base = primary, shadow server = mirror).
 # Usage: scripts/bench/dualwrite_bench.sh [--seconds S] [--threads T] [--table-size N] [--tables K]
-#          [--rounds R] [--modes off,async,sync,async-noapply,sync-noapply]
+#          [--rounds R] [--modes off,async,sync,async-noapply,sync-noapply] [--durable-servers]
 # Modes ending in -noapply point the mirror at a closed port: the log is written exactly as in the plain mode but
 # the applier only waits for the mirror, so the difference to the plain mode is what the applier and the mirror
 # server cost by competing for the machine. Modes run interleaved, R rounds; prints one line per run (transactions/s,
 # queries/s, p95 latency in ms, records per fdatasync, time for the mirror to catch up) and the medians per mode.
+# --durable-servers runs both MariaDB servers with innodb_flush_log_at_trx_commit=1 (MariaDB's default, what a
+# production primary runs: each commit is on disk before its OK) instead of the test servers' 2 (no sync per commit).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=20 threads=16 table_size=10000 tables=4 rounds=1 modes=off,async,sync
+seconds=20 threads=16 table_size=10000 tables=4 rounds=1 modes=off,async,sync durable=0
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -18,6 +20,7 @@ while [ $# -gt 0 ]; do
     --tables) tables=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
+    --durable-servers) durable=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -38,6 +41,13 @@ bash scripts/servers.sh start "$dir/servers" >/dev/null
 source "$dir/servers/env.sh"
 h=$SHADOWGATE_MYSQL_HOST u=$SHADOWGATE_MYSQL_USER p=$SHADOWGATE_MYSQL_PASSWORD
 sql() { mariadb --no-defaults -h "$h" -P "$1" -u "$u" -p"$p" -e "$2"; }
+flush_at_commit=2
+if [ "$durable" = 1 ]; then
+  flush_at_commit=1
+  for sock in "$SHADOWGATE_MYSQL_SOCKET" "$SHADOWGATE_SERVERS_DIR/mariadb-shadow/mysqld.sock"; do
+    mariadb --no-defaults -uroot --socket="$sock" -e "SET GLOBAL innodb_flush_log_at_trx_commit = 1"
+  done
+fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 sb() { # port action
   sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$1" --mysql-user="$u" \
@@ -99,6 +109,7 @@ run_mode() { # mode
 }
 
 echo "sysbench oltp_write_only, $threads threads, $tables tables x $table_size rows, ${seconds}s per mode, $rounds round(s)"
+echo "servers: innodb_flush_log_at_trx_commit=$flush_at_commit"
 echo "load before: $(uptime)"
 for round in $(seq 1 "$rounds"); do
   for mode in ${modes//,/ }; do run_mode "$mode"; done

@@ -2,11 +2,16 @@ import DatabaseClients
 
 /// Applies MySQL records to a MariaDB/MySQL mirror through the libmariadb wrapper: `SET INSERT_ID`, `LAST_INSERT_ID`
 /// and `TIMESTAMP` before each statement so auto-increment values and `NOW()` match the primary, `USE` for the
-/// statement's database, server-side prepared statements for records that carry typed parameters.
+/// statement's database, server-side prepared statements for records that carry typed parameters (kept open per
+/// statement text, so a statement the log repeats costs one round trip, not a prepare, an execute and a close).
 final class MariaDBMirrorSession: MirrorSession {
     private var connection: MariaDBConnection?
     private var currentSchema: String?
     private var progressTable: String?
+    /// Prepared statements by SQL text. Emptied when full: a workload repeats a few texts; one that never repeats
+    /// would otherwise hold a server-side statement per text.
+    private var statements: [String: MariaDBStatement] = [:]
+    static let statementCacheLimit = 128
 
     init(_ p: MirrorConnectionParameters) throws(MirrorFailure) {
         do {
@@ -41,6 +46,8 @@ final class MariaDBMirrorSession: MirrorSession {
     deinit { close() }
 
     func close() {
+        for statement in statements.values { statement.close() }
+        statements = [:]
         connection?.close()
         connection = nil
     }
@@ -72,22 +79,26 @@ final class MariaDBMirrorSession: MirrorSession {
         }
     }
 
-    func apply(_ record: ReplayRecord) throws(MirrorFailure) {
+    func apply(_ records: [ReplayRecord]) throws(MirrorFailure) {
+        guard let last = records.last else { return }
+        let lastIndex = last.statements.count - 1
         do {
-            for (index, statement) in record.statements.enumerated() {
-                try prepareContext(statement.context, index: index)
-                if let parameters = statement.parameters {
-                    try executePrepared(statement.sql, parameters, index: index)
-                } else {
-                    try query(statement.sql, statement: index)
+            for record in records {
+                for (index, statement) in record.statements.enumerated() {
+                    try prepareContext(statement.context, index: index)
+                    if let parameters = statement.parameters {
+                        try executePrepared(statement.sql, parameters, index: index)
+                    } else {
+                        try query(statement.sql, statement: index)
+                    }
                 }
             }
             if let progressTable {
                 try query(
-                    "INSERT INTO \(progressTable) (target, lsn) VALUES (\(MirrorConnectionParameters.literal(record.target)), \(record.lsn)) "
-                        + "ON DUPLICATE KEY UPDATE lsn = VALUES(lsn)", statement: record.statements.count - 1)
+                    "INSERT INTO \(progressTable) (target, lsn) VALUES (\(MirrorConnectionParameters.literal(last.target)), \(last.lsn)) "
+                        + "ON DUPLICATE KEY UPDATE lsn = VALUES(lsn)", statement: lastIndex)
             }
-            try query("COMMIT", statement: record.statements.count - 1)
+            try query("COMMIT", statement: lastIndex)
         } catch {
             if case .rejected = error { _ = try? query("ROLLBACK", statement: -1) }
             throw error
@@ -115,14 +126,30 @@ final class MariaDBMirrorSession: MirrorSession {
     private func executePrepared(_ sql: String, _ parameters: [ReplayValue], index: Int) throws(MirrorFailure) {
         guard let connection else { throw .unavailable("connection closed") }
         do {
-            let statement = try connection.prepare(sql)
-            defer { statement.close() }
+            let statement: MariaDBStatement
+            if let cached = statements[sql] {
+                statement = cached
+            } else {
+                statement = try connection.prepare(sql)
+                if statements.count >= Self.statementCacheLimit {
+                    for old in statements.values { old.close() }
+                    statements = [:]
+                }
+                statements[sql] = statement
+            }
             guard statement.parameterCount == parameters.count else {
                 throw MirrorFailure.rejected(
                     statement: index,
                     message: "statement has \(statement.parameterCount) placeholders, record has \(parameters.count) values")
             }
-            try statement.execute(params: parameters.map(\.databaseValue))
+            do {
+                try statement.execute(params: parameters.map(\.databaseValue))
+            } catch {
+                // Prepared again next time: the failure may have been the statement's (a changed table).
+                statements[sql] = nil
+                statement.close()
+                throw error
+            }
         } catch let failure as MirrorFailure {
             throw failure
         } catch {

@@ -44,10 +44,13 @@ public enum MirrorFailure: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A connection to a mirror that applies one record as one transaction. Blocking; used only on the applier thread.
+/// A connection to a mirror that applies records in mirror transactions. Blocking; used only on the applier thread.
 public protocol MirrorSession: AnyObject {
-    /// Applies all statements of `record` in a transaction; on failure the transaction is rolled back.
-    func apply(_ record: ReplayRecord) throws(MirrorFailure)
+    /// Applies every statement of `records`, in order, in one mirror transaction that also stores the last record's
+    /// LSN in the progress table; on failure the transaction is rolled back and nothing of `records` stays applied.
+    /// A rejection names the statement within its record (the applier retries a rejected batch record by record, so
+    /// the record is then known).
+    func apply(_ records: [ReplayRecord]) throws(MirrorFailure)
     func close()
     /// The last LSN of `target` the mirror committed (from the progress table), 0 when it keeps none.
     func appliedLSN(target: String) throws(MirrorFailure) -> LSN

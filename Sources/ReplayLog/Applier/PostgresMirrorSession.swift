@@ -1,7 +1,7 @@
 import DatabaseClients
 
-/// Applies PostgreSQL records to a PostgreSQL mirror through the libpq wrapper: one `BEGIN … COMMIT` per record,
-/// `SET LOCAL search_path` for the statement's schema, `PQexecParams` for records with typed parameters
+/// Applies PostgreSQL records to a PostgreSQL mirror through the libpq wrapper: one `BEGIN … COMMIT` per batch of
+/// records, `SET LOCAL search_path` whenever the statement's schema differs from the one before it, `PQexecParams` for records with typed parameters
 /// (text format, bytes in binary format).
 final class PostgresMirrorSession: MirrorSession {
     private var connection: PostgresConnection?
@@ -61,25 +61,33 @@ final class PostgresMirrorSession: MirrorSession {
         }
     }
 
-    func apply(_ record: ReplayRecord) throws(MirrorFailure) {
+    func apply(_ records: [ReplayRecord]) throws(MirrorFailure) {
+        guard let last = records.last else { return }
+        let lastIndex = last.statements.count - 1
         do {
             try exec("BEGIN", statement: -1)
-            for (index, statement) in record.statements.enumerated() {
-                if let schema = statement.context.schema {
-                    try exec("SET LOCAL search_path TO \"\(schema.replacingOccurrences(of: "\"", with: "\"\""))\"", statement: index)
-                }
-                if let parameters = statement.parameters {
-                    try execParams(statement.sql, parameters, index: index)
-                } else {
-                    try exec(statement.sql, statement: index)
+            // The schema in force inside this transaction: nil is the session's own search_path.
+            var schemaInForce: String? = nil
+            for record in records {
+                for (index, statement) in record.statements.enumerated() {
+                    if statement.context.schema != schemaInForce {
+                        let target = statement.context.schema.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" } ?? "DEFAULT"
+                        try exec("SET LOCAL search_path TO \(target)", statement: index)
+                        schemaInForce = statement.context.schema
+                    }
+                    if let parameters = statement.parameters {
+                        try execParams(statement.sql, parameters, index: index)
+                    } else {
+                        try exec(statement.sql, statement: index)
+                    }
                 }
             }
             if let progressTable {
                 try exec(
-                    "INSERT INTO \(progressTable) (target, lsn) VALUES (\(MirrorConnectionParameters.literal(record.target)), \(record.lsn)) "
-                        + "ON CONFLICT (target) DO UPDATE SET lsn = EXCLUDED.lsn", statement: record.statements.count - 1)
+                    "INSERT INTO \(progressTable) (target, lsn) VALUES (\(MirrorConnectionParameters.literal(last.target)), \(last.lsn)) "
+                        + "ON CONFLICT (target) DO UPDATE SET lsn = EXCLUDED.lsn", statement: lastIndex)
             }
-            try exec("COMMIT", statement: record.statements.count - 1)
+            try exec("COMMIT", statement: lastIndex)
         } catch {
             if case .rejected = error { _ = try? exec("ROLLBACK", statement: -1) }
             throw error

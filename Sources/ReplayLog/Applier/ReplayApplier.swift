@@ -1,7 +1,14 @@
 import Foundation
 import Logging
 
-/// Replays the log into a mirror in LSN order, one mirror transaction per record, advancing the checkpoint.
+/// Replays the log into a mirror in LSN order, advancing the checkpoint.
+///
+/// Records that are plain row writes (every statement an `INSERT`, `UPDATE`, `DELETE` or `REPLACE`) and already in the
+/// log are applied in batches, one mirror transaction per batch (the progress table stores the batch's last LSN in
+/// it): a mirror that commits durably then syncs once per batch instead of once per record, and a lagging applier
+/// catches up instead of falling further behind. Any other record (DDL, which MySQL commits implicitly, and whatever
+/// cannot be judged) is applied alone. A batch the mirror rejects is rolled back and applied again record by record,
+/// so the rejected record is the one stopped on or dead-lettered.
 ///
 /// Runs on its own thread (`start`) or on the caller's (`runUntilCaughtUp`, for the CLI); never on an event loop.
 /// While the mirror is unreachable it retries the same record with exponential backoff. A record the mirror
@@ -27,11 +34,13 @@ public final class ReplayApplier: @unchecked Sendable {
         public var pollInterval: Duration
         /// Checkpoint at least every this many records (and whenever caught up).
         public var checkpointEvery: Int
+        /// Most records applied in one mirror transaction; 1 applies record by record.
+        public var batchRecords: Int
 
         public init(
             directory: String, mirror: MirrorConnectionParameters, onRejected: RejectionPolicy = .stop,
             initialBackoff: Duration = .milliseconds(100), maximumBackoff: Duration = .seconds(10),
-            pollInterval: Duration = .milliseconds(50), checkpointEvery: Int = 256
+            pollInterval: Duration = .milliseconds(50), checkpointEvery: Int = 256, batchRecords: Int = 64
         ) {
             self.directory = directory
             self.mirror = mirror
@@ -40,6 +49,7 @@ public final class ReplayApplier: @unchecked Sendable {
             self.maximumBackoff = maximumBackoff
             self.pollInterval = pollInterval
             self.checkpointEvery = checkpointEvery
+            self.batchRecords = max(1, batchRecords)
         }
     }
 
@@ -155,6 +165,78 @@ public final class ReplayApplier: @unchecked Sendable {
             flushCheckpoint()
             return stopOnError(message)
         }
+        /// Applies `records` in one mirror transaction, retrying with backoff while the mirror is unavailable.
+        func applyRetrying(_ records: [ReplayRecord]) -> AttemptOutcome {
+            while true {
+                if isStopRequested { return .stopRequested }
+                do {
+                    if session == nil {
+                        let opened = try connect(configuration.mirror)
+                        session = opened
+                        mirrorApplied = try opened.appliedLSN(target: records[0].target)
+                    }
+                    // The mirror committed these records before a crash kept the checkpoint from saying so.
+                    let missing = records.filter { $0.lsn > mirrorApplied }
+                    if !missing.isEmpty { try session?.apply(missing) }
+                    backoff = configuration.initialBackoff
+                    return .applied
+                } catch {
+                    switch error {
+                    case .unavailable(let message):
+                        session?.close()
+                        session = nil
+                        update {
+                            $0.state = .waitingForMirror
+                            $0.lastError = "LSN \(records[0].lsn): \(message)"
+                        }
+                        logger.warning(
+                            "mirror unavailable; retrying",
+                            metadata: ["lsn": "\(records[0].lsn)", "error": "\(message)", "backoff": "\(backoff)"])
+                        sleep(backoff)
+                        backoff = min(backoff * 2, configuration.maximumBackoff)
+                    case .rejected:
+                        return .rejected(error)
+                    }
+                }
+            }
+        }
+        /// A record the mirror rejected: dead-lettered when configured (nil), else the message to stop with.
+        func reject(_ record: ReplayRecord, _ error: MirrorFailure) -> String? {
+            let description = "LSN \(record.lsn) (connection \(record.connectionID)): \(error)"
+            guard configuration.onRejected == .deadLetter else { return description }
+            do {
+                try deadLetter(record)
+            } catch {
+                return "\(description); dead-letter write failed: \(error.message)"
+            }
+            logger.error("record dead-lettered", metadata: ["lsn": "\(record.lsn)", "error": "\(error)"])
+            update {
+                $0.deadLettered += 1
+                $0.lastError = description
+            }
+            return nil
+        }
+        /// Moves past applied (or dead-lettered) records; nil, or the message to stop with.
+        func advance(over records: [ReplayRecord]) -> String? {
+            guard let last = records.last else { return nil }
+            applied = last.lsn
+            appliedSinceCheckpoint += records.count
+            let flagged = records.filter { $0.flags.contains(.nonDeterministic) }.count
+            update {
+                $0.state = .running
+                $0.flaggedRecords += flagged
+            }
+            guard appliedSinceCheckpoint >= configuration.checkpointEvery else { return nil }
+            do {
+                try saveCheckpoint(applied)
+                appliedSinceCheckpoint = 0
+                return nil
+            } catch {
+                return "writing the checkpoint at LSN \(applied): \(error.message)"
+            }
+        }
+        /// A record read while gathering a batch that could not join it: the first of the next batch.
+        var carried: ReplayRecord?
         defer {
             session?.close()
             flushCheckpoint()
@@ -167,9 +249,11 @@ public final class ReplayApplier: @unchecked Sendable {
                 }
                 return status
             }
-            let record: ReplayRecord
+            // The next batch: records already in the log, up to the limit, while they can share a transaction.
+            var batch: [ReplayRecord] = []
             do {
-                guard let next = try reader.next() else {
+                let next: ReplayRecord? = if let carried { carried } else { try reader.next() }
+                guard let first = next else {
                     if appliedSinceCheckpoint > 0 {
                         try saveCheckpoint(applied)
                         appliedSinceCheckpoint = 0
@@ -179,74 +263,81 @@ public final class ReplayApplier: @unchecked Sendable {
                     sleep(configuration.pollInterval)
                     continue
                 }
-                record = next
+                carried = nil
+                batch.append(first)
+                if Self.isBatchable(first) {
+                    while batch.count < configuration.batchRecords, let next = try reader.next() {
+                        guard Self.isBatchable(next) else {
+                            carried = next
+                            break
+                        }
+                        batch.append(next)
+                    }
+                }
             } catch {
-                return stopOnErrorFlushing("reading the log at LSN \(reader.nextLSN): \(error.message)")
+                // Apply what was read first; the reader stays at the bad record and reports it again next pass.
+                guard !batch.isEmpty else { return stopOnErrorFlushing("reading the log at LSN \(reader.nextLSN): \(error.message)") }
             }
             update {
-                $0.lastLSN = max($0.lastLSN, record.lsn)
-                $0.lagSeconds = max(0, Date().timeIntervalSince1970 - Double(record.timestampMicros) / 1e6)
+                $0.lastLSN = max($0.lastLSN, batch[batch.count - 1].lsn)
+                $0.lagSeconds = max(0, Date().timeIntervalSince1970 - Double(batch[0].timestampMicros) / 1e6)
             }
-            // Retry this record until it applies, is rejected, or we are told to stop.
-            while true {
-                if isStopRequested { return finish() }
-                do {
-                    if session == nil {
-                        let opened = try connect(configuration.mirror)
-                        session = opened
-                        mirrorApplied = try opened.appliedLSN(target: record.target)
+            switch applyRetrying(batch) {
+            case .applied:
+                if let failure = advance(over: batch) { return stopOnErrorFlushing(failure) }
+            case .stopRequested:
+                return finish()
+            case .rejected(let error) where batch.count > 1:
+                logger.debug("batch rejected; applying its records one by one", metadata: ["error": "\(error)"])
+                for record in batch {
+                    switch applyRetrying([record]) {
+                    case .applied: break
+                    case .stopRequested: return finish()
+                    case .rejected(let error):
+                        if let failure = reject(record, error) { return stopOnErrorFlushing(failure) }
                     }
-                    // The mirror committed this record before a crash kept the checkpoint from saying so.
-                    if record.lsn > mirrorApplied { try session?.apply(record) }
-                    backoff = configuration.initialBackoff
-                    break
-                } catch {
-                    switch error {
-                    case .unavailable(let message):
-                        session?.close()
-                        session = nil
-                        update {
-                            $0.state = .waitingForMirror
-                            $0.lastError = "LSN \(record.lsn): \(message)"
-                        }
-                        logger.warning(
-                            "mirror unavailable; retrying",
-                            metadata: ["lsn": "\(record.lsn)", "error": "\(message)", "backoff": "\(backoff)"])
-                        sleep(backoff)
-                        backoff = min(backoff * 2, configuration.maximumBackoff)
-                    case .rejected:
-                        let description = "LSN \(record.lsn) (connection \(record.connectionID)): \(error)"
-                        guard configuration.onRejected == .deadLetter else { return stopOnErrorFlushing(description) }
-                        do {
-                            try deadLetter(record)
-                        } catch {
-                            return stopOnErrorFlushing("\(description); dead-letter write failed: \(error.message)")
-                        }
-                        logger.error("record dead-lettered", metadata: ["lsn": "\(record.lsn)", "error": "\(error)"])
-                        update {
-                            $0.deadLettered += 1
-                            $0.lastError = description
-                        }
-                    }
-                    if case .rejected = error { break }
+                    if let failure = advance(over: [record]) { return stopOnErrorFlushing(failure) }
                 }
-            }
-            applied = record.lsn
-            appliedSinceCheckpoint += 1
-            update {
-                $0.state = .running
-                if record.flags.contains(.nonDeterministic) { $0.flaggedRecords += 1 }
-            }
-            if appliedSinceCheckpoint >= configuration.checkpointEvery {
-                do {
-                    try saveCheckpoint(applied)
-                    appliedSinceCheckpoint = 0
-                } catch {
-                    return stopOnErrorFlushing("writing the checkpoint at LSN \(applied): \(error.message)")
-                }
+            case .rejected(let error):
+                if let failure = reject(batch[0], error) { return stopOnErrorFlushing(failure) }
+                if let failure = advance(over: batch) { return stopOnErrorFlushing(failure) }
             }
         }
         return finish()
+    }
+
+    /// How one attempt to apply a batch ended.
+    enum AttemptOutcome {
+        case applied
+        case rejected(MirrorFailure)
+        case stopRequested
+    }
+
+    /// Whether a record may share a mirror transaction with others: every statement a plain row write. DDL (which
+    /// MySQL commits implicitly, so a crash could leave part of a batch applied without its progress row) and
+    /// anything not recognised at a glance are applied alone.
+    static func isBatchable(_ record: ReplayRecord) -> Bool {
+        !record.statements.isEmpty && record.statements.allSatisfy { startsWithRowWrite($0.sql) }
+    }
+
+    static func startsWithRowWrite(_ sql: String) -> Bool {
+        var word: [UInt8] = []
+        for byte in sql.utf8 {
+            if word.isEmpty, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { continue }
+            let lower = byte | 0x20
+            if (0x61...0x7A).contains(lower) {
+                word.append(lower)
+                if word.count > 7 { return false }
+                continue
+            }
+            // The keyword must end here: `INSERTED_ROWS` is not `INSERT`.
+            if byte == 0x5F || (0x30...0x39).contains(byte) || byte >= 0x80 { return false }
+            break
+        }
+        switch String(decoding: word, as: UTF8.self) {
+        case "insert", "update", "delete", "replace": return true
+        default: return false
+        }
     }
 
     private var isStopRequested: Bool {

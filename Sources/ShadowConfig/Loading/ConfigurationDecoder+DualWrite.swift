@@ -29,6 +29,10 @@ extension ConfigurationDecoder {
             case "segment_size":
                 // Below 64 KiB a segment holds too few records to be worth a file; above 1 GiB recovery scans too long.
                 configuration.segmentSize = reader.byteSize(entry.value, path: path, range: (64 << 10)...(1 << 30)) ?? configuration.segmentSize
+            case "concurrent_syncs":
+                // More than a few overlapping fdatasyncs only spend a throttled disk's budget faster (docs/benchmarks.md).
+                configuration.concurrentSyncs =
+                    reader.integer(entry.value, path: path, range: 1...8) ?? configuration.concurrentSyncs
             case "retention":
                 decodeRetention(entry.value, path: path, into: &configuration.retention)
             default: break

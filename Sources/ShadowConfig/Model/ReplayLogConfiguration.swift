@@ -31,12 +31,19 @@ public struct ReplayLogConfiguration: Sendable, Hashable {
     public var durability: Durability
     /// A new segment starts once the current one reaches this size. Default 64 MiB.
     public var segmentSize: Int
+    /// How many fdatasyncs of the log may run at once (sync durability): a record written while one runs gets its own
+    /// sync at once instead of waiting for it. 1 is classic group commit. Default 2.
+    public var concurrentSyncs: Int
     public var retention: Retention
 
-    public init(directory: String, durability: Durability = .sync, segmentSize: Int = 64 << 20, retention: Retention = Retention()) {
+    public init(
+        directory: String, durability: Durability = .sync, segmentSize: Int = 64 << 20, concurrentSyncs: Int = 2,
+        retention: Retention = Retention()
+    ) {
         self.directory = directory
         self.durability = durability
         self.segmentSize = segmentSize
+        self.concurrentSyncs = concurrentSyncs
         self.retention = retention
     }
 }

@@ -46,7 +46,8 @@ public final class DualWriteService: Service, Sendable {
                     retention: RetentionPolicy(
                         maximumBytes: log.retention.maximumBytes,
                         maximumAgeSeconds: Int64(log.retention.maximumAgeSeconds),
-                        hardLimitBytes: log.retention.hardLimitBytes)),
+                        hardLimitBytes: log.retention.hardLimitBytes),
+                    concurrentSyncs: log.concurrentSyncs),
                 logger: logger)
             let mirror = MirrorConnectionParameters(
                 host: stream.mirror.backend.host, port: stream.mirror.backend.port, user: stream.mirror.user,
