@@ -42,7 +42,7 @@ import Testing
         }
     }
 
-    @Test("PostgreSQL: COPY FROM STDIN (simple and extended protocol) and two-phase commit are refused; COPY TO and other writes work")
+    @Test("PostgreSQL: COPY FROM a server file or program, COPY FROM STDIN among other statements, and two-phase commit are refused; COPY TO and other writes work")
     func postgresRefusals() async throws {
         let env = try TestEnvironment.load()
         let base = TestEnvironment.uniqueName("dw_refuse")
@@ -53,10 +53,12 @@ import Testing
         try await harness.run {
             let client = try harness.postgresClient(env)
             defer { client.close() }
-            let copy = Self.refusal { _ = try client.copyIn("COPY \(base) (id, note) FROM STDIN", text: "9\tcopied\n") }
-            #expect(copy.contains("whose writes are mirrored (dual_write): COPY … FROM loads rows"), "\(copy)")
-            let extended = Self.refusal { _ = try client.query("COPY \(base) FROM STDIN WITH (FORMAT csv)", params: []) }
-            #expect(extended.contains("COPY … FROM"), "\(extended)")
+            let file = Self.refusal { _ = try client.simpleQuery("COPY \(base) FROM '/nonexistent.csv'") }
+            #expect(file.contains("whose writes are mirrored (dual_write): COPY … FROM a file or a program"), "\(file)")
+            let program = Self.refusal { _ = try client.simpleQuery("COPY \(base) FROM PROGRAM 'cat /nonexistent.csv'") }
+            #expect(program.contains("COPY … FROM a file or a program"), "\(program)")
+            let among = Self.refusal { _ = try client.copyIn("SELECT 1; COPY \(base) (id, note) FROM STDIN", text: "9\tcopied\n") }
+            #expect(among.contains("COPY … FROM STDIN is captured only as the one statement of its message"), "\(among)")
             _ = try client.simpleQuery("BEGIN")
             _ = try client.simpleQuery("INSERT INTO \(base) VALUES (1, 'two-phase')")
             let prepare = Self.refusal { _ = try client.simpleQuery("PREPARE TRANSACTION 'dw-test'") }
@@ -68,6 +70,37 @@ import Testing
             let status = try await harness.waitUntilCaughtUp()
             #expect(status.mirroringStopped == nil)
             #expect(try DualWritePostgresTests.rows(env, shadow: true, database: mirrorDatabase, table: base).map { $0[1] } == ["after"])
+        }
+    }
+
+    @Test("PostgreSQL: COPY FROM STDIN on a dual-write listener is mirrored with its rows; one over max_copy_bytes fails on the primary too, and the connection goes on")
+    func postgresCopyMirrored() async throws {
+        let env = try TestEnvironment.load()
+        let base = TestEnvironment.uniqueName("dw_copy")
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        try DualWritePostgresTests.createTables(env, base: base, mirrorDatabase: mirrorDatabase, mirror: base)
+        defer { DualWritePostgresTests.dropTables(env, base: base, mirrorDatabase: mirrorDatabase) }
+        let harness = try await DualWriteHarness(
+            env: env, wireProtocol: .postgres, tables: [:], mirrorDatabase: mirrorDatabase, maxCopyBytes: 4096)
+        try await harness.run {
+            let client = try harness.postgresClient(env)
+            defer { client.close() }
+            // Three CopyData messages, split inside a row: the mirror gets the same bytes.
+            _ = try client.copyIn("COPY \(base) (id, note, qty) FROM STDIN", chunks: [Array("1\tfirst\t1\n2\tsec".utf8), Array("ond\t2\n".utf8), Array("3\tthird\t3\n".utf8)])
+            _ = try client.simpleQuery("BEGIN")
+            _ = try client.copyIn("COPY \(base) (id, note, qty) FROM STDIN WITH (FORMAT csv)", text: "4,in a transaction,4\n")
+            _ = try client.simpleQuery("COMMIT")
+            // Over the limit: the proxy fails the COPY, so the primary loads nothing the mirror would miss.
+            let big = (100..<400).map { "\($0)\tbulk row \($0)\t\($0)\n" }.joined()
+            #expect(big.utf8.count > 4096)
+            let tooLarge = Self.refusal { _ = try client.copyIn("COPY \(base) (id, note, qty) FROM STDIN", text: big) }
+            #expect(tooLarge.contains("COPY FROM STDIN data is captured up to 4096 bytes"), "\(tooLarge)")
+            _ = try client.simpleQuery("INSERT INTO \(base) VALUES (5, 'after', 5)")
+            let status = try await harness.waitUntilCaughtUp()
+            #expect(status.mirroringStopped == nil)
+            let expected = ["first", "second", "third", "in a transaction", "after"]
+            #expect(try DualWritePostgresTests.rows(env, shadow: false, table: base).map { $0[1] } == expected)
+            #expect(try DualWritePostgresTests.rows(env, shadow: true, database: mirrorDatabase, table: base).map { $0[1] } == expected)
         }
     }
 }

@@ -16,6 +16,7 @@ import Testing
               dir: ./var/replay
               segment_size: 1MiB
               concurrent_syncs: 1
+              max_copy_bytes: 1MiB
               retention: { max_bytes: 2GiB, max_age: 48h, hard_limit: 4GiB }
             base_dual_write:
               listener: orders-pg
@@ -39,6 +40,7 @@ import Testing
         let log = try #require(configuration.replayLog)
         #expect(log.segmentSize == 1 << 20)
         #expect(log.concurrentSyncs == 1)
+        #expect(log.maxCopyBytes == 1 << 20)
         #expect(log.retention == ReplayLogConfiguration.Retention(maximumBytes: 2 << 30, maximumAgeSeconds: 48 * 3600, hardLimitBytes: 4 << 30))
         #expect(log.durability == .async, "no sync stream and no explicit durability: the log flushes in the background")
     }

@@ -19,10 +19,13 @@ import Testing
         #expect(UncapturableWrite.reason(in: "XA RECOVER", dialect: .mysql) == nil)
     }
 
-    @Test("PostgreSQL COPY … FROM and two-phase commit are uncapturable; COPY … TO is a read")
+    @Test("PostgreSQL COPY … FROM a file or program, COPY … FROM STDIN among other statements, and two-phase commit are uncapturable; COPY … FROM STDIN alone is captured, COPY … TO is a read")
     func postgres() {
-        #expect(UncapturableWrite.reason(in: "COPY t (a, b) FROM STDIN WITH (FORMAT csv)", dialect: .postgres)?.hasPrefix("COPY … FROM") == true)
-        #expect(UncapturableWrite.reason(in: "copy t from '/srv/x.csv'", dialect: .postgres) != nil)
+        #expect(UncapturableWrite.reason(in: "COPY t (a, b) FROM STDIN WITH (FORMAT csv)", dialect: .postgres) == nil)
+        #expect(UncapturableWrite.reason(in: "copy t from stdin;", dialect: .postgres) == nil)
+        #expect(UncapturableWrite.reason(in: "copy t from '/srv/x.csv'", dialect: .postgres)?.hasPrefix("COPY … FROM a file or a program") == true)
+        #expect(UncapturableWrite.reason(in: "COPY t FROM PROGRAM 'cat x'", dialect: .postgres) != nil)
+        #expect(UncapturableWrite.reason(in: "SELECT 1; COPY t FROM STDIN", dialect: .postgres)?.hasPrefix("COPY … FROM STDIN is captured only") == true)
         #expect(UncapturableWrite.reason(in: "COPY (SELECT a FROM t) TO STDOUT", dialect: .postgres) == nil)
         #expect(UncapturableWrite.reason(in: "COPY t TO STDOUT", dialect: .postgres) == nil)
         #expect(UncapturableWrite.reason(in: "PREPARE TRANSACTION 'x'", dialect: .postgres) != nil)

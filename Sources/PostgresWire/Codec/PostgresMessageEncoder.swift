@@ -41,6 +41,13 @@ public enum PostgresMessageEncoder {
         return buffer
     }
 
+    /// `f` (CopyFail): ends a COPY FROM STDIN with an error the server reports back to the client.
+    public static func copyFail(message text: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        message(id: UInt8(ascii: "f"), into: &buffer) { $0.writePostgresCString(text) }
+        return buffer
+    }
+
     /// `Q` with new SQL text.
     public static func query(sql: some Collection<UInt8>) -> ByteBuffer {
         var buffer = ByteBuffer()

@@ -22,6 +22,8 @@ public enum PostgresFrontendAction: Sendable {
     case forward
     /// Send these bytes to the backend instead of the message.
     case send(ByteBuffer)
+    /// Send nothing: copy data the server would drop anyway, after the proxy failed the COPY it belonged to.
+    case discard
     /// Send the original bytes (Terminate), then close both connections.
     case forwardAndClose
     /// Answer the client with an 08P01 ErrorResponse carrying this error, then close both connections.

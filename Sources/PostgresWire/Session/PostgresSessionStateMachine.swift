@@ -61,6 +61,9 @@ public struct PostgresSessionStateMachine: Sendable {
     private var pendingHead = 0
     private var errorSinceReady = false
     private var copy: CopyState = .none
+    /// The proxy failed the client's COPY FROM STDIN (its data outgrew the dual-write capture limit): the client's
+    /// remaining CopyData, CopyDone or CopyFail are dropped until it sends something else.
+    private var discardingClientCopy = false
     private var statements: [String: PreparedInfo] = [:]
     private var portals: [String: PreparedInfo] = [:]
     /// Dual-write: set when the listener dual-writes; reports each batch at ReadyForQuery (``takeCapturedBatch()``).
@@ -166,6 +169,12 @@ public struct PostgresSessionStateMachine: Sendable {
     }
 
     private mutating func commandMessage(_ message: FrontendMessage, frame: PostgresFrame) -> PostgresFrontendAction {
+        if discardingClientCopy {
+            switch message {
+            case .copyData, .copyDone, .copyFail: return .discard
+            default: discardingClientCopy = false
+            }
+        }
         switch message {
         case .query(let sql):
             return simpleQuery(sql)
@@ -208,8 +217,20 @@ public struct PostgresSessionStateMachine: Sendable {
             switch copy {
             case .none:
                 return .protocolViolation(PostgresWireError(.unexpectedMessage, "CopyData received outside COPY"))
-            case .copyIn, .copyInAborted:
+            case .copyInAborted:
                 return .forward
+            case .copyIn:
+                guard capture != nil else { return .forward }
+                switch capture?.copyData(frame.body, mirroredLanes: mirroredLanes) {
+                case .overLimit(let limit):
+                    // The record would outgrow what a connection may hold: fail the COPY on the server, so the
+                    // primary does not load rows the mirror would miss; the client gets the server's error.
+                    copy = .copyInAborted
+                    discardingClientCopy = true
+                    return .send(PostgresMessageEncoder.copyFail(message: PostgresStatementCapture.copyLimitMessage(limit)))
+                case .kept, nil:
+                    return .forward
+                }
             }
         case .copyDone, .copyFail:
             copy = .none

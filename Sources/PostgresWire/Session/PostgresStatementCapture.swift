@@ -26,6 +26,8 @@ public struct PostgresStatementCapture: Sendable {
         public var failed = false
         /// Every answer arrived (CommandComplete of an Execute, or the ReadyForQuery of a Query).
         public var finished = false
+        /// The rows of a `COPY … FROM STDIN` in a mirrored lane, as the client sent them (its CopyData, in order).
+        public var copyData: [UInt8]?
 
         public init(
             sql: String, lane: String, parameters: [Parameter]?, tags: [String] = [], failed: Bool = false, finished: Bool = false
@@ -54,6 +56,25 @@ public struct PostgresStatementCapture: Sendable {
             self.status = status
             self.errorSeen = errorSeen
         }
+    }
+
+    /// What happened to one CopyData message of the running COPY.
+    public enum CopyCapture: Sendable, Hashable {
+        /// Kept (or not needed: the COPY's lane is not mirrored).
+        case kept
+        /// The COPY's data would exceed ``copyLimit`` bytes: the COPY must fail.
+        case overLimit(Int)
+    }
+
+    /// Most bytes of `COPY … FROM STDIN` data one statement may carry into the replay log (held in memory until the
+    /// server confirms the COPY). Default 16 MiB.
+    public var copyLimit = 16 << 20
+
+    /// The error a COPY over ``copyLimit`` fails with, as the client sees it.
+    public static func copyLimitMessage(_ limit: Int) -> String {
+        "shadowgate: this lane's writes are mirrored (dual_write), and COPY FROM STDIN data is captured up to "
+            + "\(limit) bytes per statement (replay_log.max_copy_bytes); split the load into smaller COPY statements, "
+            + "or raise the limit"
     }
 
     var preparedSQL: [String: (sql: String, lane: String)] = [:]
@@ -92,6 +113,19 @@ public struct PostgresStatementCapture: Sendable {
             return
         }
         statements.append(Statement(sql: bound.sql, lane: bound.lane, parameters: bound.parameters))
+    }
+
+    /// Keeps one CopyData payload of the COPY now running when its lane is mirrored.
+    mutating func copyData(_ body: ByteBuffer, mirroredLanes: Set<String>) -> CopyCapture {
+        guard cursor < statements.count, mirroredLanes.contains(statements[cursor].lane) else { return .kept }
+        let size = (statements[cursor].copyData?.count ?? 0) + body.readableBytes
+        guard size <= copyLimit else {
+            statements[cursor].copyData = nil
+            return .overLimit(copyLimit)
+        }
+        if statements[cursor].copyData == nil { statements[cursor].copyData = [] }
+        statements[cursor].copyData?.append(contentsOf: body.readableBytesView)
+        return .kept
     }
 
     mutating func commandCompleted(tag: String, isExecute: Bool) {

@@ -75,7 +75,9 @@ final class PostgresMirrorSession: MirrorSession {
                         try exec("SET LOCAL search_path TO \(target)", statement: index)
                         schemaInForce = statement.context.schema
                     }
-                    if let parameters = statement.parameters {
+                    if let rows = Self.copyRows(statement) {
+                        try copyIn(statement.sql, rows, index: index)
+                    } else if let parameters = statement.parameters {
                         try execParams(statement.sql, parameters, index: index)
                     } else {
                         try exec(statement.sql, statement: index)
@@ -91,6 +93,25 @@ final class PostgresMirrorSession: MirrorSession {
         } catch {
             if case .rejected = error { _ = try? exec("ROLLBACK", statement: -1) }
             throw error
+        }
+    }
+
+    /// The rows of a captured `COPY … FROM STDIN`: the statement's one value, sent as copy data.
+    static func copyRows(_ statement: ReplayStatement) -> [UInt8]? {
+        guard let parameters = statement.parameters, parameters.count == 1, case .bytes(let rows) = parameters[0] else { return nil }
+        let leading = statement.sql.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.prefix(5).lowercased()
+        return leading == "copy " || leading == "copy\t" || leading == "copy\n" ? rows : nil
+    }
+
+    private func copyIn(_ sql: String, _ rows: [UInt8], index: Int) throws(MirrorFailure) {
+        guard let connection else { throw .unavailable("connection closed") }
+        do {
+            // Chunks of 64 KiB, as a client would send them.
+            let chunkSize = 64 << 10
+            let chunks = stride(from: 0, to: rows.count, by: chunkSize).lazy.map { Array(rows[$0..<min($0 + chunkSize, rows.count)]) }
+            try connection.copyIn(sql, chunks: chunks)
+        } catch {
+            throw failure(error, statement: index)
         }
     }
 

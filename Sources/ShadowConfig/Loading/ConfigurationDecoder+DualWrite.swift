@@ -33,6 +33,10 @@ extension ConfigurationDecoder {
                 // More than a few overlapping fdatasyncs only spend a throttled disk's budget faster (docs/benchmarks.md).
                 configuration.concurrentSyncs =
                     reader.integer(entry.value, path: path, range: 1...8) ?? configuration.concurrentSyncs
+            case "max_copy_bytes":
+                // A record holds at most 64 MiB (the log's frame limit), statement text and framing included.
+                configuration.maxCopyBytes =
+                    reader.byteSize(entry.value, path: path, range: 1...(60 << 20)) ?? configuration.maxCopyBytes
             case "retention":
                 decodeRetention(entry.value, path: path, into: &configuration.retention)
             default: break

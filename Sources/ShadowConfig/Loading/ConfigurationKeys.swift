@@ -15,7 +15,7 @@ public enum ConfigurationKeys {
     static let tables = ["suffix", "map"]
     static let credentials = ["user", "password", "password_env", "database"]
     static let admin = ["listen"]
-    static let replayLog = ["dir", "durability", "segment_size", "concurrent_syncs", "retention"]
+    static let replayLog = ["dir", "durability", "segment_size", "concurrent_syncs", "max_copy_bytes", "retention"]
     static let retention = ["max_bytes", "max_age", "hard_limit"]
     static let dualWrite = ["listener", "mirror", "tables", "columns", "durability", "flush_interval"]
     static let mirror = ["backend", "database", "credentials"]

@@ -52,6 +52,8 @@ public struct ConnectionCapture: Sendable {
     private static let nextConnectionID = NIOLockedValueBox<UInt64>(0)
 
     public let connectionID: UInt64
+    /// Most bytes of `COPY … FROM STDIN` data one captured statement may carry.
+    public let maxCopyBytes: Int
     private let streams: [DualWriteStream]
     private let dialect: SQLDialect
     private var machines: [String: TransactionCaptureStateMachine] = [:]
@@ -65,6 +67,7 @@ public struct ConnectionCapture: Sendable {
         guard !streams.isEmpty else { return nil }
         self.streams = streams
         self.dialect = dialect
+        self.maxCopyBytes = service.maxCopyBytes
         self.connectionID = Self.nextConnectionID.withLockedValue { value in
             value += 1
             return value
@@ -185,7 +188,7 @@ public struct ConnectionCapture: Sendable {
         let idle = UInt8(ascii: "I")
         var items: [Outcome] = []
         for statement in batch.statements where statement.finished && !statement.sql.isEmpty {
-            let parameters = statement.parameters.map { values in
+            var parameters = statement.parameters.map { values in
                 values.map { value -> ReplayValue in
                     switch value {
                     case .null: .null
@@ -194,7 +197,10 @@ public struct ConnectionCapture: Sendable {
                     }
                 }
             }
-            let parts = statement.parameters == nil ? Self.split(statement.sql, dialect: dialect) : [statement.sql]
+            // A COPY … FROM STDIN carries its rows as its one value (a COPY has no placeholders); the applier sends
+            // them as copy data.
+            if let rows = statement.copyData { parameters = [.bytes(rows)] }
+            let parts = parameters == nil ? Self.split(statement.sql, dialect: dialect) : [statement.sql]
             let hasControl = parts.contains { TransactionControl.parse($0, dialect: dialect) != nil }
             if parts.count <= 1 || !hasControl {
                 items.append(

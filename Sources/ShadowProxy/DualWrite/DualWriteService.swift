@@ -12,6 +12,8 @@ import ShadowConfig
 /// services in reverse order, so the listeners drain first and the writers flush and close last.
 public final class DualWriteService: Service, Sendable {
     public let streams: [DualWriteStream]
+    /// Most bytes of `COPY … FROM STDIN` data one captured statement may carry (`replay_log.max_copy_bytes`).
+    public let maxCopyBytes: Int
     private let logger: Logger
     private let metricsInterval: Duration
     private let started = NIOLockedValueBox(false)
@@ -25,6 +27,7 @@ public final class DualWriteService: Service, Sendable {
     ) throws {
         self.logger = logger
         self.metricsInterval = metricsInterval
+        maxCopyBytes = configuration.replayLog?.maxCopyBytes ?? ReplayLogConfiguration.defaultMaxCopyBytes
         guard let log = configuration.replayLog, !configuration.dualWrites.isEmpty else {
             streams = []
             return

@@ -67,7 +67,9 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.observer = PostgresConnectionObserver(environment: environment)
         self.capture = ConnectionCapture(service: environment.dualWrite, listener: environment.listener.name, dialect: .postgres)
         if let capture {
-            self.machine.capture = PostgresStatementCapture()
+            var statementCapture = PostgresStatementCapture()
+            statementCapture.copyLimit = capture.maxCopyBytes
+            self.machine.capture = statementCapture
             self.machine.mirroredLanes = capture.mirroredLanes
         }
     }
@@ -320,6 +322,8 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             sendToBackend(frame.bytes)
         case .send(let bytes):
             sendToBackend(bytes)
+        case .discard:
+            break
         case .forwardAndClose:
             sendToBackend(frame.bytes)
             flushToBackend()

@@ -2,7 +2,8 @@
 /// session can refuse them instead of letting the mirror silently diverge: MySQL `LOAD DATA`/`LOAD XML` (the rows
 /// come from a file the replay log never sees), MySQL `XA` and PostgreSQL two-phase commit (a prepared transaction
 /// may be committed by another connection, long after the statements that the log would have to hold), and
-/// PostgreSQL `COPY … FROM` (the rows arrive as copy data, or from a file on the server).
+/// PostgreSQL `COPY … FROM` a file or a program on the server (`COPY … FROM STDIN` is captured with its copy data,
+/// when it is the only statement of its message).
 public enum UncapturableWrite {
     /// Why `sql` cannot be mirrored, naming the statement; nil when every statement in it can be.
     public static func reason(in sql: UnsafeRawBufferPointer, dialect: SQLDialect) -> String? {
@@ -12,12 +13,16 @@ public enum UncapturableWrite {
         guard words.contains(where: { self.contains(sql, $0) }) else { return nil }
         var tokens: [SignificantToken] = []
         SignificantTokens.collect(sql, dialect: dialect, into: &tokens)
+        var statements: [Range<Int>] = []
         var start = 0
         for index in 0...tokens.count where index == tokens.count || tokens[index].kind == .semicolon {
-            if index > start, let reason = self.statementReason(tokens[start..<index], sql: sql, dialect: dialect) {
+            if index > start { statements.append(start..<index) }
+            start = index + 1
+        }
+        for range in statements {
+            if let reason = self.statementReason(tokens[range], sql: sql, dialect: dialect, alone: statements.count == 1) {
                 return reason
             }
-            start = index + 1
         }
         return nil
     }
@@ -43,7 +48,7 @@ public enum UncapturableWrite {
     }
 
     private static func statementReason(
-        _ tokens: ArraySlice<SignificantToken>, sql: UnsafeRawBufferPointer, dialect: SQLDialect
+        _ tokens: ArraySlice<SignificantToken>, sql: UnsafeRawBufferPointer, dialect: SQLDialect, alone: Bool
     ) -> String? {
         guard let first = tokens.first else { return nil }
         let second = tokens.dropFirst().first
@@ -57,13 +62,20 @@ public enum UncapturableWrite {
                 + "come from another connection after XA PREPARE)"
         case (.postgres, .copy):
             var depth = 0
-            for token in tokens {
+            for (offset, token) in tokens.enumerated() {
                 if token.kind == .leftParen { depth += 1 }
                 if token.kind == .rightParen { depth -= 1 }
-                if depth == 0 && token.keyword == .from {
-                    return "COPY … FROM loads rows as copy data (or from a file on the server) that the replay log "
-                        + "does not capture, so the mirror would miss them"
+                guard depth == 0 && token.keyword == .from else { continue }
+                let source = tokens.dropFirst(offset + 1).first
+                let fromStdin = source.map { String(decoding: sql[$0.start..<$0.end], as: UTF8.self).lowercased() == "stdin" } ?? false
+                guard fromStdin else {
+                    return "COPY … FROM a file or a program loads rows on the server that the replay log never sees, so "
+                        + "the mirror would miss them; send the rows with COPY … FROM STDIN instead"
                 }
+                return alone
+                    ? nil
+                    : "COPY … FROM STDIN is captured only as the one statement of its message (the copy data must be "
+                        + "replayed with it); send it as a query of its own"
             }
             return nil
         case (.postgres, .prepare) where second?.keyword == .transaction,

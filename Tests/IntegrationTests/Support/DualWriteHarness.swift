@@ -23,7 +23,8 @@ final class DualWriteHarness: @unchecked Sendable {
     init(
         env: TestEnvironment, wireProtocol: WireProtocol, tables: [String: String], columns: [String: [String: String]] = [:],
         durability: DualWriteConfiguration.Durability = .sync,
-        mirror: Endpoint? = nil, mirrorDatabase: String, lanes: [LaneConfiguration] = [], logDirectory: String? = nil
+        mirror: Endpoint? = nil, mirrorDatabase: String, lanes: [LaneConfiguration] = [], logDirectory: String? = nil,
+        maxCopyBytes: Int = ReplayLogConfiguration.defaultMaxCopyBytes
     ) async throws {
         let backend =
             wireProtocol == .mysql
@@ -39,9 +40,10 @@ final class DualWriteHarness: @unchecked Sendable {
         let password = wireProtocol == .mysql ? env.mysql.password : env.postgres.password
         let directory = logDirectory ?? NSTemporaryDirectory() + "dw-it-" + UUID().uuidString
         self.logDirectory = directory
+        var replayLog = ReplayLogConfiguration(directory: directory, durability: durability == .sync ? .sync : .async)
+        replayLog.maxCopyBytes = maxCopyBytes
         configuration = ShadowgateConfiguration(
-            listeners: [listener], lanes: lanes,
-            replayLog: ReplayLogConfiguration(directory: directory, durability: durability == .sync ? .sync : .async),
+            listeners: [listener], lanes: lanes, replayLog: replayLog,
             dualWrites: [
                 DualWriteConfiguration(
                     lane: "base", listener: Self.listenerName,
