@@ -17,7 +17,7 @@ import Testing
         }
     }
 
-    @Test("MariaDB: LOAD DATA LOCAL INFILE, LOAD DATA INFILE and XA are refused on a dual-write listener; other writes mirror")
+    @Test("MariaDB: LOAD DATA INFILE from a server file and XA are refused on a dual-write listener; other writes mirror")
     func mysqlRefusals() async throws {
         let env = try TestEnvironment.load()
         let base = TestEnvironment.uniqueName("dw_refuse")
@@ -28,10 +28,8 @@ import Testing
         try await harness.run {
             let client = try harness.mysqlClient(env)
             defer { client.close() }
-            let local = Self.refusal { _ = try client.execute("LOAD DATA LOCAL INFILE '/nonexistent.csv' INTO TABLE \(base) (note)") }
-            #expect(local.contains("refused in lane 'base', whose writes are mirrored (dual_write): LOAD DATA reads its rows"), "\(local)")
             let server = Self.refusal { _ = try client.execute("load data infile '/nonexistent.csv' into table \(base)") }
-            #expect(server.contains("LOAD DATA reads its rows"), "\(server)")
+            #expect(server.contains("refused in lane 'base', whose writes are mirrored (dual_write): LOAD DATA INFILE without LOCAL"), "\(server)")
             let xa = Self.refusal { _ = try client.execute("XA START 'dw-test'") }
             #expect(xa.contains("XA START is part of an XA transaction"), "\(xa)")
             // The connection is fine and not in an XA transaction: ordinary writes go on and are mirrored.
@@ -39,6 +37,43 @@ import Testing
             let status = try await harness.waitUntilCaughtUp()
             #expect(status.mirroringStopped == nil)
             #expect(try DualWriteMySQLTests.rows(env, database: mirrorDatabase, shadow: true, table: base).map { $0[1] } == ["after"])
+        }
+    }
+
+    @Test("MariaDB: LOAD DATA LOCAL INFILE on a dual-write listener is mirrored with the client's file; one over max_copy_bytes closes the connection and loads nothing")
+    func mysqlLoadLocalMirrored() async throws {
+        let env = try TestEnvironment.load()
+        let base = TestEnvironment.uniqueName("dw_load")
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        try DualWriteMySQLTests.createTables(env, base: base, mirrorDatabase: mirrorDatabase, mirror: base)
+        defer { DualWriteMySQLTests.dropTables(env, base: base, mirrorDatabase: mirrorDatabase) }
+        let directory = NSTemporaryDirectory() + "dw-load-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let small = directory + "/small.tsv", large = directory + "/large.tsv"
+        try "first\t1\nsecond\t2\n".write(toFile: small, atomically: true, encoding: .utf8)
+        try (0..<400).map { "bulk row \($0)\t\($0)\n" }.joined().write(toFile: large, atomically: true, encoding: .utf8)
+        let harness = try await DualWriteHarness(
+            env: env, wireProtocol: .mysql, tables: [:], mirrorDatabase: mirrorDatabase, maxCopyBytes: 4096)
+        try await harness.run {
+            var configuration = env.mariaDB()
+            configuration.host = "127.0.0.1"
+            configuration.port = harness.port
+            configuration.localInfile = true
+            let client = try MariaDBConnection(configuration: configuration)
+            defer { client.close() }
+            #expect(try client.execute("LOAD DATA LOCAL INFILE '\(small)' INTO TABLE \(base) (note, qty)") == 2)
+            // Over the limit: the proxy closes the connection mid-load, so the server rolls the statement back.
+            let tooLarge = Self.refusal { _ = try client.execute("LOAD DATA LOCAL INFILE '\(large)' INTO TABLE \(base) (note, qty)") }
+            #expect(tooLarge.contains("LOAD DATA LOCAL INFILE data is captured up to 4096 bytes"), "\(tooLarge)")
+            let after = try MariaDBConnection(configuration: configuration)
+            defer { after.close() }
+            _ = try after.execute("INSERT INTO \(base) (note, qty) VALUES ('after', 3)")
+            let status = try await harness.waitUntilCaughtUp()
+            #expect(status.mirroringStopped == nil)
+            let expected = ["first", "second", "after"]
+            #expect(try DualWriteMySQLTests.rows(env, shadow: false, table: base).map { $0[1] } == expected)
+            #expect(try DualWriteMySQLTests.rows(env, database: mirrorDatabase, shadow: true, table: base).map { $0[1] } == expected)
         }
     }
 

@@ -79,16 +79,16 @@ import Testing
 }
 
 @Suite struct MirroredLaneRefusalTests {
-    @Test("in a mirrored lane LOAD DATA and XA are answered with an ERR naming the statement; other lanes are not affected")
+    @Test("in a mirrored lane LOAD DATA from a server file and XA are answered with an ERR naming the statement; other lanes are not affected")
     func refusesUncapturable() throws {
         var machine = Wire.commandPhase()
         machine.capturesStatements = true
         machine.mirroredLanes = ["base"]
-        let action = machine.clientPacketReceived(Wire.query("LOAD DATA LOCAL INFILE 'x.csv' INTO TABLE t"))
+        let action = machine.clientPacketReceived(Wire.query("LOAD DATA INFILE '/srv/x.csv' INTO TABLE t"))
         let packet = try #require(action.clientPacket)
         let err = try ERRPacket(payload: packet.payload)
         #expect(err.code == 1105)
-        #expect(err.message.hasPrefix("shadowgate: refused in lane 'base', whose writes are mirrored (dual_write): LOAD DATA reads"))
+        #expect(err.message.hasPrefix("shadowgate: refused in lane 'base', whose writes are mirrored (dual_write): LOAD DATA INFILE without LOCAL"))
         #expect(try ERRPacket(payload: #require(machine.clientPacketReceived(Wire.query("XA START 'x'")).clientPacket).payload)
             .message.contains("XA START is part of an XA transaction"))
         // The session is still usable: an ordinary write goes to the server.
@@ -101,5 +101,59 @@ import Testing
         if let packet = gray.clientPacketReceived(Wire.query("XA START 'x'")).clientPacket {
             #expect(try !ERRPacket(payload: packet.payload).message.contains("mirrored"))
         }
+    }
+}
+
+@Suite struct MySQLLocalInfileCaptureTests {
+    static func mirrored(limit: Int) -> MySQLSessionStateMachine {
+        var machine = Wire.commandPhase()
+        machine.capturesStatements = true
+        machine.mirroredLanes = ["base"]
+        machine.localInfileCaptureLimit = limit
+        return machine
+    }
+
+    @Test("a mirrored LOAD DATA LOCAL INFILE passes the client's file to the server and reports it with the statement's outcome")
+    func keepsFile() {
+        var machine = Self.mirrored(limit: 64)
+        #expect(machine.clientPacketReceived(Wire.query("LOAD DATA LOCAL INFILE 'x' INTO TABLE t")).backendPacket != nil)
+        _ = machine.backendFrameReceived(Wire.frame([0xFB, 0x78], seq: 1))
+        for (index, part) in ["1,a\n2", ",b\n"].enumerated() {
+            let data = MySQLPacket(sequenceID: UInt8(2 + index), payload: ByteBuffer(string: part))
+            #expect(machine.clientPacketReceived(data) == .sendToBackend(data))
+        }
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 4, payload: ByteBuffer()))
+        _ = machine.backendFrameReceived(Wire.ok(seq: 5))
+        let completion = machine.takeStatementCompletion()
+        #expect(completion?.sql == "LOAD DATA LOCAL INFILE 'x' INTO TABLE t")
+        #expect(completion?.localInfileData == Array("1,a\n2,b\n".utf8))
+    }
+
+    @Test("a mirrored LOAD DATA LOCAL INFILE over the capture limit is answered with an ERR naming the limit and the connection closes")
+    func closesOverLimit() throws {
+        var machine = Self.mirrored(limit: 8)
+        _ = machine.clientPacketReceived(Wire.query("LOAD DATA LOCAL INFILE 'x' INTO TABLE t"))
+        _ = machine.backendFrameReceived(Wire.frame([0xFB, 0x78], seq: 1))
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 2, payload: ByteBuffer(string: "1,a\n")))
+        let action = machine.clientPacketReceived(MySQLPacket(sequenceID: 3, payload: ByteBuffer(string: "2,bbbb\n")))
+        guard case .sendToClientAndClose(let packet) = action else {
+            Issue.record("the load over the limit did not close the connection: \(action)")
+            return
+        }
+        #expect(packet.sequenceID == 4)
+        #expect(try ERRPacket(payload: packet.payload).message.contains("captured up to 8 bytes per statement"))
+    }
+
+    @Test("a LOAD DATA LOCAL INFILE in a lane that is not mirrored keeps no copy of the file")
+    func unmirroredKeepsNothing() {
+        var machine = Self.mirrored(limit: 4)
+        machine.mirroredLanes = ["gray"]
+        _ = machine.clientPacketReceived(Wire.query("LOAD DATA LOCAL INFILE 'x' INTO TABLE t"))
+        _ = machine.backendFrameReceived(Wire.frame([0xFB, 0x78], seq: 1))
+        let data = MySQLPacket(sequenceID: 2, payload: ByteBuffer(string: "more than four bytes"))
+        #expect(machine.clientPacketReceived(data) == .sendToBackend(data))
+        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 3, payload: ByteBuffer()))
+        _ = machine.backendFrameReceived(Wire.ok(seq: 4))
+        #expect(machine.takeStatementCompletion()?.localInfileData == nil)
     }
 }

@@ -2,12 +2,14 @@ import ShadowSQL
 import Testing
 
 @Suite struct UncapturableWriteTests {
-    @Test("MySQL LOAD DATA (LOCAL or not) and LOAD XML are named as uncapturable")
+    @Test("MySQL LOAD DATA and LOAD XML from a server file, or LOCAL among other statements, are uncapturable; LOCAL alone is captured")
     func loadData() {
-        #expect(UncapturableWrite.reason(in: "LOAD DATA LOCAL INFILE '/tmp/x.csv' INTO TABLE t", dialect: .mysql)?.hasPrefix("LOAD DATA reads its rows") == true)
-        #expect(UncapturableWrite.reason(in: "load data infile 'x' into table t", dialect: .mysql) != nil)
-        #expect(UncapturableWrite.reason(in: "LOAD XML LOCAL INFILE 'x' INTO TABLE t", dialect: .mysql)?.hasPrefix("LOAD XML") == true)
-        #expect(UncapturableWrite.reason(in: "SELECT 1; LOAD DATA LOCAL INFILE 'x' INTO TABLE t", dialect: .mysql) != nil)
+        #expect(UncapturableWrite.reason(in: "LOAD DATA LOCAL INFILE '/tmp/x.csv' INTO TABLE t", dialect: .mysql) == nil)
+        #expect(UncapturableWrite.reason(in: "load data concurrent local infile 'x' into table t", dialect: .mysql) == nil)
+        #expect(UncapturableWrite.reason(in: "LOAD XML LOCAL INFILE 'x' INTO TABLE t", dialect: .mysql) == nil)
+        #expect(UncapturableWrite.reason(in: "load data infile 'x' into table t", dialect: .mysql)?.hasPrefix("LOAD DATA INFILE without LOCAL") == true)
+        #expect(UncapturableWrite.reason(in: "LOAD XML INFILE 'x' INTO TABLE t", dialect: .mysql)?.hasPrefix("LOAD XML INFILE without LOCAL") == true)
+        #expect(UncapturableWrite.reason(in: "SELECT 1; LOAD DATA LOCAL INFILE 'x' INTO TABLE t", dialect: .mysql)?.hasPrefix("LOAD DATA LOCAL INFILE is captured only") == true)
         #expect(UncapturableWrite.reason(in: "INSERT INTO t (note) VALUES ('LOAD DATA')", dialect: .mysql) == nil)
         #expect(UncapturableWrite.reason(in: "LOAD INDEX INTO CACHE t", dialect: .mysql) == nil)
     }

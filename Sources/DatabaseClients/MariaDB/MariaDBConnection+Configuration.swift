@@ -49,6 +49,9 @@ extension MariaDBConnection {
         public var unixSocket: String?
         /// Character set sent in the handshake; default `utf8mb4`.
         public var characterSet: String
+        /// Lets the server ask for client files (`LOAD DATA LOCAL INFILE`); default off. With it on, libmariadb
+        /// sends the named file, unless ``MariaDBConnection/loadLocalInfile(_:data:)`` supplies the data.
+        public var localInfile: Bool = false
 
         public init(
             host: String,

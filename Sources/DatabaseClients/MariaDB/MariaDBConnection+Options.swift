@@ -34,6 +34,10 @@ extension MariaDBConnection {
             try check(mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify), "TLS verify")
             if let caPath { try check(mysql_options(handle, MYSQL_OPT_SSL_CA, caPath), "TLS CA '\(caPath)'") }
         }
+        if configuration.localInfile {
+            var enable: UInt32 = 1
+            try check(mysql_options(handle, MYSQL_OPT_LOCAL_INFILE, &enable), "local infile")
+        }
         for (key, value) in configuration.connectionAttributes.sorted(by: { $0.key < $1.key }) {
             try check(mysql_options4(handle, MYSQL_OPT_CONNECT_ATTR_ADD, key, value),
                       "connection attribute '\(key)'")

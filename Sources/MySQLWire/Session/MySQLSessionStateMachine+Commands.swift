@@ -12,6 +12,7 @@ extension MySQLSessionStateMachine {
 
     mutating func command(_ packet: MySQLPacket) -> Action {
         statementInFlight = nil
+        localInfileCapture = nil
         statementEvent = nil
         guard let byte = packet.firstByte else { return unexpected("empty command packet") }
         guard let command = MySQLCommand(rawValue: byte) else {

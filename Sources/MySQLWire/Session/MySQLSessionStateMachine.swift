@@ -133,6 +133,11 @@ public struct MySQLSessionStateMachine: Sendable {
     public var mirroredLanes: Set<String> = []
     /// The statement in flight, as sent to the server, its lane (nil is base) and bound values of an execute.
     var statementInFlight: (sql: String, lane: String?, parameters: [MySQLStatementCapture.Value]?, capturable: Bool)?
+    /// The file a mirrored `LOAD DATA LOCAL INFILE` in flight sent so far (its data packets, in order).
+    var localInfileCapture: [UInt8]?
+    /// Most bytes of `LOAD … LOCAL INFILE` data one captured statement may carry (held in memory until the server's
+    /// OK); a larger load closes the connection, which makes the server roll the statement back.
+    public var localInfileCaptureLimit = 16 << 20
     var completedStatement: StatementCompletion?
     /// Prepared statements' SQL and bound values (only used with ``capturesStatements``).
     var preparedCapture = MySQLStatementCapture()
@@ -152,6 +157,15 @@ public struct MySQLSessionStateMachine: Sendable {
         public var parameters: [MySQLStatementCapture.Value]?
         /// False when an execute could not be decoded faithfully (its SQL or values are unknown).
         public var capturable: Bool = true
+        /// The file a `LOAD … LOCAL INFILE` in a mirrored lane sent, as the server received it.
+        public var localInfileData: [UInt8]? = nil
+    }
+
+    /// The error a `LOAD … LOCAL INFILE` over ``localInfileCaptureLimit`` ends with, as the client sees it.
+    public static func localInfileLimitMessage(_ limit: Int) -> String {
+        "shadowgate: this lane's writes are mirrored (dual_write), and LOAD DATA LOCAL INFILE data is captured up to "
+            + "\(limit) bytes per statement (replay_log.max_copy_bytes); the connection is closed so the server rolls "
+            + "the load back — split the file, or raise the limit"
     }
 
     /// The outcome of the text statement whose answer just completed, once.
@@ -266,7 +280,23 @@ public struct MySQLSessionStateMachine: Sendable {
         case .command:
             lastClientSequenceID = packet.lastSequenceID
             if case .localInfileData = tracker.expectation {
-                if packet.payload.readableBytes == 0 { tracker.localInfileFinished() }
+                if packet.payload.readableBytes == 0 {
+                    tracker.localInfileFinished()
+                } else if capturesStatements, let statement = statementInFlight,
+                    mirroredLanes.contains(statement.lane ?? routing.label.baseLane)
+                {
+                    let size = (localInfileCapture?.count ?? 0) + packet.payload.readableBytes
+                    guard size <= localInfileCaptureLimit else {
+                        // Part of the file already reached the server: only closing the connection keeps it from
+                        // loading rows the mirror would miss (the server rolls the interrupted statement back).
+                        localInfileCapture = nil
+                        state = .closed
+                        let err = ERRPacket.proxyRefusal(Self.localInfileLimitMessage(localInfileCaptureLimit))
+                        return .sendToClientAndClose(MySQLPacket(sequenceID: packet.lastSequenceID &+ 1, payload: err.encode()))
+                    }
+                    if localInfileCapture == nil { localInfileCapture = [] }
+                    localInfileCapture?.append(contentsOf: packet.payload.readableBytesView)
+                }
                 return .sendToBackend(packet)
             }
             if case .authentication = tracker.expectation { return .sendToBackend(packet) }
@@ -448,7 +478,8 @@ public struct MySQLSessionStateMachine: Sendable {
                 let ok = error ? nil : (try? OKPacket(payload: frame.payload))
                 completedStatement = StatementCompletion(
                     sql: statement.sql, lane: statement.lane, succeeded: !error, status: status, lastInsertID: ok?.lastInsertID,
-                    parameters: statement.parameters, capturable: statement.capturable)
+                    parameters: statement.parameters, capturable: statement.capturable, localInfileData: localInfileCapture)
+                localInfileCapture = nil
             }
             if let reset = pendingReset {
                 pendingReset = nil

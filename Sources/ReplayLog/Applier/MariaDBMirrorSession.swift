@@ -15,10 +15,12 @@ final class MariaDBMirrorSession: MirrorSession {
 
     init(_ p: MirrorConnectionParameters) throws(MirrorFailure) {
         do {
-            connection = try MariaDBConnection(
-                configuration: .init(
-                    host: p.host, port: p.port, user: p.user, password: p.password,
-                    database: p.database.isEmpty ? nil : p.database, timeouts: .init(connect: 5)))
+            var configuration = MariaDBConnection.Configuration(
+                host: p.host, port: p.port, user: p.user, password: p.password,
+                database: p.database.isEmpty ? nil : p.database, timeouts: .init(connect: 5))
+            // Captured LOAD DATA LOCAL INFILE statements replay with the file from the record.
+            configuration.localInfile = true
+            connection = try MariaDBConnection(configuration: configuration)
         } catch {
             throw .unavailable("connect to \(p.host):\(p.port) as \(p.user): \(Self.message(of: error))")
         }
@@ -86,7 +88,9 @@ final class MariaDBMirrorSession: MirrorSession {
             for record in records {
                 for (index, statement) in record.statements.enumerated() {
                     try prepareContext(statement.context, index: index)
-                    if let parameters = statement.parameters {
+                    if let file = Self.localInfileData(statement) {
+                        try loadLocalInfile(statement.sql, file, index: index)
+                    } else if let parameters = statement.parameters {
                         try executePrepared(statement.sql, parameters, index: index)
                     } else {
                         try query(statement.sql, statement: index)
@@ -121,6 +125,18 @@ final class MariaDBMirrorSession: MirrorSession {
             assignments.append("TIMESTAMP = DEFAULT")
         }
         try query("SET " + assignments.joined(separator: ", "), statement: index)
+    }
+
+    /// The file of a captured `LOAD … LOCAL INFILE`: the statement's one value.
+    static func localInfileData(_ statement: ReplayStatement) -> [UInt8]? { statement.bulkData(keyword: "load") }
+
+    private func loadLocalInfile(_ sql: String, _ file: [UInt8], index: Int) throws(MirrorFailure) {
+        guard let connection else { throw .unavailable("connection closed") }
+        do {
+            try connection.loadLocalInfile(sql, data: file)
+        } catch {
+            throw Self.failure(error, statement: index)
+        }
     }
 
     private func executePrepared(_ sql: String, _ parameters: [ReplayValue], index: Int) throws(MirrorFailure) {

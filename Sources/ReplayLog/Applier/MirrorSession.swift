@@ -84,3 +84,16 @@ public enum MirrorSessions {
         }
     }
 }
+
+extension ReplayStatement {
+    /// The bulk data a captured `COPY … FROM STDIN` or `LOAD … LOCAL INFILE` carries as its one bytes value, when the
+    /// statement starts with `keyword` (lower-case); nil for any other statement.
+    func bulkData(keyword: String) -> [UInt8]? {
+        guard let parameters, parameters.count == 1, case .bytes(let data) = parameters[0] else { return nil }
+        let text = sql.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard text.prefix(keyword.count).lowercased() == keyword, let next = text.dropFirst(keyword.count).first,
+            next == " " || next == "\t" || next == "\n" || next == "\r"
+        else { return nil }
+        return data
+    }
+}

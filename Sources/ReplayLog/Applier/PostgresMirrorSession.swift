@@ -97,11 +97,7 @@ final class PostgresMirrorSession: MirrorSession {
     }
 
     /// The rows of a captured `COPY … FROM STDIN`: the statement's one value, sent as copy data.
-    static func copyRows(_ statement: ReplayStatement) -> [UInt8]? {
-        guard let parameters = statement.parameters, parameters.count == 1, case .bytes(let rows) = parameters[0] else { return nil }
-        let leading = statement.sql.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }.prefix(5).lowercased()
-        return leading == "copy " || leading == "copy\t" || leading == "copy\n" ? rows : nil
-    }
+    static func copyRows(_ statement: ReplayStatement) -> [UInt8]? { statement.bulkData(keyword: "copy") }
 
     private func copyIn(_ sql: String, _ rows: [UInt8], index: Int) throws(MirrorFailure) {
         guard let connection else { throw .unavailable("connection closed") }

@@ -34,8 +34,9 @@ public struct ReplayLogConfiguration: Sendable, Hashable {
     /// How many fdatasyncs of the log may run at once (sync durability): a record written while one runs gets its own
     /// sync at once instead of waiting for it. 1 is classic group commit. Default 2.
     public var concurrentSyncs: Int
-    /// Most bytes of `COPY … FROM STDIN` data one captured PostgreSQL statement may carry into the log (held in
-    /// memory until the server confirms the COPY); a larger COPY in a mirrored lane fails. Default 16 MiB.
+    /// Most bytes of bulk data one captured statement may carry into the log — PostgreSQL `COPY … FROM STDIN` rows,
+    /// MySQL `LOAD DATA LOCAL INFILE` files — held in memory until the server confirms the statement; a larger one
+    /// in a mirrored lane fails on the primary. Default 16 MiB.
     public var maxCopyBytes: Int = Self.defaultMaxCopyBytes
     public static let defaultMaxCopyBytes = 16 << 20
     public var retention: Retention

@@ -59,6 +59,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         self.capture = ConnectionCapture(service: settings.dualWrite, listener: settings.listener.name, dialect: .mysql)
         self.machine.capturesStatements = capture != nil
         self.machine.mirroredLanes = capture?.mirroredLanes ?? []
+        if let capture { self.machine.localInfileCaptureLimit = capture.maxCopyBytes }
         self.observer = ConnectionObserver(environment: .init(
             listener: settings.listener.name, wireProtocol: "mysql", logName: "mysql", dialect: .mysql,
             routing: settings.routing, connections: settings.connections, statistics: settings.statistics))
@@ -208,8 +209,8 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         var outcome = ConnectionCapture.Outcome(
             sql: completion.sql, lane: completion.lane ?? baseLane, succeeded: completion.succeeded,
             inTransaction: completion.status.map { $0.contains(.inTransaction) },
-            parameters: completion.parameters?.map(Self.replayValue), insertID: completion.lastInsertID,
-            timestampMicros: commandSentMicros)
+            parameters: completion.localInfileData.map { [.bytes($0)] } ?? completion.parameters?.map(Self.replayValue),
+            insertID: completion.lastInsertID, timestampMicros: commandSentMicros)
         outcome.capturable = completion.capturable
         let pending = capture.statementFinished(outcome, nowMicros: DualWriteClock.nowMicros())
         self.capture = capture

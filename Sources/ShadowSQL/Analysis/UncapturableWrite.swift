@@ -1,6 +1,7 @@
 /// Writes a dual-write stream cannot copy to its mirror faithfully, found before the statement runs so that the
-/// session can refuse them instead of letting the mirror silently diverge: MySQL `LOAD DATA`/`LOAD XML` (the rows
-/// come from a file the replay log never sees), MySQL `XA` and PostgreSQL two-phase commit (a prepared transaction
+/// session can refuse them instead of letting the mirror silently diverge: MySQL `LOAD DATA`/`LOAD XML` without
+/// `LOCAL` (the rows come from a file on the server; with `LOCAL` the client's file passes through the proxy and is
+/// captured, when the statement is alone in its query), MySQL `XA` and PostgreSQL two-phase commit (a prepared transaction
 /// may be committed by another connection, long after the statements that the log would have to hold), and
 /// PostgreSQL `COPY … FROM` a file or a program on the server (`COPY … FROM STDIN` is captured with its copy data,
 /// when it is the only statement of its message).
@@ -55,8 +56,18 @@ public enum UncapturableWrite {
         let secondWord = second.map { String(decoding: sql[$0.start..<$0.end], as: UTF8.self).lowercased() } ?? ""
         switch (dialect, first.keyword) {
         case (.mysql, .load) where secondWord == "data" || secondWord == "xml":
-            return "LOAD \(secondWord.uppercased()) reads its rows from a file (the client's with LOCAL, else the "
-                + "server's) that the replay log never sees, so the mirror would miss them"
+            // LOAD DATA [LOW_PRIORITY | CONCURRENT] LOCAL INFILE: the client's file passes through the proxy.
+            let local = tokens.dropFirst(2).prefix(2).contains {
+                String(decoding: sql[$0.start..<$0.end], as: UTF8.self).lowercased() == "local"
+            }
+            guard local else {
+                return "LOAD \(secondWord.uppercased()) INFILE without LOCAL reads its rows from a file on the server "
+                    + "that the replay log never sees, so the mirror would miss them; send the file with LOCAL instead"
+            }
+            return alone
+                ? nil
+                : "LOAD \(secondWord.uppercased()) LOCAL INFILE is captured only as the one statement of its query (the "
+                    + "file must be replayed with it); send it as a query of its own"
         case (.mysql, .xa) where secondWord != "recover":
             return "XA \(secondWord.uppercased()) is part of an XA transaction, which is not mirrored (its XA COMMIT may "
                 + "come from another connection after XA PREPARE)"
