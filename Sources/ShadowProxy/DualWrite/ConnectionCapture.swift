@@ -123,7 +123,9 @@ public struct ConnectionCapture: Sendable {
 
     private mutating func singleStatementFinished(_ outcome: Outcome, nowMicros: Int64) -> [Pending] {
         var records: [Pending] = []
-        if let control = TransactionControl.parse(outcome.sql, dialect: dialect) {
+        // Read once, shared by the scanners below (they run for every statement of a mirrored lane).
+        let words = StatementWords(outcome.sql, dialect: dialect)
+        if let control = TransactionControl.parse(words) {
             guard outcome.succeeded else {
                 // A failed COMMIT/ROLLBACK ends the transaction only when the server says so.
                 if outcome.inTransaction == false { records += broadcast(.rolledBack, now: nowMicros) }
@@ -147,11 +149,12 @@ public struct ConnectionCapture: Sendable {
             context.lastInsertID = lastInsertID
             if outcome.succeeded, let insertID = outcome.insertID, insertID > 0 { lastInsertID = insertID }
         }
-        let kind = Self.kind(of: outcome.sql, dialect: dialect)
+        let kind = Self.kind(of: outcome.sql, words: words, dialect: dialect)
         if !outcome.capturable {
             if outcome.succeeded && (outcome.sql.isEmpty || kind != .read) { stopMirroring(lane: outcome.lane) }
             return []
         }
+        var nonDeterministic: Bool?
         for stream in streams {
             var machine = machines[stream.target] ?? stream.makeCaptureMachine(connectionID: connectionID)
             let statement: ExecutedStatement
@@ -168,7 +171,11 @@ public struct ConnectionCapture: Sendable {
                         }
                     }
                 }
-                statement = ExecutedStatement(sql: sql, parameters: outcome.parameters, context: context, kind: kind)
+                // Renaming tables changes no function call and no leading keyword: what the primary ran tells both.
+                nonDeterministic = nonDeterministic ?? NonDeterminismScanner.isNonDeterministic(words, dialect: dialect)
+                statement = ExecutedStatement(
+                    sql: sql, parameters: outcome.parameters, context: context, kind: kind, nonDeterministic: nonDeterministic,
+                    leadingWord: words.words.first?.text ?? "")
             } else {
                 // Another lane's statement: not mirrored here, but it still tells this stream about implicit commits.
                 statement = ExecutedStatement(sql: "", kind: .read)
@@ -263,6 +270,15 @@ public struct ConnectionCapture: Sendable {
     }
 
     /// The statement's kind for capture; several statements in one text take the one that matters most.
+    /// `kind(of:dialect:)`, answered from the leading word for the plain row writes that make up most of a write
+    /// workload (`INSERT`, `UPDATE`, `DELETE`, `REPLACE` are writes whatever follows), without a second lexer pass.
+    static func kind(of sql: String, words: StatementWords, dialect: SQLDialect) -> StatementKind {
+        if let first = words.words.first, first.isBareWord, Self.rowWriteWords.contains(first.text) { return .write }
+        return kind(of: sql, dialect: dialect)
+    }
+
+    static let rowWriteWords: Set<String> = ["insert", "update", "delete", "replace"]
+
     static func kind(of sql: String, dialect: SQLDialect) -> StatementKind {
         let kinds = StatementClassifier.classify(sql, dialect: dialect)
         for candidate in [StatementKind.ddl, .write, .other, .transactionControl, .session] where kinds.contains(candidate) {

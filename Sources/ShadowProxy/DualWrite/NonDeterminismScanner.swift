@@ -24,7 +24,12 @@ public enum NonDeterminismScanner {
 
     /// Whether `sql` calls something non-deterministic for replay in `dialect`.
     public static func isNonDeterministic(_ sql: String, dialect: SQLDialect) -> Bool {
-        let words = StatementWords(sql, dialect: dialect).words
+        isNonDeterministic(StatementWords(sql, dialect: dialect), dialect: dialect)
+    }
+
+    /// `isNonDeterministic` over words already read from the statement.
+    static func isNonDeterministic(_ statementWords: StatementWords, dialect: SQLDialect) -> Bool {
+        let words = statementWords.words
         switch dialect {
         case .mysql:
             return words.contains { $0.isBareWord && $0.isCall && mysqlCalls.contains($0.text) }

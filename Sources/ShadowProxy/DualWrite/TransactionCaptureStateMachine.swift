@@ -10,12 +10,22 @@ public struct ExecutedStatement: Sendable, Hashable {
     /// Session facts for deterministic replay (MySQL insert id and timestamp; current schema).
     public var context: ReplayContext
     public var kind: StatementKind
+    /// Whether the statement calls something the mirror would compute differently (``NonDeterminismScanner``);
+    /// nil: scan `sql` when it is captured. The proxy passes what it found on the statement as the primary ran it.
+    public var nonDeterministic: Bool?
+    /// The statement's first bare word, lower-cased, when the proxy already read it.
+    public var leadingWord: String?
 
-    public init(sql: String, parameters: [ReplayValue]? = nil, context: ReplayContext = ReplayContext(), kind: StatementKind) {
+    public init(
+        sql: String, parameters: [ReplayValue]? = nil, context: ReplayContext = ReplayContext(), kind: StatementKind,
+        nonDeterministic: Bool? = nil, leadingWord: String? = nil
+    ) {
         self.sql = sql
         self.parameters = parameters
         self.context = context
         self.kind = kind
+        self.nonDeterministic = nonDeterministic
+        self.leadingWord = leadingWord
     }
 }
 
@@ -105,7 +115,10 @@ public struct TransactionCaptureStateMachine: Sendable {
         }
         if isCaptured(statement) {
             pending.append(ReplayStatement(sql: statement.sql, parameters: statement.parameters, context: statement.context))
-            if NonDeterminismScanner.isNonDeterministic(statement.sql, dialect: dialect == .mysql ? .mysql : .postgres) {
+            let nonDeterministic =
+                statement.nonDeterministic
+                ?? NonDeterminismScanner.isNonDeterministic(statement.sql, dialect: dialect == .mysql ? .mysql : .postgres)
+            if nonDeterministic {
                 pendingFlags.insert(.nonDeterministic)
             }
         }
@@ -166,7 +179,9 @@ public struct TransactionCaptureStateMachine: Sendable {
         case .write, .ddl: return true
         case .read, .session, .transactionControl: return false
         case .other:
-            let first = StatementWords(statement.sql, dialect: dialect == .mysql ? .mysql : .postgres).leading(1).first ?? ""
+            let first =
+                statement.leadingWord
+                ?? StatementWords(statement.sql, dialect: dialect == .mysql ? .mysql : .postgres).leading(1).first ?? ""
             return !Self.notMirroredOther.contains(first)
         }
     }

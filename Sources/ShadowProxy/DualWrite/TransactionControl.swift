@@ -14,7 +14,12 @@ public enum TransactionControl: Sendable, Hashable {
     /// `ABORT`, `SAVEPOINT x`, `RELEASE [SAVEPOINT] x`; nil for anything else (including `XA`, which dual-write does
     /// not mirror, and `COMMIT AND CHAIN`, handled as a commit followed by a begin by the server's status flags).
     public static func parse(_ sql: String, dialect: SQLDialect) -> TransactionControl? {
-        let words = StatementWords(sql, dialect: dialect).words
+        parse(StatementWords(sql, dialect: dialect))
+    }
+
+    /// `parse` over words already read from the statement.
+    static func parse(_ statementWords: StatementWords) -> TransactionControl? {
+        let words = statementWords.words
         guard let first = words.first, first.isBareWord else { return nil }
         func name(at index: Int) -> String? {
             guard index < words.count else { return nil }
