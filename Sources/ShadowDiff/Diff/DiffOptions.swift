@@ -17,6 +17,11 @@ public struct DiffOptions: Sendable, Hashable {
     public var leafBatchRows: Int = 512
     /// Parts a differing range is cut into at each level of the bisection.
     public var splitFanout: Int = 16
+    /// Once a chunk differs, the following chunks are cut into ``splitFanout`` parts up front (their checksum is a
+    /// checksum per part) until this many chunks in a row are identical; 0 always checksums chunks whole.
+    public var cutUpFrontUntilIdentical: Int = 4
+    /// Differing ranges gathered across chunks and cut together, in one query per side per bisection level.
+    public var splitBatchRanges: Int = 64
     /// Differences kept as examples in the report, per table.
     public var maxExamples: Int = 10
     /// Differences kept for repair per table; past this the report counts but repair stops with an error.
