@@ -43,7 +43,9 @@ import Testing
         ])
         let branches = sql.components(separatedBy: " UNION ALL ")
         #expect(branches.count == 2)
-        #expect(branches[0].hasPrefix("SELECT 0 AS g, CASE WHEN \"id\" <= '5' THEN 0 WHEN \"id\" <= '9' THEN 1 ELSE 2 END AS part, COUNT(*), "))
+        #expect(branches[0].hasPrefix(
+            "SELECT 0 AS g, CASE WHEN \"id\" <= '9' THEN CASE WHEN \"id\" <= '5' THEN 0 ELSE 1 END ELSE 2 END AS part, COUNT(*), "
+        ))
         #expect(branches[0].contains("SUM(hashtextextended(ROW("))
         #expect(branches[0].hasSuffix("WHERE \"id\" > '1' AND \"id\" <= '20' GROUP BY part"))
         #expect(branches[1].hasPrefix("SELECT 1 AS g, 0 AS part, COUNT(*), "))
@@ -60,6 +62,23 @@ import Testing
         )
         #expect(sql.hasSuffix("WHERE 1=1 GROUP BY part"))
         #expect(!sql.contains("BIT_XOR"))
+    }
+
+    @Test("the part index is a CASE tree: 255 cuts cost 8 comparisons per row, every part numbered once")
+    func partIndexTree() {
+        let sql = queries(.mysql).partIndex((1...255).map { ["\($0 * 10)"] })
+        let words = sql.split(separator: " ")
+        var depth = 0
+        var deepest = 0
+        for word in words {
+            if word == "CASE" { depth += 1; deepest = max(deepest, depth) }
+            if word == "END" { depth -= 1 }
+        }
+        #expect(deepest == 8)
+        #expect(depth == 0)
+        #expect(words.filter { $0 == "WHEN" }.count == 255)
+        let results = zip(words, words.dropFirst()).filter { $0.0 == "THEN" || $0.0 == "ELSE" }.compactMap { Int($0.1) }
+        #expect(results.sorted() == Array(0...255))
     }
 
     @Test("a cut range stands for the parts between its cuts")
@@ -92,6 +111,21 @@ import Testing
         var off = ChunkSplitting(identicalRunToStop: 0)
         off.record(differed: true)
         #expect(!off.cutsUpFront)
+    }
+
+    @Test("small differing ranges are cut straight into leaves, larger ones into the fanout")
+    func fanout() {
+        #expect(SplitFanout.parts(rows: 625, leafRows: 32, fanout: 16) == 20)
+        #expect(SplitFanout.parts(rows: 33, leafRows: 32, fanout: 16) == 2)
+        #expect(SplitFanout.parts(rows: 2048, leafRows: 32, fanout: 16) == 64)
+        #expect(SplitFanout.parts(rows: 2049, leafRows: 32, fanout: 16) == 16)
+    }
+
+    @Test("a chunk cut up front gets parts of about the part size, between the fanout and 256 parts")
+    func upFrontParts() {
+        #expect(SplitFanout.upFront(rows: 10_000, partRows: 512, fanout: 16) == 20)
+        #expect(SplitFanout.upFront(rows: 1_000, partRows: 512, fanout: 16) == 16)
+        #expect(SplitFanout.upFront(rows: 1_000_000, partRows: 512, fanout: 16) == 256)
     }
 
     @Test("a dense integer range is cut into equal slices of its values without a query")

@@ -20,6 +20,8 @@ public struct DiffOptions: Sendable, Hashable {
     /// Once a chunk differs, the following chunks are cut into ``splitFanout`` parts up front (their checksum is a
     /// checksum per part) until this many chunks in a row are identical; 0 always checksums chunks whole.
     public var cutUpFrontUntilIdentical: Int = 4
+    /// Rows per part of a chunk cut up front (at least ``splitFanout`` parts, at most 256).
+    public var upFrontPartRows: Int = 512
     /// Differing ranges gathered across chunks and cut together, in one query per side per bisection level.
     public var splitBatchRanges: Int = 64
     /// Differences kept as examples in the report, per table.

@@ -51,7 +51,8 @@ extension TableDiffer {
                 var baseRows = 0
                 if splitting.cutsUpFront {
                     // The chunk's first bisection level, up front: its parts' checksums are the chunk's checksum.
-                    let cuts = try cutPoints([(range, .base, sizer.rows)])[0]
+                    let parts = SplitFanout.upFront(rows: sizer.rows, partRows: options.upFrontPartRows, fanout: options.splitFanout)
+                    let cuts = try cutPoints([(range, .base, sizer.rows, parts)])[0]
                     let cut = CutRange(range: range, cuts: cuts)
                     for (index, part) in try partChecksums([cut])[0].enumerated() {
                         baseRows += part.base.rows
@@ -111,7 +112,7 @@ extension TableDiffer {
         /// The differing leaves under `ranges`, breadth-first: every range of a batch is cut and its parts
         /// checksummed in one query per side, then the differing parts of the batch go one level down together.
         /// At most ``DiffOptions/splitBatchRanges`` ranges are cut per query, and one batch is bisected to its
-        /// leaves before the next is cut, so the ranges held at once stay bounded by batch × fanout × depth.
+        /// leaves before the next is cut, so the ranges held at once stay bounded by batch × parts × depth.
         func resolve(_ ranges: [DifferingRange]) throws -> [DifferingRange] {
             var leaves: [DifferingRange] = []
             var toCut: [(range: DifferingRange, side: Side)] = []
@@ -127,7 +128,10 @@ extension TableDiffer {
             let size = max(1, options.splitBatchRanges)
             for start in stride(from: 0, to: toCut.count, by: size) {
                 let batch = toCut[start..<min(start + size, toCut.count)]
-                let cuts = try cutPoints(batch.map { ($0.range.range, $0.side, $0.range.rows) })
+                let cuts = try cutPoints(batch.map { item in
+                    let rows = item.range.rows
+                    return (item.range.range, item.side, rows, SplitFanout.parts(rows: rows, leafRows: options.leafRows, fanout: options.splitFanout))
+                })
                 let cutRanges = zip(batch, cuts).map { CutRange(range: $0.range.range, cuts: $1) }
                 var children: [DifferingRange] = []
                 for (offset, parts) in try partChecksums(cutRanges).enumerated() {
@@ -146,10 +150,10 @@ extension TableDiffer {
         /// million rows is down to leaves in 5 levels; only data moving under the cuts gets this deep.
         static let maximumDepth = 24
 
-        /// Cut points for each range: computed from the bounds for a dense single integer key (no query), else every
-        /// ⌈rows/fanout⌉-th key of the given side, read for all such ranges in one query per side.
-        func cutPoints(_ targets: [(range: KeyRange, side: Side, rows: Int)]) throws -> [[KeyValue]] {
-            let fanout = max(2, options.splitFanout)
+        /// Cut points for each range, into about `parts` parts: computed from the bounds for a dense single integer
+        /// key (no query), else every ⌈rows/parts⌉-th key of the given side, read for all such ranges in one query
+        /// per side.
+        func cutPoints(_ targets: [(range: KeyRange, side: Side, rows: Int, parts: Int)]) throws -> [[KeyValue]] {
             let integerKey = [baseQueries, shadowQueries].allSatisfy { queries in
                 queries.key.count == 1 && queries.key[0].valueClass(queries.dialect) == .integer
             }
@@ -157,11 +161,11 @@ extension TableDiffer {
             var requests: [Side: [(index: Int, request: CutRequest)]] = [:]
             for (index, target) in targets.enumerated() {
                 if integerKey,
-                    let computed = IntegerCuts.cuts(lower: target.range.lower, upper: target.range.upper, rows: target.rows, parts: fanout)
+                    let computed = IntegerCuts.cuts(lower: target.range.lower, upper: target.range.upper, rows: target.rows, parts: target.parts)
                 {
                     cuts[index] = computed
                 } else {
-                    let step = max(1, (target.rows + fanout - 1) / fanout)
+                    let step = max(1, (target.rows + target.parts - 1) / max(1, target.parts))
                     requests[target.side, default: []].append((index, CutRequest(range: target.range, step: step)))
                 }
             }

@@ -48,3 +48,26 @@ public enum IntegerCuts {
         return stride(from: low + step, to: high, by: step).map { [String($0)] }
     }
 }
+
+/// How many parts a differing range is cut into. Bisection levels cost a round trip each and re-read the differing
+/// parts of the level above, so fewer, wider levels are cheaper: a range of at most `4·fanout` leaves is cut straight
+/// into leaves, a larger one into `fanout` parts, and a chunk cut up front into parts of about `partRows` rows (so a
+/// scattered difference costs one re-read of about `partRows` rows, not of a sixteenth of the chunk), at most
+/// ``maximumParts`` of them so the rows returned per chunk stay bounded.
+public enum SplitFanout {
+    public static let maximumParts = 256
+
+    /// Parts for a differing range of `rows` rows (on its fuller side).
+    public static func parts(rows: Int, leafRows: Int, fanout: Int) -> Int {
+        let leaf = max(1, leafRows)
+        let fanout = max(2, fanout)
+        if rows <= leaf * fanout * 4 { return max(2, (rows + leaf - 1) / leaf) }
+        return fanout
+    }
+
+    /// Parts for a chunk of `rows` rows cut up front.
+    public static func upFront(rows: Int, partRows: Int, fanout: Int) -> Int {
+        let wanted = (max(0, rows) + max(1, partRows) - 1) / max(1, partRows)
+        return min(maximumParts, max(max(2, fanout), wanted))
+    }
+}

@@ -51,12 +51,18 @@ extension TableQueries {
         }.joined(separator: " UNION ALL ")
     }
 
-    /// The index of the part `(c[i-1], c[i]]` a row's key falls in, for ascending cuts. A plain CASE chain: for 15
-    /// cuts it costs what MariaDB's `INTERVAL()` or PostgreSQL's `width_bucket()` cost (the grouping is what costs,
-    /// docs/benchmarks.md), and it works for every key type, composite keys included.
+    /// The index of the part `(c[i-1], c[i]]` a row's key falls in, for ascending cuts: a CASE tree that halves
+    /// the cuts at each level, so a row costs log2(parts) comparisons. 255 cuts cost about what 15 do (a linear
+    /// chain of 255 costs 4× more), and what MariaDB's `INTERVAL()` or PostgreSQL's `width_bucket()` cost, and it
+    /// works for every key type, composite keys included (docs/benchmarks.md).
     func partIndex(_ cuts: [KeyValue]) -> String {
-        guard !cuts.isEmpty else { return "0" }
-        let branches = cuts.enumerated().map { "WHEN \(compare($1, strict: false, greater: false)) THEN \($0)" }
-        return "CASE \(branches.joined(separator: " ")) ELSE \(cuts.count) END"
+        // Parts first...last; cuts[i] is the upper bound of part i.
+        func tree(_ first: Int, _ last: Int) -> String {
+            guard first < last else { return String(first) }
+            let middle = (first + last) / 2
+            return "CASE WHEN \(compare(cuts[middle], strict: false, greater: false)) THEN \(tree(first, middle)) "
+                + "ELSE \(tree(middle + 1, last)) END"
+        }
+        return tree(0, cuts.count)
     }
 }
