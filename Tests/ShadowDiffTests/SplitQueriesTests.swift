@@ -113,12 +113,12 @@ import Testing
         #expect(!off.cutsUpFront)
     }
 
-    @Test("small differing ranges are cut straight into leaves, larger ones into the fanout")
+    @Test("a differing range is cut into the fanout, a small one into parts of about half a leaf")
     func fanout() {
-        #expect(SplitFanout.parts(rows: 625, leafRows: 32, fanout: 16) == 20)
-        #expect(SplitFanout.parts(rows: 33, leafRows: 32, fanout: 16) == 2)
-        #expect(SplitFanout.parts(rows: 2048, leafRows: 32, fanout: 16) == 64)
-        #expect(SplitFanout.parts(rows: 2049, leafRows: 32, fanout: 16) == 16)
+        #expect(SplitFanout.parts(rows: 512, leafRows: 8, fanout: 16) == 16)
+        #expect(SplitFanout.parts(rows: 32, leafRows: 8, fanout: 16) == 8)
+        #expect(SplitFanout.parts(rows: 9, leafRows: 8, fanout: 16) == 3)
+        #expect(SplitFanout.parts(rows: 2, leafRows: 1, fanout: 16) == 2)
     }
 
     @Test("a chunk cut up front gets parts of about the part size, between the fanout and 256 parts")

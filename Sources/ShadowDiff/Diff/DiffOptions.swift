@@ -10,8 +10,9 @@ public struct DiffOptions: Sendable, Hashable {
     public var pauseSeconds: Double = 0
     /// Read both sides inside a consistent snapshot (no re-check needed then).
     public var consistentSnapshot: Bool = false
-    /// Largest range whose rows are fetched and compared directly during bisection.
-    public var leafRows: Int = 32
+    /// Largest range whose rows are fetched and compared directly during bisection. Small: a leaf's rows travel
+    /// whole (twice, with the re-check), while cutting it once more costs a row of count and checksum per part.
+    public var leafRows: Int = 8
     /// Rows (by the checksums' counts) of the differing leaf ranges fetched together in one query per side: the
     /// leaves of a chunk cost one round trip per batch, not one per leaf, and memory stays bounded by the batch.
     public var leafBatchRows: Int = 512

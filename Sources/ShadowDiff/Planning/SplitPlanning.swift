@@ -49,20 +49,19 @@ public enum IntegerCuts {
     }
 }
 
-/// How many parts a differing range is cut into. Bisection levels cost a round trip each and re-read the differing
-/// parts of the level above, so fewer, wider levels are cheaper: a range of at most `4·fanout` leaves is cut straight
-/// into leaves, a larger one into `fanout` parts, and a chunk cut up front into parts of about `partRows` rows (so a
-/// scattered difference costs one re-read of about `partRows` rows, not of a sixteenth of the chunk), at most
+/// How many parts a differing range is cut into. A level costs a round trip per batch of ranges and returns a row
+/// (count, checksum: ~45 bytes) per part; a leaf costs its rows fetched whole on both sides (~250 bytes a row, twice
+/// with the re-check). So a range is cut into `fanout` parts, and a small one into parts of about half a leaf, so
+/// scattered differences end in leaves of a few rows; a chunk cut up front gets parts of about `partRows` rows (a
+/// scattered difference then costs one re-read of about `partRows` rows, not of a sixteenth of the chunk), at most
 /// ``maximumParts`` of them so the rows returned per chunk stay bounded.
 public enum SplitFanout {
     public static let maximumParts = 256
 
     /// Parts for a differing range of `rows` rows (on its fuller side).
     public static func parts(rows: Int, leafRows: Int, fanout: Int) -> Int {
-        let leaf = max(1, leafRows)
-        let fanout = max(2, fanout)
-        if rows <= leaf * fanout * 4 { return max(2, (rows + leaf - 1) / leaf) }
-        return fanout
+        let halfLeaf = max(1, leafRows / 2)
+        return min(max(2, fanout), max(2, (rows + halfLeaf - 1) / halfLeaf))
     }
 
     /// Parts for a chunk of `rows` rows cut up front.
