@@ -36,14 +36,15 @@ struct DataToolHarness {
         }
     }
 
-    func scalar(_ sql: String) throws -> String? {
+    /// The first value of a query's first row on the base server (or on the second server, the mirror).
+    func scalar(_ sql: String, onMirror: Bool = false) throws -> String? {
         switch dialect {
         case .mysql:
-            let connection = try MariaDBConnection(configuration: environment.mariaDB(database: nil))
+            let connection = try MariaDBConnection(configuration: environment.mariaDB(shadow: onMirror, database: nil))
             defer { connection.close() }
             return try connection.query(sql).scalar
         case .postgres:
-            let connection = try PostgresConnection(configuration: environment.postgresServer())
+            let connection = try PostgresConnection(configuration: environment.postgresServer(shadow: onMirror))
             defer { connection.close() }
             return try connection.simpleQuery(sql).scalar
         }
@@ -95,9 +96,7 @@ struct DataToolHarness {
             "--target-chunk-time", "0", "--recheck-delay", "0"]
         for table in tables { arguments += ["--table", table] }
         let result = await shadowgate(arguments + extra)
-        let text = extra.contains("print") ? result.err : result.out
-        let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-        return (result.code, json, result.out, result.err)
+        return (result.code, jsonObject(extra.contains("print") ? result.err : result.out), result.out, result.err)
     }
 
     /// A keyless table `logs` and an identical `logs_gray`: rows ('a', 1) twice, ('b', 2), ('c', NULL).
@@ -133,6 +132,11 @@ struct DataToolHarness {
               columns: \(columns)
             """
     }
+}
+
+/// A JSON report parsed (empty when it is not one).
+func jsonObject(_ text: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
 }
 
 /// The first table of a JSON diff report.

@@ -29,6 +29,16 @@ import Testing
         #expect(planner(.mysql).statements(for: difference) == ["UPDATE `s`.`t_gray` SET `name` = NULL WHERE `id` = '7'"])
     }
 
+    @Test("under a column map a changed row updates the shadow's column for base's column name")
+    func updateRenamedColumn() {
+        let renamed = RepairPlanner(
+            shadow: TableQueries(dialect: .postgres, table: TableName(schema: "s", name: "t_v2"), columns: columns, key: [columns[0]]),
+            columnNames: ["id", "note", "twice"]
+        )
+        let difference = RowDifference(kind: .changed, key: ["7"], columns: ["note"], baseValues: ["7", "a", "1"], shadowValues: ["7", "b", "1"])
+        #expect(renamed.statements(for: difference) == ["UPDATE \"s\".\"t_v2\" SET \"name\" = 'a' WHERE \"id\" = '7'"])
+    }
+
     @Test("an extra row is deleted by its key")
     func delete() {
         let difference = RowDifference(kind: .extra, key: ["9"], shadowValues: ["9", "x", "1"])

@@ -108,20 +108,6 @@ import Testing
         #expect(sql == "SELECT \"id\" FROM \"db\".\"t\" WHERE \"id\" > '10' ORDER BY \"id\" LIMIT 1 OFFSET 999")
     }
 
-    @Test("the cut points of a many-way split are every step-th key, read in one pass")
-    func cutPoints() {
-        let sql = queries(.mysql).boundaries(every: 64, in: KeyRange(lower: ["10"], upper: ["5000"]))
-        #expect(sql == "SELECT k0 FROM (SELECT `id` AS k0, ROW_NUMBER() OVER (ORDER BY `id`) AS rn FROM `db`.`t` "
-            + "WHERE `id` > '10' AND `id` <= '5000') AS cuts WHERE rn % 64 = 0 ORDER BY rn")
-    }
-
-    @Test("the parts of a cut range are checksummed in one grouped pass, numbered from 0")
-    func partChecksums() {
-        let sql = queries(.postgres).partChecksums(cuts: [["5"], ["9"]], in: KeyRange(lower: ["1"]))
-        #expect(sql.hasPrefix("SELECT CASE WHEN \"id\" <= '5' THEN 0 WHEN \"id\" <= '9' THEN 1 ELSE 2 END AS part, COUNT(*), "))
-        #expect(sql.hasSuffix("WHERE \"id\" > '1' GROUP BY part"))
-    }
-
     @Test("the rows of several differing leaves are fetched in one statement, their ranges OR-ed, in key order")
     func batchedLeafRows() {
         let q = queries(.postgres)

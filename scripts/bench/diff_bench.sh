@@ -4,8 +4,8 @@
 # Usage: scripts/bench/diff_bench.sh [--rows N] [--small-rows N] [--build release|debug]
 # Needs percona-toolkit (apt-get install percona-toolkit) and /usr/bin/time. Starts its own servers.
 # Prints, per engine: checksum-query time, diff time (identical, 100 differences), their ratios, bytes on the wire
-# for two chunk counts, peak RSS at two table sizes; on MariaDB also pt-table-sync's time and whether both tools
-# found the same rows.
+# for two chunk counts (and with 100 differences), peak RSS at two table sizes; on MariaDB also pt-table-sync's time
+# and whether both tools found the same rows.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rows=1000000 small_rows=100000 build=release
@@ -151,9 +151,11 @@ bench_engine() { # engine
     echo "pt-table-sync --print:          ${t_pt}s; shadowgate diff = $(calc "round($t_moved / $t_pt, 2)")x its time (target <= 0.5x)"
     echo "rows to fix (count, key-set hash): pt-table-sync $pt_keys, shadowgate $sg_keys ($([ "$pt_keys" = "$sg_keys" ] && echo same || echo DIFFERENT))"
   fi
-  # Bytes on the wire, both directions, for two chunk counts on the large table and the first count on the small one.
+  # Bytes on the wire, both directions, for two chunk counts on the large table, the first count on the small one, and
+  # the first count on the pair with 100 differences.
   local large_chunk_rows=$((rows / 100)) small_chunk_rows=$((small_rows / 100))
-  for spec in "bench.same $large_chunk_rows" "bench.same $((large_chunk_rows / 10))" "bench.small $small_chunk_rows"; do
+  for spec in "bench.same $large_chunk_rows" "bench.same $((large_chunk_rows / 10))" "bench.small $small_chunk_rows" \
+    "bench.moved $large_chunk_rows"; do
     set -- $spec
     local bytes chunks
     if [ "$engine" = mysql ]; then

@@ -52,7 +52,7 @@ public struct DiffRunner {
         var script = ""
         guard repair != .none else { return Result(report: report, repairScript: "") }
         for (index, outcome) in outcomes.enumerated() where !outcome.differences.isEmpty {
-            let planner = RepairPlanner(shadow: outcome.shadowQueries)
+            let planner = RepairPlanner(shadow: outcome.shadowQueries, columnNames: outcome.report.columns)
             let statements = outcome.differences.flatMap(planner.statements(for:))
             let batches = RepairPlanner.batches(statements, batchSize: repairBatchSize)
             switch repair {

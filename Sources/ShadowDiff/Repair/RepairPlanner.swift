@@ -8,10 +8,15 @@ public struct RepairPlanner: Sendable {
     public let shadow: TableQueries
     /// The compared columns (same order as the values in each ``RowDifference``).
     public let columns: [ColumnInfo]
+    /// The names a ``RowDifference`` gives the compared columns, in the same order: base's names, which differ from
+    /// the shadow's under a column map (a dual-write mirror's `columns:`).
+    public let differenceColumnNames: [String]
 
-    public init(shadow: TableQueries) {
+    /// `columnNames`: base's names of the compared columns, when they differ from the shadow's.
+    public init(shadow: TableQueries, columnNames: [String]? = nil) {
         self.shadow = shadow
         self.columns = shadow.columns
+        self.differenceColumnNames = columnNames.flatMap { $0.count == shadow.columns.count ? $0 : nil } ?? shadow.columns.map(\.name)
     }
 
     private var dialect: SQLDialect { shadow.dialect }
@@ -29,8 +34,9 @@ public struct RepairPlanner: Sendable {
         case .changed:
             guard let values = difference.baseValues else { return [] }
             let assignments = difference.columns.compactMap { name -> String? in
-                guard let index = columns.firstIndex(where: { $0.name == name }), !columns[index].isGenerated else { return nil }
-                return "\(SQLText.identifier(name, dialect)) = \(shadow.literal(values[index], for: columns[index]))"
+                guard let index = differenceColumnNames.firstIndex(of: name), !columns[index].isGenerated else { return nil }
+                let column = columns[index]
+                return "\(SQLText.identifier(column.name, dialect)) = \(shadow.literal(values[index], for: column))"
             }
             guard !assignments.isEmpty else { return [] }
             return ["UPDATE \(target) SET \(assignments.joined(separator: ", ")) WHERE \(keyCondition(difference.key))"]

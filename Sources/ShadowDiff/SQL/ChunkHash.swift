@@ -59,14 +59,6 @@ extension TableQueries {
         "SELECT \(checksumAggregates) FROM \(table.sql(dialect)) WHERE \(predicate(range))"
     }
 
-    /// The checksums of the parts `range.split(at: cuts)` in one pass: a row (part index from 0, count, checksum)
-    /// per non-empty part.
-    public func partChecksums(cuts: [KeyValue], in range: KeyRange) -> String {
-        let branches = cuts.enumerated().map { "WHEN \(compare($1, strict: false, greater: false)) THEN \($0)" }
-        let part = "CASE \(branches.joined(separator: " ")) ELSE \(cuts.count) END"
-        return "SELECT \(part) AS part, \(checksumAggregates) FROM \(table.sql(dialect)) WHERE \(predicate(range)) GROUP BY part"
-    }
-
     /// Count and checksum text, as aggregates over the selected rows.
     var checksumAggregates: String {
         let encoding = checksumEncoding

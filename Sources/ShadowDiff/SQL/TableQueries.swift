@@ -160,15 +160,6 @@ public struct TableQueries: Sendable {
             + "ORDER BY \(orderBy) LIMIT 1 OFFSET \(max(0, offset))"
     }
 
-    /// The key of every `step`-th row of `range` in key order (rows step, 2·step, …): cut points for a many-way
-    /// split, found in one pass over the key.
-    public func boundaries(every step: Int, in range: KeyRange) -> String {
-        let names = key.indices.map { "k\($0)" }
-        let selected = zip(key, names).map { "\(fetchValue($0)) AS \($1)" }.joined(separator: ", ")
-        return "SELECT \(names.joined(separator: ", ")) FROM (SELECT \(selected), ROW_NUMBER() OVER (ORDER BY \(orderBy)) AS rn "
-            + "FROM \(table.sql(dialect)) WHERE \(predicate(range))) AS cuts WHERE rn % \(max(1, step)) = 0 ORDER BY rn"
-    }
-
     /// Every row of a (small) range: key values, then per compared column its canonical field and its value.
     public func rows(_ range: KeyRange) -> String { rows([range]) }
 
