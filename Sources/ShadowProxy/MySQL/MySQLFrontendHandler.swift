@@ -441,7 +441,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         let timeout = TimeAmount.milliseconds(Int64(settings.listener.connectTimeoutSeconds * 1000))
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .relayOptions()
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = loopBound.value

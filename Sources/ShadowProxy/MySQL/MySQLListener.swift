@@ -64,7 +64,7 @@ public final class MySQLListener: @unchecked Sendable {
         let channel = try await ServerBootstrap(group: context.group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .relayChildOptions()
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = MySQLFrontendHandler(settings: settings)

@@ -115,8 +115,14 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
                     self.startupPacket(packet, leftover: startupProcessor.unprocessedBytes)
                 }
             } else if let frameProcessor {
+                let received = buffer.readableBytes
                 try frameProcessor.process(buffer: buffer) { frame in
                     self.clientFrame(frame)
+                }
+                if self.frameProcessor === frameProcessor,
+                    PostgresBackendHandler.shouldRenewProcessor(afterReading: received, unprocessed: frameProcessor.unprocessedBytes)
+                {
+                    self.frameProcessor = PostgresBackendHandler.makeProcessor(environment.listener.maxMessageSize)
                 }
             }
         } catch let error as PostgresWireError {
@@ -233,7 +239,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         let timeout = TimeAmount.milliseconds(Int64(environment.listener.connectTimeoutSeconds * 1000))
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .relayOptions()
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(handler)

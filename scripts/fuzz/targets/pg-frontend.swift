@@ -38,7 +38,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let frame else { return 0 }
         messages += 1
         switch machine.frontendFrameReceived(frame) {
-        case .forward, .send: break
+        case .forward, .send, .discard: break
         case .forwardAndClose, .protocolViolation: return 0
         }
         // Answer like a server at the end of a simple query or an extended-protocol pipeline.
