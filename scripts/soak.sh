@@ -10,18 +10,23 @@
 #     p99 divided by the p99 of a reference client talking straight to the servers in the same minute (the machine's
 #     load moves both; only the proxy moves the ratio); the raw p99 ratio is printed beside it,
 #   - no failed statement.
-# Usage: scripts/soak.sh [--minutes N] [--clients N]   (N >= 10 gives disjoint first/last windows; shorter runs
-# compare overlapping windows and say so)
+# With --dual-write the MySQL listener's base lane is mirrored (sync) into a copy of mse_demo on the second MariaDB,
+# and after the load the soak also checks that the applier caught up without errors and that
+# `shadowgate diff --mirror` finds the mirror identical to the primary.
+# Usage: scripts/soak.sh [--minutes N] [--clients N] [--dual-write]   (N >= 10 gives disjoint first/last windows;
+# shorter runs compare overlapping windows and say so)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 minutes=30
 clients=16
+dual_write=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
-    *) echo "usage: soak.sh [--minutes N] [--clients N]" >&2; exit 2 ;;
+    --dual-write) dual_write=1; shift ;;
+    *) echo "usage: soak.sh [--minutes N] [--clients N] [--dual-write]" >&2; exit 2 ;;
   esac
 done
 
@@ -40,6 +45,13 @@ bash scripts/servers.sh start "$dir"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 my_port=$(free_port); pg_port=$(free_port)
+mysql_as() { mariadb --no-defaults -h 127.0.0.1 -P "$1" -u "$SHADOWGATE_MYSQL_USER" -p"$SHADOWGATE_MYSQL_PASSWORD" "${@:2}"; }
+if [ "$dual_write" = 1 ]; then
+  # The mirror starts as a copy of the primary's table (the offline copy of a real migration).
+  mysql_as "$SHADOWGATE_MYSQL_SHADOW_PORT" -e "DROP DATABASE IF EXISTS soak_mirror; CREATE DATABASE soak_mirror"
+  mariadb-dump --no-defaults -h 127.0.0.1 -P "$SHADOWGATE_MYSQL_PORT" -u "$SHADOWGATE_MYSQL_USER" \
+    -p"$SHADOWGATE_MYSQL_PASSWORD" mse_demo mse_demo_table | mysql_as "$SHADOWGATE_MYSQL_SHADOW_PORT" soak_mirror
+fi
 cat >"$dir/soak.yaml" <<YAML
 label:
   key: lane
@@ -48,6 +60,7 @@ listeners:
     protocol: mysql
     listen: 127.0.0.1:$my_port
     backend: 127.0.0.1:$SHADOWGATE_MYSQL_PORT
+    credentials: { user: $SHADOWGATE_MYSQL_USER, password: "$SHADOWGATE_MYSQL_PASSWORD", database: mse_demo }
   - name: soak-pg
     protocol: postgres
     listen: 127.0.0.1:$pg_port
@@ -57,6 +70,18 @@ lanes:
     tables: { suffix: _gray }
     users: [gray_app]
 YAML
+if [ "$dual_write" = 1 ]; then
+  cat >>"$dir/soak.yaml" <<YAML
+replay_log: { dir: $dir/replay }
+base_dual_write:
+  listener: soak-mysql
+  mirror:
+    backend: 127.0.0.1:$SHADOWGATE_MYSQL_SHADOW_PORT
+    database: soak_mirror
+    credentials: { user: $SHADOWGATE_MYSQL_USER, password: "$SHADOWGATE_MYSQL_PASSWORD" }
+  durability: sync
+YAML
+fi
 
 .build/release/shadowgate serve --config "$dir/soak.yaml" --log-level warning >"$dir/proxy.log" 2>&1 &
 proxy_pid=$!
@@ -84,7 +109,29 @@ sleep 2
 final_fds=$(fds)
 kill -0 "$proxy_pid" 2>/dev/null || { echo "soak: the proxy died" >&2; tail -20 "$dir/proxy.log" >&2; exit 1; }
 
-python3 - "$samples" "$load_status" "$dir/load.err" "$baseline_fds" "$final_fds" <<'PY'
+mirror_ok=1
+if [ "$dual_write" = 1 ]; then
+  # The applier must catch up without errors, and the mirror must equal the primary.
+  start=$SECONDS
+  until .build/release/shadowgate replay status --dir "$dir/replay/base@soak-mysql" >"$dir/replay.status" 2>&1 \
+    && grep -q "lag: *0 records" "$dir/replay.status"; do
+    [ $((SECONDS - start)) -gt 300 ] && break
+    sleep 1
+  done
+  echo "soak: mirror caught up after $((SECONDS - start)) s after the load"
+  sed 's/^/soak:   /' "$dir/replay.status"
+  if ! grep -q "lag: *0 records" "$dir/replay.status" || grep -qi "stopped-on-error\|resync" "$dir/replay.status"; then
+    mirror_ok=0; echo "soak: FAIL the mirror did not catch up cleanly"
+  fi
+  if .build/release/shadowgate diff --config "$dir/soak.yaml" --lane base --mirror --listener soak-mysql \
+    --table mse_demo_table --recheck-delay 0s >"$dir/diff.txt" 2>&1; then
+    echo "soak: diff --mirror: identical ($(grep -m1 -o '[0-9,]* rows' "$dir/diff.txt" || true))"
+  else
+    mirror_ok=0; echo "soak: FAIL diff --mirror found differences or failed:"; head -40 "$dir/diff.txt"
+  fi
+fi
+
+python3 - "$samples" "$load_status" "$dir/load.err" "$baseline_fds" "$final_fds" "$mirror_ok" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
 rows = [dict(minute=int(r[0]), rss=int(r[1]), fds=int(r[2]), n=int(r[3]), errors=int(r[4]), p99=float(r[5]),
@@ -124,6 +171,7 @@ if final_fds > baseline_fds + 4: ok = False; print("soak: FAIL descriptors not r
 if not first5_rel or last5_rel > first5_rel * 1.1: ok = False; print("soak: FAIL p99 grew relative to the direct reference")
 if status != 0 or last["errors"]:
     ok = False; print("soak: FAIL statements failed:"); print(open(sys.argv[3]).read()[:2000])
+if sys.argv[6] != "1": ok = False
 print("soak: PASS" if ok else "soak: FAIL")
 sys.exit(0 if ok else 1)
 PY

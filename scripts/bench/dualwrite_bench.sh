@@ -2,16 +2,19 @@
 # Benchmark (not a test): sysbench oltp_write_only through the MySQL proxy with dual-write off, async and sync,
 # in one run, against real MariaDB servers (base = primary, shadow server = mirror).
 # Usage: scripts/bench/dualwrite_bench.sh [--seconds S] [--threads T] [--table-size N] [--tables K]
-#          [--rounds R] [--modes off,async,sync,async-noapply,sync-noapply] [--durable-servers]
+#          [--rounds R] [--modes off,async,sync,async-noapply,sync-noapply] [--durable-servers] [--nice-mirror]
 # Modes ending in -noapply point the mirror at a closed port: the log is written exactly as in the plain mode but
 # the applier only waits for the mirror, so the difference to the plain mode is what the applier and the mirror
 # server cost by competing for the machine. Modes run interleaved, R rounds; prints one line per run (transactions/s,
 # queries/s, p95 latency in ms, records per fdatasync, time for the mirror to catch up) and the medians per mode.
 # --durable-servers runs both MariaDB servers with innodb_flush_log_at_trx_commit=1 (MariaDB's default, what a
 # production primary runs: each commit is on disk before its OK) instead of the test servers' 2 (no sync per commit).
+# --nice-mirror runs the mirror MariaDB at nice 19: it then uses the CPU the primary path leaves idle, which
+# approximates a mirror on another machine while the applier (inside the proxy) still does its work at normal
+# priority; the mirror may lag during the run and catch up after it (reported).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=20 threads=16 table_size=10000 tables=4 rounds=1 modes=off,async,sync durable=0
+seconds=20 threads=16 table_size=10000 tables=4 rounds=1 modes=off,async,sync durable=0 nice_mirror=0
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
@@ -21,6 +24,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
     --durable-servers) durable=1; shift ;;
+    --nice-mirror) nice_mirror=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -109,7 +113,12 @@ run_mode() { # mode
 }
 
 echo "sysbench oltp_write_only, $threads threads, $tables tables x $table_size rows, ${seconds}s per mode, $rounds round(s)"
-echo "servers: innodb_flush_log_at_trx_commit=$flush_at_commit"
+if [ "$nice_mirror" = 1 ]; then
+  # Every thread (renice -p changes one); threads it starts later inherit the nice value.
+  mirror_pid=$(cat "$SHADOWGATE_SERVERS_DIR/mariadb-shadow/mysqld.pid")
+  for task in /proc/"$mirror_pid"/task/*; do renice -n 19 -p "${task##*/}" >/dev/null; done
+fi
+echo "servers: innodb_flush_log_at_trx_commit=$flush_at_commit; mirror server at nice $([ "$nice_mirror" = 1 ] && echo 19 || echo 0)"
 echo "load before: $(uptime)"
 for round in $(seq 1 "$rounds"); do
   for mode in ${modes//,/ }; do run_mode "$mode"; done
