@@ -17,12 +17,26 @@ import Testing
         )
     }
 
+    func mysqlChecksum(_ hash: ChunkHash) -> String {
+        let q = queries(.mysql)
+        return TableQueries(dialect: .mysql, table: q.table, columns: q.columns, key: q.key, chunkHash: hash).checksum(.all)
+    }
+
     @Test("MariaDB chunks sum CRC32 and CRC32C of each row's SHA-1 next to the row count, never XOR")
     func mariaDBChecksum() {
-        let q = queries(.mysql)
-        let sql = TableQueries(dialect: .mysql, table: q.table, columns: q.columns, key: q.key, chunkHash: .sha1Crc).checksum(.all)
+        let sql = mysqlChecksum(.sha1Crc)
         #expect(sql.hasPrefix("SELECT COUNT(*), CONCAT(COALESCE(SUM(CRC32(SHA1(CONCAT_WS(',', "))
         #expect(sql.contains("SUM(CRC32C(SHA1(CONCAT_WS("))
+        #expect(!sql.contains("BIT_XOR"))
+    }
+
+    @Test("MariaDB's default form builds the row text and its SHA-1 once per row and sums one 64-bit value, never XOR")
+    func mariaDBSingleHashChecksum() {
+        let sql = mysqlChecksum(.sha1Crc64)
+        #expect(sql.hasPrefix("SELECT COUNT(*), COALESCE(SUM(CRC32(@shadowgate_row_sha1 := SHA1(CONCAT_WS(',', "))
+        #expect(sql.contains(")) | CRC32C(@shadowgate_row_sha1) << 32), 0) FROM `db`.`t` WHERE 1=1"))
+        #expect(sql.components(separatedBy: "SHA1(").count == 2)
+        #expect(sql.components(separatedBy: "CONCAT_WS(").count == 2)
         #expect(!sql.contains("BIT_XOR"))
     }
 
