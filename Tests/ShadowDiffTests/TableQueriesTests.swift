@@ -40,6 +40,31 @@ import Testing
         #expect(!sql.contains("BIT_XOR"))
     }
 
+    @Test("across engines both sides sum the first 64 bits of the canonical encoding's MD5 as a signed integer")
+    func crossEngineChecksum() {
+        func sql(_ dialect: SQLDialect) -> String {
+            let q = queries(dialect)
+            return TableQueries(dialect: dialect, table: q.table, columns: q.columns, key: q.key, chunkHash: .canonicalMD5).checksum(.all)
+        }
+        let my = sql(.mysql), pg = sql(.postgres)
+        #expect(my.hasPrefix("SELECT COUNT(*), CAST(COALESCE(SUM(CAST(CONV(LEFT(MD5(CONCAT(IF(`id` IS NULL, 'N', CONCAT('V', "))
+        #expect(my.contains("16), 16, -10) AS SIGNED)), 0) AS CHAR) FROM"))
+        #expect(pg.hasPrefix("SELECT COUNT(*), COALESCE(SUM(('x' || left(md5((CASE WHEN \"id\" IS NULL THEN 'N' ELSE 'V' || "))
+        #expect(pg.contains(", 16))::bit(64)::bigint), 0)::text FROM"))
+    }
+
+    @Test("PostgreSQL booleans and times take MySQL's spelling in canonical form; fetched rows can carry it")
+    func crossEngineCanonicalValues() {
+        let flag = ColumnInfo(name: "flag", columnType: "boolean", dataType: "bool", isNullable: true)
+        let at = ColumnInfo(name: "at", columnType: "time without time zone", dataType: "time", isNullable: true)
+        var q = TableQueries(dialect: .postgres, table: TableName(schema: "s", name: "t"), columns: [id, flag, at], key: [id])
+        #expect(q.canonicalValue(flag) == "CASE WHEN \"flag\" THEN '1' WHEN NOT \"flag\" THEN '0' END")
+        #expect(q.canonicalValue(at) == "to_char(\"at\"::interval, 'HH24:MI:SS.US')")
+        #expect(q.rows(.all).contains(", \"flag\", CASE WHEN"))
+        q.canonicalValues = true
+        #expect(q.rows(.all).contains(" END, CASE WHEN \"flag\" THEN '1' WHEN NOT \"flag\" THEN '0' END AS c1, "))
+    }
+
     @Test("MySQL without CRC32C sums the first 64 bits of each row's SHA-1 exactly, modulo 2^64")
     func mysqlChecksum() {
         let sql = queries(.mysql).checksum(.all)

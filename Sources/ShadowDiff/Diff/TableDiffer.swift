@@ -57,9 +57,13 @@ public final class TableDiffer {
         }
         let key = baseKey ?? []
         report.key = key
+        let crossEngine = base.dialect != shadow.dialect
+        if crossEngine {
+            try Self.checkCrossEngineKey(pair, base: (baseSchema, base.dialect), shadow: (shadowSchema, shadow.dialect), key: key)
+        }
         // Columns of the same type (and collation) on both sides are hashed as the server prints them; keyed by the
-        // base name, looked up per side under that side's name.
-        let sameType = Set(common.filter { name in
+        // base name, looked up per side under that side's name. Across engines no server text is shared.
+        let sameType: Set<String> = crossEngine ? [] : Set(common.filter { name in
             guard let b = baseSchema.column(named: name), let s = shadowSchema.column(named: pair.shadowColumn(name))
             else { return false }
             return b.columnType == s.columnType && b.dataType == s.dataType && b.collation == s.collation
@@ -68,12 +72,33 @@ public final class TableDiffer {
         func queries(_ schema: TableSchema, _ dialect: SQLDialect, _ name: (String) -> String) -> TableQueries {
             let columns = common.compactMap { schema.column(named: name($0)) }
             let keyColumns = key.compactMap { schema.column(named: name($0)) }
-            return TableQueries(
+            var queries = TableQueries(
                 dialect: dialect, table: schema.table, columns: columns, key: keyColumns,
                 sameTypeColumns: Set(sameType.map(name)), chunkHash: hash
             )
+            queries.canonicalValues = crossEngine
+            return queries
         }
         return (queries(baseSchema, base.dialect, { $0 }), queries(shadowSchema, shadow.dialect, pair.shadowColumn), report)
+    }
+
+    /// Across engines the chunks' key ranges are evaluated by each server: only integer keys order the same on
+    /// both (text keys follow each server's collation, so a row could fall in different chunks on the two sides).
+    static func checkCrossEngineKey(
+        _ pair: TablePair, base: (TableSchema, SQLDialect), shadow: (TableSchema, SQLDialect), key: [String]
+    ) throws {
+        let integers = !key.isEmpty && key.allSatisfy { name in
+            base.0.column(named: name)?.valueClass(base.1) == .integer
+                && shadow.0.column(named: pair.shadowColumn(name))?.valueClass(shadow.1) == .integer
+        }
+        guard integers else {
+            throw DataToolError.unsupported(
+                "table \(pair.base): comparing a MySQL table with a PostgreSQL table needs a primary key (or unique NOT "
+                    + "NULL key) of integer columns on both sides, so both servers order and range it alike; its key is "
+                    + (key.isEmpty ? "missing" : "(\(key.joined(separator: ", ")))") + ". Compare it on one engine, or add "
+                    + "an integer key"
+            )
+        }
     }
 
     /// Why a table is not in the catalog: MySQL hides tables the login may not read, so a probe tells a missing

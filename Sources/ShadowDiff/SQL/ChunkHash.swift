@@ -17,6 +17,11 @@ public enum ChunkHash: String, Sendable, Hashable {
     /// PostgreSQL: `hashtextextended` (the 64-bit Jenkins hash PostgreSQL uses for hash partitioning) of the row's
     /// composite text form, summed exactly as numeric.
     case hashTextExtended
+    /// Across engines (a MySQL table against a PostgreSQL one): the first 64 bits of the MD5 of the row's canonical
+    /// encoding (``TableQueries/rowEncoding``, the same bytes on both engines), read as a signed integer and summed
+    /// exactly. MD5, `CONV(…, 16, -10)` and `::bit(64)::bigint` give the same number on both servers, so equal rows
+    /// give equal sums and only counts and sums travel, as between two servers of one engine.
+    case canonicalMD5
 
     /// The form used when nothing better is known about the servers.
     public static func `default`(_ dialect: SQLDialect) -> ChunkHash {
@@ -77,6 +82,13 @@ extension TableQueries {
             return "COUNT(*), CONCAT(COALESCE(SUM(CRC32(SHA1(\(encoding)))), 0), '/', COALESCE(SUM(CRC32C(SHA1(\(encoding)))), 0))"
         case .hashTextExtended:
             return "COUNT(*), COALESCE(SUM(hashtextextended(\(encoding), 0)), 0)::text"
+        case .canonicalMD5:
+            switch dialect {
+            case .mysql:
+                return "COUNT(*), CAST(COALESCE(SUM(CAST(CONV(LEFT(MD5(\(rowEncoding)), 16), 16, -10) AS SIGNED)), 0) AS CHAR)"
+            case .postgres:
+                return "COUNT(*), COALESCE(SUM(('x' || left(md5(\(rowEncoding)), 16))::bit(64)::bigint), 0)::text"
+            }
         }
     }
 
@@ -89,6 +101,7 @@ extension TableQueries {
     /// aggregate, row by row, which ``rowHashOrderProbe`` checks (else the two-hash form, never a wrong one).
     static func cheapestChunkHash(for connections: [any DiffConnection]) -> ChunkHash {
         guard let first = connections.first else { return .sha1Prefix }
+        guard connections.allSatisfy({ $0.dialect == first.dialect }) else { return .canonicalMD5 }
         guard first.dialect == .mysql else { return .hashTextExtended }
         let crc32c = connections.allSatisfy { (try? $0.scalar("SELECT CRC32C('')")) != nil }
         guard crc32c else { return .sha1Prefix }
