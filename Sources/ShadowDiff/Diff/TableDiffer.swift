@@ -33,15 +33,18 @@ public final class TableDiffer {
     }
 
     /// The pair of query builders for a table pair, after checking both tables exist and share a key.
-    public func prepare(_ pair: TablePair) throws -> (TableQueries, TableQueries, TableReport) {
-        guard let baseSchema = try SchemaReader(connection: base).read(pair.base) else {
-            throw Self.absent(pair.base, on: base, otherwise: .unknownTable(pair.base.description))
+    public func prepare(_ requested: TablePair) throws -> (TableQueries, TableQueries, TableReport) {
+        guard let baseSchema = try SchemaReader(connection: base).read(requested.base) else {
+            throw Self.absent(requested.base, on: base, otherwise: .unknownTable(requested.base.description))
         }
-        guard let shadowSchema = try SchemaReader(connection: shadow).read(pair.shadow) else {
+        guard let shadowSchema = try SchemaReader(connection: shadow).read(requested.shadow) else {
             throw Self.absent(
-                pair.shadow, on: shadow, otherwise: .missingShadowTable(base: pair.base.description, shadow: pair.shadow.description)
+                requested.shadow, on: shadow,
+                otherwise: .missingShadowTable(base: requested.base.description, shadow: requested.shadow.description)
             )
         }
+        let crossEngine = base.dialect != shadow.dialect
+        let pair = crossEngine ? Self.pairedRegardlessOfCase(requested, base: baseSchema, shadow: shadowSchema) : requested
         var report = TableReport(base: pair.base.description, shadow: pair.shadow.description)
         let shadowNames = Set(shadowSchema.columns.map(\.name))
         let baseNames = Set(baseSchema.columns.map { pair.shadowColumn($0.name) })
@@ -57,7 +60,6 @@ public final class TableDiffer {
         }
         let key = baseKey ?? []
         report.key = key
-        let crossEngine = base.dialect != shadow.dialect
         if crossEngine {
             try Self.checkCrossEngineKey(pair, base: (baseSchema, base.dialect), shadow: (shadowSchema, shadow.dialect), key: key)
         }
@@ -80,6 +82,21 @@ public final class TableDiffer {
             return queries
         }
         return (queries(baseSchema, base.dialect, { $0 }), queries(shadowSchema, shadow.dialect, pair.shadowColumn), report)
+    }
+
+    /// Across engines a column without a namesake pairs with the other side's one column of the same name in
+    /// another case: PostgreSQL folds unquoted names to lower case, so a MySQL `createdAt` usually arrives as
+    /// `createdat`. A column the other side already pairs keeps its pairing.
+    static func pairedRegardlessOfCase(_ pair: TablePair, base: TableSchema, shadow: TableSchema) -> TablePair {
+        var pair = pair
+        var taken = Set(base.columns.map { pair.shadowColumn($0.name) }).intersection(shadow.columns.map(\.name))
+        for column in base.columns where !taken.contains(pair.shadowColumn(column.name)) {
+            let matches = shadow.columns.filter { $0.name.lowercased() == column.name.lowercased() && !taken.contains($0.name) }
+            guard matches.count == 1 else { continue }
+            pair.columns[column.name] = matches[0].name
+            taken.insert(matches[0].name)
+        }
+        return pair
     }
 
     /// Across engines the chunks' key ranges are evaluated by each server: only integer keys order the same on
