@@ -153,7 +153,7 @@ import Testing
         #expect(after == "0|1717243234.000000|42.50")
     }
 
-    @Test("a table whose key is text is refused across engines (the servers order text differently), exit 2")
+    @Test("a text key (the servers order text differently) and a table missing on the other side are errors, exit 2")
     func textKeyRefused() async throws {
         let pair = try Pair()
         defer { pair.drop() }
@@ -162,5 +162,8 @@ import Testing
         let result = await pair.diff(table: "tags=\(pair.pg.schema).tags")
         #expect(result.code == 2)
         #expect(result.err.contains("integer columns"), "\(result.err)")
+        let missing = await pair.diff(table: "tags")
+        #expect(missing.code == 2)
+        #expect(missing.err.contains("does not exist on the --against side"), "\(missing.err)")
     }
 }

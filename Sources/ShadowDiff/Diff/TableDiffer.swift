@@ -37,13 +37,18 @@ public final class TableDiffer {
         guard let baseSchema = try SchemaReader(connection: base).read(requested.base) else {
             throw Self.absent(requested.base, on: base, otherwise: .unknownTable(requested.base.description))
         }
+        let crossEngine = base.dialect != shadow.dialect
         guard let shadowSchema = try SchemaReader(connection: shadow).read(requested.shadow) else {
+            let missing = DataToolError.missingShadowTable(base: requested.base.description, shadow: requested.shadow.description)
             throw Self.absent(
                 requested.shadow, on: shadow,
-                otherwise: .missingShadowTable(base: requested.base.description, shadow: requested.shadow.description)
+                otherwise: crossEngine
+                    ? .unsupported(
+                        "table \(requested.shadow) (for \(requested.base)) does not exist on the --against side; name it "
+                            + "with --table \(requested.base)=schema.table"
+                    ) : missing
             )
         }
-        let crossEngine = base.dialect != shadow.dialect
         let pair = crossEngine ? Self.pairedRegardlessOfCase(requested, base: baseSchema, shadow: shadowSchema) : requested
         var report = TableReport(base: pair.base.description, shadow: pair.shadow.description)
         let shadowNames = Set(shadowSchema.columns.map(\.name))
