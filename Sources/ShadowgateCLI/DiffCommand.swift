@@ -7,7 +7,7 @@ import ShadowDiff
 public struct DiffCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Compare a lane's shadow tables with their base tables.",
+        abstract: "Compare a lane's shadow tables with their base tables (or a MySQL listener's tables with a PostgreSQL one's).",
         discussion: """
             Splits each table by its primary key into chunks, checksums each chunk on both sides in SQL, bisects \
             differing chunks and fetches only small ranges of rows. Exit status: 0 identical, 1 differences, \
@@ -19,7 +19,10 @@ public struct DiffCommand: AsyncParsableCommand {
     var config: String
 
     @Option(name: .long, help: "The lane whose shadows to compare (with --mirror: whose dual-write stream; the base lane's name for base_dual_write).")
-    var lane: String
+    var lane: String?
+
+    @Option(name: .long, help: "Compare the --listener's tables with the same tables behind this listener of the other protocol (MySQL against PostgreSQL); each side is read with its listener's credentials.")
+    var against: String?
 
     @Flag(name: .long, help: "Compare the lane's dual-write primary tables with the mirror, honouring the stream's tables and columns maps.")
     var mirror = false
@@ -57,6 +60,11 @@ public struct DiffCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if against != nil {
+            guard lane == nil, !mirror else { throw ValidationError("--against compares two listeners' tables; it takes no --lane or --mirror") }
+        } else if lane == nil {
+            throw ValidationError("--lane is required (or --against, to compare a MySQL listener's tables with a PostgreSQL one's)")
+        }
         guard chunkRows >= 1 else { throw ValidationError("--chunk-rows must be at least 1") }
         for (name, value) in [("--target-chunk-time", targetChunkTime), ("--recheck-delay", recheckDelay), ("--pause", pause)]
         where DurationText.seconds(value) == nil {
@@ -74,16 +82,11 @@ public struct DiffCommand: AsyncParsableCommand {
         options.consistentSnapshot = consistentSnapshot
         var exit: ExitCode?
         try runDataTool(configPath: config, io: io) { configuration in
-            let target = try mirror
-                ? DataToolTarget.resolveMirror(configuration: configuration, lane: lane, listener: listener)
-                : DataToolTarget.resolve(configuration: configuration, lane: lane, listener: listener)
-            let base = try target.connectBase()
-            let shadow = try target.connectShadow()
-            let pairs = try target.pairs(requested: table, base: base)
+            let (label, base, shadow, pairs) = try sides(configuration)
             let mode: DiffRunner.Repair = repair.map { $0 == .print ? .print : .apply } ?? .none
             let progress = terminalProgress(io: io)
             let result = try DiffRunner(options: options, repair: mode, progress: progress)
-                .run(lane: lane, pairs: pairs, base: base, shadow: shadow)
+                .run(lane: label, pairs: pairs, base: base, shadow: shadow)
             if progress != nil { io.writeError("\r\u{1B}[K") }
             if mode == .print {
                 // The script goes to standard output so it can be piped; the report then goes to standard error.
@@ -96,5 +99,25 @@ public struct DiffCommand: AsyncParsableCommand {
             if result.report.exitCode != 0 { exit = DataToolExit.differences }
         }
         if let exit { throw exit }
+    }
+
+    /// The report's label, both sides' sessions and the table pairs: a lane's shadows, a dual-write mirror, or
+    /// (`--against`) another listener's tables on the other engine.
+    func sides(_ configuration: ShadowgateConfiguration) throws
+        -> (label: String, base: any DiffConnection, shadow: any DiffConnection, pairs: [TablePair])
+    {
+        if let against {
+            let target = try CrossEngineTarget.resolve(configuration: configuration, listener: listener, against: against)
+            let base = try target.connectBase()
+            let other = try target.connectOther()
+            return (target.label, base, other, try target.pairs(requested: table, base: base, other: other))
+        }
+        let lane = lane ?? ""
+        let target = try mirror
+            ? DataToolTarget.resolveMirror(configuration: configuration, lane: lane, listener: listener)
+            : DataToolTarget.resolve(configuration: configuration, lane: lane, listener: listener)
+        let base = try target.connectBase()
+        let shadow = try target.connectShadow()
+        return (lane, base, shadow, try target.pairs(requested: table, base: base))
     }
 }

@@ -45,11 +45,11 @@ import Testing
         #expect(planner(.mysql).statements(for: difference) == ["DELETE FROM `s`.`t_gray` WHERE `id` = '9'"])
     }
 
-    @Test("statements are grouped into transactions of the batch size")
+    @Test("the script sets the session to UTC, then groups statements into transactions of the batch size")
     func batches() {
         let batches = RepairPlanner.batches(["a", "b", "c"], batchSize: 2)
         #expect(batches == [["a", "b"], ["c"]])
-        #expect(RepairPlanner.script(batches, dialect: .postgres) == "BEGIN;\na;\nb;\nCOMMIT;\nBEGIN;\nc;\nCOMMIT;\n")
+        #expect(RepairPlanner.script(batches, dialect: .postgres) == "SET TIME ZONE 'UTC';\nBEGIN;\na;\nb;\nCOMMIT;\nBEGIN;\nc;\nCOMMIT;\n")
     }
 }
 

@@ -17,13 +17,52 @@ import Testing
         )
     }
 
+    func mysqlChecksum(_ hash: ChunkHash) -> String {
+        let q = queries(.mysql)
+        return TableQueries(dialect: .mysql, table: q.table, columns: q.columns, key: q.key, chunkHash: hash).checksum(.all)
+    }
+
     @Test("MariaDB chunks sum CRC32 and CRC32C of each row's SHA-1 next to the row count, never XOR")
     func mariaDBChecksum() {
-        let q = queries(.mysql)
-        let sql = TableQueries(dialect: .mysql, table: q.table, columns: q.columns, key: q.key, chunkHash: .sha1Crc).checksum(.all)
+        let sql = mysqlChecksum(.sha1Crc)
         #expect(sql.hasPrefix("SELECT COUNT(*), CONCAT(COALESCE(SUM(CRC32(SHA1(CONCAT_WS(',', "))
         #expect(sql.contains("SUM(CRC32C(SHA1(CONCAT_WS("))
         #expect(!sql.contains("BIT_XOR"))
+    }
+
+    @Test("MariaDB's default form builds the row text and its SHA-1 once per row and sums one 64-bit value, never XOR")
+    func mariaDBSingleHashChecksum() {
+        let sql = mysqlChecksum(.sha1Crc64)
+        #expect(sql.hasPrefix("SELECT COUNT(*), COALESCE(SUM(CRC32(@shadowgate_row_sha1 := SHA1(CONCAT_WS(',', "))
+        #expect(sql.contains(")) | CRC32C(@shadowgate_row_sha1) << 32), 0) FROM `db`.`t` WHERE 1=1"))
+        #expect(sql.components(separatedBy: "SHA1(").count == 2)
+        #expect(sql.components(separatedBy: "CONCAT_WS(").count == 2)
+        #expect(!sql.contains("BIT_XOR"))
+    }
+
+    @Test("across engines both sides sum the first 64 bits of the canonical encoding's MD5 as a signed integer")
+    func crossEngineChecksum() {
+        func sql(_ dialect: SQLDialect) -> String {
+            let q = queries(dialect)
+            return TableQueries(dialect: dialect, table: q.table, columns: q.columns, key: q.key, chunkHash: .canonicalMD5).checksum(.all)
+        }
+        let my = sql(.mysql), pg = sql(.postgres)
+        #expect(my.hasPrefix("SELECT COUNT(*), CAST(COALESCE(SUM(CAST(CONV(LEFT(MD5(CONCAT(IF(`id` IS NULL, 'N', CONCAT('V', "))
+        #expect(my.contains("16), 16, -10) AS SIGNED)), 0) AS CHAR) FROM"))
+        #expect(pg.hasPrefix("SELECT COUNT(*), COALESCE(SUM(('x' || left(md5((CASE WHEN \"id\" IS NULL THEN 'N' ELSE 'V' || "))
+        #expect(pg.contains(", 16))::bit(64)::bigint), 0)::text FROM"))
+    }
+
+    @Test("PostgreSQL booleans and times take MySQL's spelling in canonical form; fetched rows can carry it")
+    func crossEngineCanonicalValues() {
+        let flag = ColumnInfo(name: "flag", columnType: "boolean", dataType: "bool", isNullable: true)
+        let at = ColumnInfo(name: "at", columnType: "time without time zone", dataType: "time", isNullable: true)
+        var q = TableQueries(dialect: .postgres, table: TableName(schema: "s", name: "t"), columns: [id, flag, at], key: [id])
+        #expect(q.canonicalValue(flag) == "CASE WHEN \"flag\" THEN '1' WHEN NOT \"flag\" THEN '0' END")
+        #expect(q.canonicalValue(at) == "to_char(\"at\"::interval, 'HH24:MI:SS.US')")
+        #expect(q.rows(.all).contains(", \"flag\", CASE WHEN"))
+        q.canonicalValues = true
+        #expect(q.rows(.all).contains(" END, CASE WHEN \"flag\" THEN '1' WHEN NOT \"flag\" THEN '0' END AS c1, "))
     }
 
     @Test("MySQL without CRC32C sums the first 64 bits of each row's SHA-1 exactly, modulo 2^64")

@@ -2,6 +2,7 @@
 """A loopback TCP forwarder that counts the bytes it carries in both directions (for benchmarks: PostgreSQL keeps
 no per-session byte counters). Usage: byte_counter.py LISTEN_PORT TARGET_HOST TARGET_PORT OUT_FILE.
 Writes 0 to OUT_FILE once listening, and the running total after every closed connection and on SIGTERM."""
+import os
 import signal
 import socket
 import sys
@@ -13,11 +14,11 @@ lock = threading.Lock()
 
 
 def write_total(*_):
+    # The rename stays under the lock: two connections closing at once would otherwise race for the same .tmp file.
     with lock:
         with open(out + ".tmp", "w") as f:
             f.write(str(total))
-    import os
-    os.replace(out + ".tmp", out)
+        os.replace(out + ".tmp", out)
 
 
 def pump(src, dst):

@@ -5,7 +5,7 @@
 # Needs percona-toolkit (apt-get install percona-toolkit) and /usr/bin/time. Starts its own servers.
 # Prints, per engine: checksum-query time, diff time (identical, 100 differences), their ratios, bytes on the wire
 # for two chunk counts (and with 100 differences), peak RSS at two table sizes; on MariaDB also pt-table-sync's time
-# and whether both tools found the same rows.
+# and whether both tools found the same rows; then `diff --against` of MariaDB's tables with PostgreSQL's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rows=1000000 small_rows=100000 build=release
@@ -178,7 +178,41 @@ bench_engine() { # engine
   done
 }
 
+# Across engines: MariaDB's bench.same against PostgreSQL's (the same rows in each engine's types), then the pair
+# with 100 differences (MariaDB's moved against PostgreSQL's moved_gray).
+bench_cross() {
+  local path=$dir/cross.yaml
+  cat >"$path" <<EOF
+listeners:
+  - name: my
+    protocol: mysql
+    listen: 127.0.0.1:1
+    backend: $h:$SHADOWGATE_MYSQL_PORT
+    credentials: { user: $SHADOWGATE_MYSQL_USER, password: $SHADOWGATE_MYSQL_PASSWORD, database: bench }
+  - name: pg
+    protocol: postgres
+    listen: 127.0.0.1:2
+    backend: $h:$SHADOWGATE_PG_PORT
+    credentials: { user: $SHADOWGATE_PG_USER, password: $SHADOWGATE_PG_PASSWORD, database: mse_demo }
+lanes:
+  gray:
+    tables: { suffix: _gray }
+EOF
+  echo "== across engines: MariaDB against PostgreSQL, $rows rows =="
+  local spec
+  for spec in "bench.same=bench.same identical" "bench.moved=bench.moved_gray 100-differences"; do
+    set -- $spec
+    local start; start=$(now)
+    "$bin" diff --config "$path" --listener my --against pg --table "$1" --format json --recheck-delay 0 >"$dir/report.json" \
+      || [ $? -eq 1 ]
+    local elapsed; elapsed=$(calc "round($(now) - $start, 3)")
+    found=$(python3 -c "import json; t = json.load(open('$dir/report.json'))['tables'][0]; print(t['missing_in_shadow'] + t['extra_in_shadow'] + t['changed'])")
+    echo "diff --against, $2:$(printf '%*s' $((17 - ${#2})) '')${elapsed}s; found $found"
+  done
+}
+
 setup_mysql
 setup_postgres
 bench_engine mysql
 bench_engine postgres
+bench_cross

@@ -33,15 +33,23 @@ public final class TableDiffer {
     }
 
     /// The pair of query builders for a table pair, after checking both tables exist and share a key.
-    public func prepare(_ pair: TablePair) throws -> (TableQueries, TableQueries, TableReport) {
-        guard let baseSchema = try SchemaReader(connection: base).read(pair.base) else {
-            throw Self.absent(pair.base, on: base, otherwise: .unknownTable(pair.base.description))
+    public func prepare(_ requested: TablePair) throws -> (TableQueries, TableQueries, TableReport) {
+        guard let baseSchema = try SchemaReader(connection: base).read(requested.base) else {
+            throw Self.absent(requested.base, on: base, otherwise: .unknownTable(requested.base.description))
         }
-        guard let shadowSchema = try SchemaReader(connection: shadow).read(pair.shadow) else {
+        let crossEngine = base.dialect != shadow.dialect
+        guard let shadowSchema = try SchemaReader(connection: shadow).read(requested.shadow) else {
+            let missing = DataToolError.missingShadowTable(base: requested.base.description, shadow: requested.shadow.description)
             throw Self.absent(
-                pair.shadow, on: shadow, otherwise: .missingShadowTable(base: pair.base.description, shadow: pair.shadow.description)
+                requested.shadow, on: shadow,
+                otherwise: crossEngine
+                    ? .unsupported(
+                        "table \(requested.shadow) (for \(requested.base)) does not exist on the --against side; name it "
+                            + "with --table \(requested.base)=schema.table"
+                    ) : missing
             )
         }
+        let pair = crossEngine ? Self.pairedRegardlessOfCase(requested, base: baseSchema, shadow: shadowSchema) : requested
         var report = TableReport(base: pair.base.description, shadow: pair.shadow.description)
         let shadowNames = Set(shadowSchema.columns.map(\.name))
         let baseNames = Set(baseSchema.columns.map { pair.shadowColumn($0.name) })
@@ -57,9 +65,12 @@ public final class TableDiffer {
         }
         let key = baseKey ?? []
         report.key = key
+        if crossEngine {
+            try Self.checkCrossEngineKey(pair, base: (baseSchema, base.dialect), shadow: (shadowSchema, shadow.dialect), key: key)
+        }
         // Columns of the same type (and collation) on both sides are hashed as the server prints them; keyed by the
-        // base name, looked up per side under that side's name.
-        let sameType = Set(common.filter { name in
+        // base name, looked up per side under that side's name. Across engines no server text is shared.
+        let sameType: Set<String> = crossEngine ? [] : Set(common.filter { name in
             guard let b = baseSchema.column(named: name), let s = shadowSchema.column(named: pair.shadowColumn(name))
             else { return false }
             return b.columnType == s.columnType && b.dataType == s.dataType && b.collation == s.collation
@@ -68,12 +79,48 @@ public final class TableDiffer {
         func queries(_ schema: TableSchema, _ dialect: SQLDialect, _ name: (String) -> String) -> TableQueries {
             let columns = common.compactMap { schema.column(named: name($0)) }
             let keyColumns = key.compactMap { schema.column(named: name($0)) }
-            return TableQueries(
+            var queries = TableQueries(
                 dialect: dialect, table: schema.table, columns: columns, key: keyColumns,
                 sameTypeColumns: Set(sameType.map(name)), chunkHash: hash
             )
+            queries.canonicalValues = crossEngine
+            return queries
         }
         return (queries(baseSchema, base.dialect, { $0 }), queries(shadowSchema, shadow.dialect, pair.shadowColumn), report)
+    }
+
+    /// Across engines a column without a namesake pairs with the other side's one column of the same name in
+    /// another case: PostgreSQL folds unquoted names to lower case, so a MySQL `createdAt` usually arrives as
+    /// `createdat`. A column the other side already pairs keeps its pairing.
+    static func pairedRegardlessOfCase(_ pair: TablePair, base: TableSchema, shadow: TableSchema) -> TablePair {
+        var pair = pair
+        var taken = Set(base.columns.map { pair.shadowColumn($0.name) }).intersection(shadow.columns.map(\.name))
+        for column in base.columns where !taken.contains(pair.shadowColumn(column.name)) {
+            let matches = shadow.columns.filter { $0.name.lowercased() == column.name.lowercased() && !taken.contains($0.name) }
+            guard matches.count == 1 else { continue }
+            pair.columns[column.name] = matches[0].name
+            taken.insert(matches[0].name)
+        }
+        return pair
+    }
+
+    /// Across engines the chunks' key ranges are evaluated by each server: only integer keys order the same on
+    /// both (text keys follow each server's collation, so a row could fall in different chunks on the two sides).
+    static func checkCrossEngineKey(
+        _ pair: TablePair, base: (TableSchema, SQLDialect), shadow: (TableSchema, SQLDialect), key: [String]
+    ) throws {
+        let integers = !key.isEmpty && key.allSatisfy { name in
+            base.0.column(named: name)?.valueClass(base.1) == .integer
+                && shadow.0.column(named: pair.shadowColumn(name))?.valueClass(shadow.1) == .integer
+        }
+        guard integers else {
+            throw DataToolError.unsupported(
+                "table \(pair.base): comparing a MySQL table with a PostgreSQL table needs a primary key (or unique NOT "
+                    + "NULL key) of integer columns on both sides, so both servers order and range it alike; its key is "
+                    + (key.isEmpty ? "missing" : "(\(key.joined(separator: ", ")))") + ". Compare it on one engine, or add "
+                    + "an integer key"
+            )
+        }
     }
 
     /// Why a table is not in the catalog: MySQL hides tables the login may not read, so a probe tells a missing

@@ -77,11 +77,14 @@ public struct RepairPlanner: Sendable {
         }
     }
 
-    /// The printable script: each batch wrapped in a transaction, statements terminated by `;`.
+    /// The printable script: the session's time zone set to UTC (instants are written as UTC text, as the diff's
+    /// sessions read them), then each batch wrapped in a transaction, statements terminated by `;`.
     public static func script(_ batches: [[String]], dialect: SQLDialect) -> String {
+        guard !batches.isEmpty else { return "" }
         let begin = dialect == .mysql ? "START TRANSACTION;" : "BEGIN;"
-        return batches.map { batch in
+        let zone = dialect == .mysql ? "SET time_zone = '+00:00';" : "SET TIME ZONE 'UTC';"
+        return ([zone] + batches.map { batch in
             ([begin] + batch.map { $0 + ";" } + ["COMMIT;"]).joined(separator: "\n")
-        }.joined(separator: "\n") + (batches.isEmpty ? "" : "\n")
+        }).joined(separator: "\n") + "\n"
     }
 }

@@ -20,6 +20,10 @@ public struct TableQueries: Sendable {
     public let sameTypeColumns: Set<String>
     /// How a chunk's rows are hashed and folded (see ``ChunkHash``).
     public let chunkHash: ChunkHash
+    /// Whether fetched rows carry canonical values instead of the server's text form: when the two sides are
+    /// different engines, so reports show one spelling and repair writes values the other engine reads (`1`, not
+    /// PostgreSQL's `true`, for a boolean; UTC instants).
+    public var canonicalValues = false
 
     public init(
         dialect: SQLDialect, table: TableName, columns: [ColumnInfo], key: [ColumnInfo], sameTypeColumns: Set<String> = [],
@@ -58,7 +62,11 @@ public struct TableQueries: Sendable {
             }
         case .postgres:
             switch column.valueClass(.postgres) {
-            case .integer, .float, .boolean, .time, .text: return "\(c)::text"
+            case .integer, .float, .text: return "\(c)::text"
+            // As MySQL spells them (its booleans are integers; its TIME keeps six fraction digits).
+            case .boolean: return "CASE WHEN \(c) THEN '1' WHEN NOT \(c) THEN '0' END"
+            case .time:
+                return column.dataType.lowercased() == "time" ? "to_char(\(c)::interval, 'HH24:MI:SS.US')" : "\(c)::text"
             case .decimal: return "trim_scale(\(c))::text"
             case .instant: return "to_char(\(c) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
             case .dateTime: return "to_char(\(c), 'YYYY-MM-DD HH24:MI:SS.US')"
@@ -167,7 +175,10 @@ public struct TableQueries: Sendable {
     /// differing leaves of a bisection fetched in one round trip.
     public func rows(_ ranges: [KeyRange]) -> String {
         let keys = key.map(fetchValue)
-        let perColumn = columns.flatMap { [field($0), fetchValue($0)] }
+        // Canonical values are aliased: PostgreSQL names `"id"::text` `id`, which would make ORDER BY "id" ambiguous.
+        let perColumn = columns.enumerated().flatMap { index, column in
+            [field(column), canonicalValues ? "\(canonicalValue(column)) AS c\(index)" : fetchValue(column)]
+        }
         let condition = ranges.count == 1 ? predicate(ranges[0]) : ranges.map { "(\(predicate($0)))" }.joined(separator: " OR ")
         return "SELECT \((keys + perColumn).joined(separator: ", ")) FROM \(table.sql(dialect)) "
             + "WHERE \(condition) ORDER BY \(orderBy)"
