@@ -17,6 +17,9 @@ parser.add_argument("--clients", type=int, default=16)
 parser.add_argument("--minutes", type=float, default=30)
 parser.add_argument("--direct-mysql-port", type=int)
 parser.add_argument("--direct-pg-port", type=int)
+parser.add_argument("--direct-mysql-table", default="mse_demo_table",
+                    help="the table the MySQL reference writes to (another one when the proxy mirrors mse_demo_table: "
+                         "writes that bypass the proxy never reach the mirror)")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -24,14 +27,14 @@ latencies, direct_latencies, errors, counts = [], [], [], [0]
 stop = threading.Event()
 
 
-def statements(lane_literal):
+def statements(lane_literal, table="mse_demo_table"):
     v = random.randint(1, 10**6)
     return random.choice([
-        f"INSERT INTO mse_demo_table (location) VALUES ('soak-{lane_literal}-{v}')",
-        "SELECT COUNT(*) FROM mse_demo_table",
-        f"SELECT id, location FROM mse_demo_table WHERE id > {v % 1000} ORDER BY id LIMIT 20",
-        f"UPDATE mse_demo_table SET location = 'soak-{lane_literal}-u' WHERE id = {v % 500}",
-        f"DELETE FROM mse_demo_table WHERE location LIKE 'soak-%' AND id % 97 = {v % 97}",
+        f"INSERT INTO {table} (location) VALUES ('soak-{lane_literal}-{v}')",
+        f"SELECT COUNT(*) FROM {table}",
+        f"SELECT id, location FROM {table} WHERE id > {v % 1000} ORDER BY id LIMIT 20",
+        f"UPDATE {table} SET location = 'soak-{lane_literal}-u' WHERE id = {v % 500}",
+        f"DELETE FROM {table} WHERE location LIKE 'soak-%' AND id % 97 = {v % 97}",
     ])
 
 
@@ -95,7 +98,7 @@ def direct_worker(kind):
     rng = random.Random(kind)
     conn, cur = connect(kind, False, direct=True)
     while not stop.is_set():
-        sql = statements("base")
+        sql = statements("base", args.direct_mysql_table if kind == "mysql" else "mse_demo_table")
         start = time.perf_counter()
         try:
             cur.execute(sql)

@@ -90,4 +90,17 @@ public struct ListenerContext: Sendable {
         self.group = group
         self.logger = logger
     }
+
+    /// The event loops a listener's connections run on. A listener with a dual-write stream runs all of them on one
+    /// loop: the replay log's order is the order the proxy handles the primary's acknowledgements, and on one loop
+    /// that is the order they arrived (epoll reports ready sockets first come, first served), so a write that waited
+    /// for another connection's lock is logged after it, as the primary committed them. Spread over several loops, a
+    /// busy loop could handle the first acknowledgement after another loop logged the second, and the mirror would
+    /// apply the two in the wrong order (found by `scripts/soak.sh --dual-write`; docs/dual-write.md, "Order").
+    public func connectionGroup(for listener: ListenerConfiguration) -> any EventLoopGroup {
+        guard let dualWrite, dualWrite.streams.contains(where: { $0.configuration.listener == listener.name }) else {
+            return group
+        }
+        return group.next()
+    }
 }

@@ -61,7 +61,8 @@ public final class MySQLListener: @unchecked Sendable {
             dualWrite: context.dualWrite, routing: context.routing, connections: context.connections,
             statistics: context.statistics, threads: threads
         )
-        let channel = try await ServerBootstrap(group: context.group)
+        let loops = context.connectionGroup(for: configuration)
+        let channel = try await ServerBootstrap(group: loops, childGroup: loops)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .relayChildOptions()

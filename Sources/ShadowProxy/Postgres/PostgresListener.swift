@@ -40,7 +40,7 @@ public final class PostgresListener: Sendable {
         self.dualWrite = context.dualWrite
         self.configuration = configuration
         self.context = context
-        self.group = context.group
+        self.group = context.connectionGroup(for: configuration)
         self.logger = context.logger
         self.cancelRegistry = cancelRegistry
     }
@@ -78,7 +78,7 @@ public final class PostgresListener: Sendable {
             logger: logger, routing: context.routing, connections: context.connections,
             statistics: context.statistics, dualWrite: dualWrite)
         let routing = context.routing
-        let channel = try await ServerBootstrap(group: group)
+        let channel = try await ServerBootstrap(group: group, childGroup: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .relayChildOptions()
