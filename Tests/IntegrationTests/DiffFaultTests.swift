@@ -72,11 +72,13 @@ import Testing
         defer { h.drop() }
         try makeItems(h, rows: 20_000)
         let config = try h.configuration()
-        // Many small chunks keep the diff busy long enough to be found and killed. The killer polls on a thread of
-        // its own, so the blocking diff cannot starve it (or the other way round) on the cooperative pool.
+        // Many small chunks, kept small (no adaptive growth), keep the diff busy long enough to be found and killed.
+        // The killer polls on a thread of its own, so the blocking diff cannot starve it (or the other way round) on
+        // the cooperative pool.
         let finished = Flag()
         let killed = startKiller(h, until: finished)
-        let result = await h.diff([h.t("items")], config: config, extra: ["--chunk-rows", "5", "--repair", "apply"])
+        let result = await h.diff(
+            [h.t("items")], config: config, extra: ["--chunk-rows", "5", "--target-chunk-time", "0", "--repair", "apply"])
         finished.set()
         #expect(killed(), "no diff session was found to kill; last error: \(finished.lastNote ?? "none")")
         #expect(result.code == 2)
@@ -110,7 +112,9 @@ import Testing
         switch h.dialect {
         case .mysql:
             let id = try h.scalar(
-                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '\(h.schema)' AND ID <> CONNECTION_ID() ORDER BY ID LIMIT 1"
+                // A session running a query: the diff's, never one of the harness's idle ones.
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '\(h.schema)' AND ID <> CONNECTION_ID() "
+                    + "AND COMMAND = 'Query' ORDER BY ID LIMIT 1"
             )
             if let id { try h.run("KILL \(id)") }
             return id != nil
