@@ -10,30 +10,15 @@ final class PostgresBackendHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
 
     private let frontend: PostgresFrontendHandler
-    private var processor: NIOSingleStepByteToMessageProcessor<PostgresFrameDecoder>
+    private let reader: PostgresFrameReader
     /// Waiting for the one-byte answer to our SSLRequest.
     var awaitingSSLResponse = false
     private var pendingRead = false
     private var context: ChannelHandlerContext?
 
-    private let maximumMessageSize: Int
-
     init(frontend: PostgresFrontendHandler, maximumMessageSize: Int) {
         self.frontend = frontend
-        self.maximumMessageSize = maximumMessageSize
-        self.processor = Self.makeProcessor(maximumMessageSize)
-    }
-
-    static func makeProcessor(_ maximumMessageSize: Int) -> NIOSingleStepByteToMessageProcessor<PostgresFrameDecoder> {
-        NIOSingleStepByteToMessageProcessor(
-            PostgresFrameDecoder(maximumMessageSize: maximumMessageSize), maximumBufferSize: maximumMessageSize)
-    }
-
-    /// Whether a processor that consumed everything should be replaced after a read of `bytes`: it keeps the last
-    /// received buffer even when nothing in it is left to decode, so after a large read an idle connection would
-    /// hold that buffer (up to the largest receive buffer) until its next read. Small reads keep their processor.
-    static func shouldRenewProcessor(afterReading bytes: Int, unprocessed: Int) -> Bool {
-        unprocessed == 0 && bytes > 4096
+        self.reader = PostgresFrameReader(maximumMessageSize: maximumMessageSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -47,13 +32,9 @@ final class PostgresBackendHandler: ChannelDuplexHandler, @unchecked Sendable {
             frontend.backendSSLResponse(byte, extraBytes: buffer.readableBytes)
             return
         }
-        let received = buffer.readableBytes
         do {
-            try processor.process(buffer: buffer) { frame in
+            try reader.process(buffer) { frame in
                 frontend.backendFrameReceived(frame)
-            }
-            if Self.shouldRenewProcessor(afterReading: received, unprocessed: processor.unprocessedBytes) {
-                processor = Self.makeProcessor(maximumMessageSize)
             }
         } catch {
             frontend.backendFailed(error)

@@ -32,7 +32,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var logger: Logger
     private var startupProcessor: NIOSingleStepByteToMessageProcessor<PostgresStartupDecoder>? =
         NIOSingleStepByteToMessageProcessor(PostgresStartupDecoder(), maximumBufferSize: PostgresStartupDecoder.maximumLength)
-    private var frameProcessor: NIOSingleStepByteToMessageProcessor<PostgresFrameDecoder>?
+    private var frameReader: PostgresFrameReader?
     private var context: ChannelHandlerContext?
     private var backendChannel: (any Channel)?
     private var backendHandler: PostgresBackendHandler?
@@ -114,15 +114,9 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
                 try startupProcessor.process(buffer: buffer) { packet in
                     self.startupPacket(packet, leftover: startupProcessor.unprocessedBytes)
                 }
-            } else if let frameProcessor {
-                let received = buffer.readableBytes
-                try frameProcessor.process(buffer: buffer) { frame in
+            } else if let frameReader {
+                try frameReader.process(buffer) { frame in
                     self.clientFrame(frame)
-                }
-                if self.frameProcessor === frameProcessor,
-                    PostgresBackendHandler.shouldRenewProcessor(afterReading: received, unprocessed: frameProcessor.unprocessedBytes)
-                {
-                    self.frameProcessor = PostgresBackendHandler.makeProcessor(environment.listener.maxMessageSize)
                 }
             }
         } catch let error as PostgresWireError {
@@ -221,9 +215,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             guard leftover == 0 else {
                 return failClient(sqlState: "08P01", message: "unexpected data after startup packet")
             }
-            frameProcessor = NIOSingleStepByteToMessageProcessor(
-                PostgresFrameDecoder(maximumMessageSize: environment.listener.maxMessageSize),
-                maximumBufferSize: environment.listener.maxMessageSize)
+            frameReader = PostgresFrameReader(maximumMessageSize: environment.listener.maxMessageSize)
             if let preamble { context?.writeAndFlush(wrapOutboundOut(preamble), promise: nil) }
             logger[metadataKey: "lane"] = "\(machine.connectionLane)"
             observer.routed(lane: machine.connectionLane, backend: backend, logger: logger)
