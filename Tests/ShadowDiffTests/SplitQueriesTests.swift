@@ -19,9 +19,9 @@ import Testing
         ])
         #expect(
             sql == "SELECT g, k0 FROM (SELECT g, k0, rn FROM (SELECT 0 AS g, `id` AS k0, ROW_NUMBER() OVER (ORDER BY `id`) AS rn "
-                + "FROM `db`.`t` WHERE `id` > '10' AND `id` <= '5000') AS c0 WHERE rn % 64 = 0 UNION ALL "
+                + "FROM `db`.`t` WHERE `id` > 10 AND `id` <= 5000) AS c0 WHERE rn % 64 = 0 UNION ALL "
                 + "SELECT g, k0, rn FROM (SELECT 1 AS g, `id` AS k0, ROW_NUMBER() OVER (ORDER BY `id`) AS rn "
-                + "FROM `db`.`t` WHERE `id` > '9000') AS c1 WHERE rn % 7 = 0) AS cuts ORDER BY g, rn"
+                + "FROM `db`.`t` WHERE `id` > 9000) AS c1 WHERE rn % 7 = 0) AS cuts ORDER BY g, rn"
         )
     }
 
@@ -57,7 +57,7 @@ import Testing
         let q = queries(.mysql, key: [tenant, id])
         let sql = q.partChecksums([CutRange(range: .all, cuts: [["b", "7"]])])
         #expect(
-            sql.hasPrefix("SELECT 0 AS g, CASE WHEN (`tenant` <= 'b' AND (`tenant` < 'b' OR (`tenant` = 'b' AND `id` <= '7'))) "
+            sql.hasPrefix("SELECT 0 AS g, CASE WHEN (`tenant` <= 'b' AND (`tenant` < 'b' OR (`tenant` = 'b' AND `id` <= 7))) "
                 + "THEN 0 ELSE 1 END AS part, \(q.checksumAggregates) FROM")
         )
         #expect(sql.hasSuffix("WHERE 1=1 GROUP BY part"))
@@ -148,5 +148,33 @@ import Testing
         #expect(IntegerCuts.cuts(lower: ["a"], upper: ["b"], rows: 100, parts: 16) == nil)
         #expect(IntegerCuts.cuts(lower: ["\(Int.min)"], upper: ["\(Int.max)"], rows: Int.max, parts: 16) == nil)
         #expect(IntegerCuts.cuts(lower: ["18446744073709551614"], upper: ["18446744073709551615"], rows: 1, parts: 16) == nil)
+    }
+
+    @Test("the next chunk of a dense integer key ends where the previous chunk's key density puts the planned rows")
+    func computedChunkBound() {
+        // 10,000 rows over 20,000 key values: 2 values per row, so 5,000 rows end 10,000 values further.
+        let bound = IntegerChunkBound.next(after: ["20000"], previous: (["0"], ["20000"], 10_000), plannedRows: 5_000, lastKey: 1_000_000)
+        #expect(bound == .upper(["30000"]))
+        // At or past the largest key the chunk is the last one, open above.
+        #expect(IntegerChunkBound.next(after: ["20000"], previous: (["0"], ["20000"], 10_000), plannedRows: 5_000, lastKey: 30_000) == .open)
+        #expect(IntegerChunkBound.next(after: ["20000"], previous: (["0"], ["20000"], 10_000), plannedRows: 5_000, lastKey: 25_000) == .open)
+        // Rounded up, never an empty width.
+        #expect(IntegerChunkBound.next(after: ["-3"], previous: (["-6"], ["-3"], 3), plannedRows: 1, lastKey: 100) == .upper(["-2"]))
+        #expect(IntegerChunkBound.next(after: [String(Int.max - 10)], previous: (["\(Int.max - 20)"], ["\(Int.max - 10)"], 10), plannedRows: 100, lastKey: Int.max) == .open)
+    }
+
+    @Test("a chunk bound is read from the rows after a sparse, empty or unbounded chunk, for composite keys and without a largest key")
+    func chunkBoundReadFromRows() {
+        // More than 4 key values per row: the keys beyond could be 4+ times denser, so the guess is not bounded.
+        #expect(IntegerChunkBound.next(after: ["50000"], previous: (["0"], ["50000"], 10_000), plannedRows: 10_000, lastKey: 1_000_000) == nil)
+        #expect(IntegerChunkBound.next(after: ["20000"], previous: (["0"], ["20000"], 0), plannedRows: 10_000, lastKey: 1_000_000) == nil)
+        #expect(IntegerChunkBound.next(after: ["1000"], previous: (nil, ["1000"], 1_000), plannedRows: 2_000, lastKey: 1_000_000) == nil)
+        #expect(IntegerChunkBound.next(after: nil, previous: nil, plannedRows: 1_000, lastKey: 1_000_000) == nil)
+        #expect(IntegerChunkBound.next(after: ["1", "a"], previous: (["0", "a"], ["1", "a"], 10), plannedRows: 10, lastKey: 100) == nil)
+        #expect(IntegerChunkBound.next(after: ["b"], previous: (["a"], ["b"], 10), plannedRows: 10, lastKey: 100) == nil)
+        #expect(IntegerChunkBound.next(after: ["20000"], previous: (["0"], ["20000"], 10_000), plannedRows: 5_000, lastKey: nil) == nil)
+        // Not the chunk right before: its density says nothing about where this one starts.
+        #expect(IntegerChunkBound.next(after: ["30000"], previous: (["0"], ["20000"], 10_000), plannedRows: 5_000, lastKey: 1_000_000) == nil)
+        #expect(IntegerChunkBound.next(after: ["0"], previous: (["0"], ["\(Int.max)"], Int.max), plannedRows: Int.max, lastKey: Int.max) == nil)
     }
 }

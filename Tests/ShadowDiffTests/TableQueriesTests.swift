@@ -126,6 +126,20 @@ import Testing
         #expect(pg.canonicalValue(bytes) == "encode(\"b\", 'hex')")
     }
 
+    @Test("MySQL compares an integer key with unquoted integers, anything else with quoted literals")
+    func integerKeyLiterals() {
+        let id = ColumnInfo(name: "id", columnType: "bigint(20) unsigned", dataType: "bigint", isNullable: false)
+        let my = TableQueries(dialect: .mysql, table: TableName(schema: "s", name: "t"), columns: [id], key: [id])
+        #expect(my.predicate(KeyRange(lower: ["-3"], upper: ["18446744073709551615"])) == "`id` > -3 AND `id` <= 18446744073709551615")
+        // Not an integer's text (a value the server never returns for an integer column): quoted, never spliced.
+        #expect(my.predicate(KeyRange(lower: ["1 OR 1=1"], upper: nil)) == "`id` > '1 OR 1=1'")
+        #expect(my.predicate(KeyRange(lower: ["1e3"], upper: ["--1"])) == "`id` > '1e3' AND `id` <= '--1'")
+        let pg = TableQueries(dialect: .postgres, table: TableName(schema: "s", name: "t"), columns: [id], key: [id])
+        #expect(pg.predicate(KeyRange(lower: ["-3"], upper: nil)) == "\"id\" > '-3'")
+        #expect(SQLText.isIntegerText("0") && SQLText.isIntegerText("-42") && !SQLText.isIntegerText("") && !SQLText.isIntegerText("-"))
+        #expect(!SQLText.isIntegerText("123456789012345678901") && !SQLText.isIntegerText("1.0") && !SQLText.isIntegerText("+1"))
+    }
+
     @Test("composite ranges use row values on PostgreSQL and an expanded comparison on MySQL")
     func compositeRanges() {
         let a = ColumnInfo(name: "a", columnType: "int", dataType: "int", isNullable: false)
@@ -136,7 +150,7 @@ import Testing
         let my = TableQueries(dialect: .mysql, table: TableName(schema: "s", name: "t"), columns: [a, b], key: [a, b])
         #expect(
             my.predicate(range)
-                == "(`a` >= '1' AND (`a` > '1' OR (`a` = '1' AND `b` > 'x'))) AND (`a` <= '5' AND (`a` < '5' OR (`a` = '5' AND `b` <= 'y''z')))"
+                == "(`a` >= 1 AND (`a` > 1 OR (`a` = 1 AND `b` > 'x'))) AND (`a` <= 5 AND (`a` < 5 OR (`a` = 5 AND `b` <= 'y''z')))"
         )
         #expect(my.predicate(.all) == "1=1")
     }

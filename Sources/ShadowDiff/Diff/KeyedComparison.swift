@@ -23,6 +23,9 @@ extension TableDiffer {
         var pendingRows = 0
         /// Differing ranges of the chunks compared so far, bisected together once enough have gathered.
         var differing: [DifferingRange] = []
+        /// The largest integer key either side held at the start: the upper end for computing the cut points of a
+        /// range open above (the last part still covers everything beyond).
+        var lastKey: Int?
 
         init(differ: TableDiffer, baseQueries: TableQueries, shadowQueries: TableQueries) {
             self.differ = differ
@@ -43,12 +46,21 @@ extension TableDiffer {
             var splitting = ChunkSplitting(identicalRunToStop: options.cutUpFrontUntilIdentical)
             var lower: KeyValue? = nil
             var chunk = 0
+            let lastKey = try integerKey ? readLastKey() : nil
+            self.lastKey = lastKey
+            var previous: (lower: KeyValue?, upper: KeyValue?, rows: Int)? = nil
             while true {
-                let upper = try keyAt(.base, offset: sizer.rows - 1, in: KeyRange(lower: lower, upper: nil))
+                let upper: KeyValue?
+                switch IntegerChunkBound.next(after: lower, previous: previous, plannedRows: sizer.rows, lastKey: lastKey) {
+                case .upper(let computed): upper = computed
+                case .open: upper = nil
+                case nil: upper = try keyAt(.base, offset: sizer.rows - 1, in: KeyRange(lower: lower, upper: nil))
+                }
                 let range = KeyRange(lower: lower, upper: upper)
                 let started = monotonicSeconds()
                 let before = differing.count
                 var baseRows = 0
+                var shadowRows = 0
                 if splitting.cutsUpFront {
                     // The chunk's first bisection level, up front: its parts' checksums are the chunk's checksum.
                     let parts = SplitFanout.upFront(rows: sizer.rows, partRows: options.upFrontPartRows, fanout: options.splitFanout)
@@ -56,6 +68,7 @@ extension TableDiffer {
                     let cut = CutRange(range: range, cuts: cuts)
                     for (index, part) in try partChecksums([cut])[0].enumerated() {
                         baseRows += part.base.rows
+                        shadowRows += part.shadow.rows
                         if part.base != part.shadow {
                             differing.append(DifferingRange(range: cut.parts[index], base: part.base, shadow: part.shadow, path: [chunk, index]))
                         }
@@ -63,6 +76,7 @@ extension TableDiffer {
                 } else {
                     let (baseSum, shadowSum) = try checksums(range)
                     baseRows = baseSum.rows
+                    shadowRows = shadowSum.rows
                     if baseSum != shadowSum {
                         differing.append(DifferingRange(range: range, base: baseSum, shadow: shadowSum, path: [chunk]))
                     }
@@ -74,6 +88,7 @@ extension TableDiffer {
                 differ.progress?("\(baseQueries.table): chunk \(report.chunks), \(report.rowsCompared) rows compared")
                 if differing.count >= options.splitBatchRanges { try resolveDiffering() }
                 guard let upper else { break }
+                previous = (lower, upper, max(baseRows, shadowRows))
                 lower = upper
                 chunk += 1
                 sleepSeconds(options.pauseSeconds)
@@ -91,6 +106,25 @@ extension TableDiffer {
                 let rows = row.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
                 return ChunkChecksum(rows: rows, sum: row.count > 1 ? (row[1] ?? "0") : "0")
             }
+        }
+
+        /// Whether both sides' key is one integer column (chunk bounds and cut points can then be computed).
+        var integerKey: Bool {
+            [baseQueries, shadowQueries].allSatisfy { queries in
+                queries.key.count == 1 && queries.key[0].valueClass(queries.dialect) == .integer
+            }
+        }
+
+        /// The largest key on either side; nil for two empty tables or a key beyond `Int` (bounds are then read).
+        func readLastKey() throws -> Int? {
+            let run = self
+            let (base, shadow) = try differ.onBothSides { side -> String? in
+                let (connection, queries) = run.side(side)
+                return try connection.query(queries.lastKey).first?.first ?? nil
+            }
+            let texts = [base, shadow].compactMap { $0 }
+            let values = texts.compactMap { Int($0) }
+            return values.count == texts.count ? values.max() : nil
         }
 
         func keyAt(_ side: Side, offset: Int, in range: KeyRange) throws -> KeyValue? {
@@ -154,14 +188,14 @@ extension TableDiffer {
         /// key (no query), else every ⌈rows/parts⌉-th key of the given side, read for all such ranges in one query
         /// per side.
         func cutPoints(_ targets: [(range: KeyRange, side: Side, rows: Int, parts: Int)]) throws -> [[KeyValue]] {
-            let integerKey = [baseQueries, shadowQueries].allSatisfy { queries in
-                queries.key.count == 1 && queries.key[0].valueClass(queries.dialect) == .integer
-            }
+            let integerKey = self.integerKey
             var cuts = [[KeyValue]](repeating: [], count: targets.count)
             var requests: [Side: [(index: Int, request: CutRequest)]] = [:]
             for (index, target) in targets.enumerated() {
                 if integerKey,
-                    let computed = IntegerCuts.cuts(lower: target.range.lower, upper: target.range.upper, rows: target.rows, parts: target.parts)
+                    let computed = IntegerCuts.cuts(
+                        lower: target.range.lower, upper: target.range.upper ?? lastKey.map { [String($0)] }, rows: target.rows,
+                        parts: target.parts)
                 {
                     cuts[index] = computed
                 } else {

@@ -11,6 +11,13 @@ public enum SQLText {
         }
     }
 
+    /// Whether `text` is a decimal integer (an optional minus sign, then 1 to 20 digits): safe to splice unquoted.
+    public static func isIntegerText(_ text: String) -> Bool {
+        var digits = text.utf8[...]
+        if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        return (1...20).contains(digits.count) && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
     /// A string literal that the server reads back as exactly `value`, whatever the session's escaping mode.
     ///
     /// MySQL's meaning of a backslash depends on `sql_mode` (NO_BACKSLASH_ESCAPES), so values holding a backslash
