@@ -139,6 +139,74 @@ import Testing
         #expect(machine.inTransaction)
     }
 
+    /// Frames as the server sends them: header (length, sequence id) and payload, back to back.
+    static func raw(_ frames: [MySQLFrame], then tail: [UInt8] = []) -> ByteBuffer {
+        var bytes = ByteBuffer()
+        for frame in frames {
+            MySQLFrame.writeHeader(length: frame.payload.readableBytes, sequenceID: frame.sequenceID, into: &bytes)
+            bytes.writeImmutableBuffer(frame.payload)
+        }
+        bytes.writeBytes(tail)
+        return bytes
+    }
+
+    @Test("rows of a result set are taken as one run of raw bytes, up to the frame that ends the result set")
+    func rowRunStopsAtTheEnd() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("SELECT a FROM t"))
+        #expect(machine.backendRowRun(Self.raw([Wire.frame([1, 0x41], seq: 1)])) == 0, "the column count is not a row")
+        _ = machine.backendFrameReceived(Wire.frame([1], seq: 1))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        let rows = [Wire.frame([1, 0x41], seq: 3), Wire.frame([0xFB], seq: 4), Wire.frame([2, 0x42, 0x43], seq: 5)]
+        let end = Wire.ok(status: [.autocommit, .inTransaction], header: 0xFE, seq: 6)
+        // The OK-as-EOF and a partial frame after it stay; the rows (6 + 5 + 7 bytes, headers included) are the run.
+        var received = Self.raw(rows + [end], then: [9, 0, 0])
+        let run = machine.backendRowRun(received)
+        #expect(run == 18)
+        received.moveReaderIndex(forwardBy: run)
+        #expect(!machine.isIdle)
+        #expect(machine.backendRowRun(received) == 0, "the end of the result set goes frame by frame")
+        var decoder = MySQLFrameDecoder()
+        let frame = try? decoder.decode(buffer: &received)
+        #expect(frame?.payload == end.payload)
+        if let frame { _ = machine.backendFrameReceived(frame) }
+        #expect(machine.isIdle)
+        #expect(machine.inTransaction)
+        #expect(machine.backendRowRun(Self.raw(rows)) == 0, "no rows are expected once the answer is complete")
+    }
+
+    @Test("a row run stops before an ERR, an incomplete frame, a packet of 16 MiB or more and an empty frame")
+    func rowRunStopsBeforeAnythingUnusual() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("SELECT a FROM t"))
+        _ = machine.backendFrameReceived(Wire.frame([1], seq: 1))
+        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        let row = Wire.frame([1, 0x41], seq: 3)
+        let err = MySQLFrame(sequenceID: 4, payload: ERRPacket(code: 1317, sqlState: "70100", message: "interrupted").encode())
+        #expect(machine.backendRowRun(Self.raw([row, err])) == 6)
+        #expect(machine.backendRowRun(Self.raw([row], then: [2, 0, 0, 4, 1])) == 6, "a frame whose payload has not all arrived")
+        #expect(machine.backendRowRun(Self.raw([row], then: [0xFF, 0xFF, 0xFF, 4, 0xFE])) == 6, "the first frame of a split packet")
+        #expect(machine.backendRowRun(Self.raw([row, Wire.frame([], seq: 4), row])) == 6)
+        // With CLIENT_DEPRECATE_EOF any 0xFE packet under 16 MiB ends the rows, however long.
+        #expect(machine.backendRowRun(Self.raw([row, Wire.frame([0xFE] + Array(repeating: 0, count: 20), seq: 4)])) == 6)
+        // Binary rows start with 0x00.
+        #expect(machine.backendRowRun(Self.raw([Wire.frame([0x00, 0x00, 0x01], seq: 3), row])) == 13)
+    }
+
+    @Test("without CLIENT_DEPRECATE_EOF only an EOF of under 9 bytes ends a row run")
+    func rowRunWithEOF() {
+        var machine = Wire.commandPhase(deprecateEOF: false)
+        _ = machine.clientPacketReceived(Wire.query("SELECT 1"))
+        for frame in [Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2),
+                      MySQLFrame(sequenceID: 3, payload: EOFPacket(status: [.autocommit]).encode())] {
+            #expect(machine.backendRowRun(Self.raw([frame])) == 0)
+            _ = machine.backendFrameReceived(frame)
+        }
+        let row = Wire.frame([1, 0x31], seq: 4)
+        let eof = MySQLFrame(sequenceID: 5, payload: EOFPacket(status: [.autocommit]).encode())
+        #expect(machine.backendRowRun(Self.raw([row, row, eof])) == 12)
+    }
+
     @Test("without CLIENT_DEPRECATE_EOF a result set ends at the second EOF")
     func eofResultSet() {
         var machine = Wire.commandPhase(deprecateEOF: false)

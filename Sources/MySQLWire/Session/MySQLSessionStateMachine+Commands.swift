@@ -132,7 +132,7 @@ extension MySQLSessionStateMachine {
         case .refuse(let err):
             (sessionLane, currentDatabase) = sessionBefore
             statementEvent = MySQLStatementEvent(
-                lane: reportedLane(hint ?? currentLaneName), sql: text,
+                lane: Self.reportedLane(hint ?? currentLaneName, in: routing), sql: text,
                 outcome: .refused(Refusal(lane: hint ?? currentLaneName ?? routing.label.baseLane, table: nil, rule: .unsupported, message: err.message)))
             return refuse(packet, err)
         case .lane(let l, let h): lane = l; fromHint = h
@@ -281,7 +281,7 @@ extension MySQLSessionStateMachine {
                 }
             }
             tracker.expect(.result(binary: true))
-            statementEvent = MySQLStatementEvent(lane: reportedLane(prepared[id]?.lane), sql: ByteBuffer(), outcome: .forwarded)
+            statementEvent = MySQLStatementEvent(lane: Self.reportedLane(prepared[id]?.lane, in: routing), sql: ByteBuffer(), outcome: .forwarded)
         case .stmtFetch:
             tracker.expect(.rows(binary: true))
         default:
@@ -296,7 +296,7 @@ extension MySQLSessionStateMachine {
         if statementEvent == nil {
             let lane = currentLaneName ?? routing.label.baseLane
             statementEvent = MySQLStatementEvent(
-                lane: reportedLane(lane), sql: ByteBuffer(),
+                lane: Self.reportedLane(lane, in: routing), sql: ByteBuffer(),
                 outcome: .refused(Refusal(lane: lane, table: nil, rule: .unsupported, message: err.message)))
         }
         if packet.firstByte == MySQLCommand.stmtPrepare.rawValue {

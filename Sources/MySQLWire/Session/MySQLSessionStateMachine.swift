@@ -222,6 +222,13 @@ public struct MySQLSessionStateMachine: Sendable {
     /// The lane name reported in metrics and logs for `name` (nil is base): the base label, a configured lane or
     /// ``MySQLStatementEvent/unknownLane`` (keeps metric labels bounded).
     public func reportedLane(_ name: String?) -> String {
+        Self.reportedLane(name, in: routing)
+    }
+
+    /// ``reportedLane(_:)`` for the state machine's own mutating methods: calling the instance method there, with an
+    /// argument read from `self`, made Swift copy the whole state machine first (a retain and release of every
+    /// reference it holds, on every prepared-statement execution).
+    static func reportedLane(_ name: String?, in routing: RoutingTable) -> String {
         guard let name else { return routing.label.baseLane }
         if routing.isBase(name) { return routing.label.baseLane }
         return routing.lane(named: name) != nil ? name : MySQLStatementEvent.unknownLane
@@ -445,6 +452,14 @@ public struct MySQLSessionStateMachine: Sendable {
             }
             return unexpected("server packet during the client's handshake")
         }
+    }
+
+    /// The bytes at the start of `received` (the server's raw frames, in order) that are rows of the result set
+    /// being read, to forward to the client as they are; 0 outside a result set's rows. Those frames count as
+    /// received: whatever follows goes to ``backendFrameReceived(_:)``.
+    public mutating func backendRowRun(_ received: ByteBuffer) -> Int {
+        guard case .command = state else { return 0 }
+        return tracker.rowRun(in: received)
     }
 
     mutating func commandResponseFrame(_ frame: MySQLFrame) -> Action {

@@ -107,6 +107,11 @@ public struct PostgresSessionStateMachine: Sendable {
     /// call into this module on the struct stored in the handler would copy the whole machine first.
     @inlinable public var currentLane: String { laneSetting.effectiveLane ?? connectionLane }
 
+    /// ``currentLane`` for a handler that keeps the machine in a class property: a mutating call gets the property in
+    /// place, while the getter got a copy of the whole machine first (a retain and release of every reference in it,
+    /// on every ReadyForQuery).
+    @inlinable public mutating func readCurrentLane() -> String { currentLane }
+
     // MARK: startup
 
     /// A startup-phase packet from the client.

@@ -17,7 +17,9 @@ final class MySQLBackendHandler: ChannelInboundHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inbound.appendKeepingSlices(unwrapInboundIn(data))
         do {
-            while let frame = try decoder.decode(buffer: &inbound) {
+            while true {
+                frontend.backendRows(&inbound, from: context.channel)
+                guard let frame = try decoder.decode(buffer: &inbound) else { break }
                 frontend.backendFrame(frame, from: context.channel)
             }
             inbound.compactAfterDecoding()

@@ -191,6 +191,17 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         drainQueue()
     }
 
+    /// Takes the run of result-set rows at the start of `received`, if any, and queues it for the client as one
+    /// slice (rows need no decision: only the frame that ends the result set does, and it goes to ``backendFrame``).
+    func backendRows(_ received: inout ByteBuffer, from channel: any Channel) {
+        guard !closing, let backend, channel === backend else { return }
+        let count = machine.backendRowRun(received)
+        guard count > 0, let rows = received.readSlice(length: count) else { return }
+        unreportedBytesOut += count
+        queue(rows, to: .client)
+        clientNeedsFlush = true
+    }
+
     static func replayValue(_ value: MySQLStatementCapture.Value) -> ReplayValue {
         switch value {
         case .null: .null

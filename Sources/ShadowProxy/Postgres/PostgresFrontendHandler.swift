@@ -376,7 +376,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             return
         }
         if frame.id == UInt8(ascii: "Z") {
-            observer.readyForQuery(lane: machine.currentLane)
+            observer.readyForQuery(lane: machine.readCurrentLane())
             if draining, machine.isIdleOutsideTransaction, holds.isEmpty {
                 flushToClient()
                 close(reason: "shutdown (drained)")
