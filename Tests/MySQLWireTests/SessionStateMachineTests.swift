@@ -193,18 +193,36 @@ import Testing
         #expect(machine.backendRowRun(Self.raw([Wire.frame([0x00, 0x00, 0x01], seq: 3), row])) == 13)
     }
 
-    @Test("without CLIENT_DEPRECATE_EOF only an EOF of under 9 bytes ends a row run")
+    @Test("without CLIENT_DEPRECATE_EOF column definitions run up to their EOF, and rows up to an EOF of under 9 bytes")
     func rowRunWithEOF() {
         var machine = Wire.commandPhase(deprecateEOF: false)
-        _ = machine.clientPacketReceived(Wire.query("SELECT 1"))
-        for frame in [Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2),
-                      MySQLFrame(sequenceID: 3, payload: EOFPacket(status: [.autocommit]).encode())] {
-            #expect(machine.backendRowRun(Self.raw([frame])) == 0)
-            _ = machine.backendFrameReceived(frame)
-        }
-        let row = Wire.frame([1, 0x31], seq: 4)
-        let eof = MySQLFrame(sequenceID: 5, payload: EOFPacket(status: [.autocommit]).encode())
+        _ = machine.clientPacketReceived(Wire.query("SELECT a, b FROM t"))
+        let count = Wire.frame([2], seq: 1)
+        #expect(machine.backendRowRun(Self.raw([count])) == 0, "the column count is read frame by frame")
+        _ = machine.backendFrameReceived(count)
+        let definitions = [Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([0xFE, 0x64], seq: 3)]
+        let columnsEOF = MySQLFrame(sequenceID: 4, payload: EOFPacket(status: [.autocommit]).encode())
+        // A definition is taken whatever its first byte; the EOF after the announced two is not.
+        #expect(machine.backendRowRun(Self.raw(definitions + [columnsEOF])) == 14)
+        #expect(machine.backendRowRun(Self.raw([columnsEOF])) == 0)
+        _ = machine.backendFrameReceived(columnsEOF)
+        let row = Wire.frame([1, 0x31], seq: 5)
+        let eof = MySQLFrame(sequenceID: 6, payload: EOFPacket(status: [.autocommit]).encode())
         #expect(machine.backendRowRun(Self.raw([row, row, eof])) == 12)
+        #expect(!machine.isIdle)
+        _ = machine.backendFrameReceived(eof)
+        #expect(machine.isIdle)
+    }
+
+    @Test("with CLIENT_DEPRECATE_EOF a run goes from the column definitions straight into the rows")
+    func rowRunFromDefinitionsIntoRows() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("SELECT a FROM t"))
+        _ = machine.backendFrameReceived(Wire.frame([1], seq: 1))
+        let end = Wire.ok(status: [.autocommit], header: 0xFE, seq: 4)
+        #expect(machine.backendRowRun(Self.raw([Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([1, 0x41], seq: 3), end])) == 14)
+        _ = machine.backendFrameReceived(end)
+        #expect(machine.isIdle)
     }
 
     @Test("without CLIENT_DEPRECATE_EOF a result set ends at the second EOF")

@@ -182,24 +182,41 @@ public struct ResponseTracker: Sendable, Hashable {
         }
     }
 
-    /// The length of the run of whole row frames at the start of `bytes` (raw frames, header included), consumed as
-    /// if each had gone through ``frame(_:)``: every one of them would have answered `.continuing`. The run stops
-    /// before anything that could end or interrupt the result set (EOF or OK-as-EOF, ERR, the first frame of a packet
-    /// of 16 MiB or more) and before an incomplete frame, which then go through ``frame(_:)`` one by one.
+    /// The length of the run of whole column-definition and row frames at the start of `bytes` (raw frames, header
+    /// included), consumed as if each had gone through ``frame(_:)``: every one of them would have answered
+    /// `.continuing`. The run stops before anything that could end or interrupt the result set or needs a look
+    /// inside (the EOF after the definitions, EOF or OK-as-EOF, ERR, the first frame of a packet of 16 MiB or more)
+    /// and before an incomplete frame, which then go through ``frame(_:)`` one by one.
     ///
-    /// This is the relay's path for result sets: a row costs a look at its header and first byte, and the run is
-    /// forwarded as one slice of the bytes received, instead of a decoded frame, an action and a copy per row.
+    /// This is the relay's path for result sets: a definition or row costs a look at its header and first byte, and
+    /// the run is forwarded as one slice of the bytes received, instead of a decoded frame, an action and a copy each.
     public mutating func rowRun(in bytes: ByteBuffer) -> Int {
-        guard case .rows = expectation, !inContinuation else { return 0 }
+        guard !inContinuation else { return 0 }
+        switch expectation {
+        case .rows, .columns: break
+        default: return 0
+        }
         return bytes.withUnsafeReadableBytes { raw in
             var offset = 0
             while raw.count - offset >= 5 {
                 let length = Int(raw[offset]) | Int(raw[offset + 1]) << 8 | Int(raw[offset + 2]) << 16
                 guard length > 0, length < MySQLFrame.maxPayloadLength, raw.count - offset - 4 >= length else { break }
-                let first = raw[offset + 4]
-                if first == ERRPacket.header { break }
-                // Same test as frame(_:): a row starting 0xFE is at least 16 MiB long, so a shorter one is the end.
-                if first == 0xFE && (deprecateEOF || length < 9) { break }
+                switch expectation {
+                case .columns(let remaining, let binary):
+                    // A definition is never an ERR or EOF: the server announced how many follow.
+                    if remaining > 1 {
+                        expectation = .columns(remaining: remaining - 1, binary: binary)
+                    } else {
+                        expectation = deprecateEOF ? .rows(binary: binary) : .columnsEOF(binary: binary)
+                    }
+                case .rows:
+                    let first = raw[offset + 4]
+                    if first == ERRPacket.header { return offset }
+                    // Same test as frame(_:): a row starting 0xFE is at least 16 MiB long, so a shorter one is the end.
+                    if first == 0xFE && (deprecateEOF || length < 9) { return offset }
+                default:
+                    return offset
+                }
                 offset += 4 + length
             }
             return offset
