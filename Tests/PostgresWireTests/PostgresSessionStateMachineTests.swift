@@ -37,6 +37,31 @@ struct PostgresSessionStateMachineTests {
         return m
     }
 
+    /// Backend messages as the server sends them, back to back.
+    static func raw(_ frames: [PostgresFrame], then tail: [UInt8] = []) -> ByteBuffer {
+        var bytes = ByteBuffer()
+        for frame in frames { bytes.writeImmutableBuffer(frame.bytes) }
+        bytes.writeBytes(tail)
+        return bytes
+    }
+
+    @Test("a run of DataRows at the start of what the server sent is taken whole, up to the first other message")
+    func dataRowRun() {
+        var m = Self.ready()
+        let row = Self.backend("D", [0, 1, 0, 0, 0, 1, 0x31])
+        let complete = Self.backend("C", Array("SELECT 2".utf8) + [0])
+        #expect(m.backendDataRowRun(Self.raw([row, row, complete]), maximumMessageSize: 1 << 20) == 24)
+        #expect(m.backendDataRowRun(Self.raw([complete, row]), maximumMessageSize: 1 << 20) == 0)
+        // A DataRow not all received yet, one over the size limit and one with an invalid length go to the decoder.
+        #expect(m.backendDataRowRun(Self.raw([row], then: [UInt8(ascii: "D"), 0, 0, 0, 20, 0]), maximumMessageSize: 1 << 20) == 12)
+        #expect(m.backendDataRowRun(Self.raw([row, row]), maximumMessageSize: 10) == 0)
+        #expect(m.backendDataRowRun(Self.raw([row], then: [UInt8(ascii: "D"), 0, 0, 0, 3]), maximumMessageSize: 1 << 20) == 12)
+        // Before the session is ready nothing runs.
+        var starting = Self.machine()
+        _ = starting.startupPacketReceived(.startup(StartupMessage(parameters: [(name: "user", value: "u")])))
+        #expect(starting.backendDataRowRun(Self.raw([row]), maximumMessageSize: 1 << 20) == 0)
+    }
+
     @Test("SSLRequest is answered S when the listener has TLS and N otherwise; GSSENCRequest always N")
     func sslAndGSS() {
         var withTLS = Self.machine(tls: true)

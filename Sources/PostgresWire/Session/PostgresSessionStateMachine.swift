@@ -413,6 +413,25 @@ public struct PostgresSessionStateMachine: Sendable {
         }
     }
 
+    /// The length of the run of whole DataRow messages at the start of `bytes` (raw messages, type byte included),
+    /// which the handler forwards as one slice: a DataRow changes nothing in the session (the statement's outcome is
+    /// in the CommandComplete or ErrorResponse after it), so it needs only its header read. 0 before the session is
+    /// ready. A message over `maximumMessageSize` or of an invalid length stops the run and goes to the decoder,
+    /// which refuses it.
+    public mutating func backendDataRowRun(_ bytes: ByteBuffer, maximumMessageSize: Int) -> Int {
+        guard case .ready = phase else { return 0 }
+        return bytes.withUnsafeReadableBytes { raw in
+            var offset = 0
+            while raw.count - offset >= 5, raw[offset] == UInt8(ascii: "D") {
+                let length = Int(raw[offset + 1]) << 24 | Int(raw[offset + 2]) << 16 | Int(raw[offset + 3]) << 8 | Int(raw[offset + 4])
+                let total = length + 1
+                guard length >= 4, total <= maximumMessageSize, raw.count - offset >= total else { break }
+                offset += total
+            }
+            return offset
+        }
+    }
+
     private mutating func commandResponse(_ message: BackendMessage, frame: PostgresFrame) -> PostgresBackendAction {
         switch message {
         case .readyForQuery(let status):

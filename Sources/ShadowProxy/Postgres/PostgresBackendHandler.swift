@@ -33,7 +33,7 @@ final class PostgresBackendHandler: ChannelDuplexHandler, @unchecked Sendable {
             return
         }
         do {
-            try reader.process(buffer) { frame in
+            try reader.process(buffer, run: { self.frontend.backendDataRows(&$0) }) { frame in
                 frontend.backendFrameReceived(frame)
             }
         } catch {

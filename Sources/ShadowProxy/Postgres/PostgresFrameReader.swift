@@ -3,28 +3,33 @@ import PostgresWire
 
 /// Decodes the PostgreSQL messages of one direction of a connection from the buffers the socket delivers.
 ///
-/// NIO's single-step processor keeps the last received buffer even when nothing in it is left to decode, so after a
-/// large read an idle connection would go on holding that buffer (up to the largest receive buffer) until its next
-/// read. After a read of more than 4 KiB that left nothing undecoded, the reader starts a fresh processor, so the
-/// buffer goes with the messages relayed from it; small reads keep theirs.
+/// It keeps what it received the way the MySQL handlers do (`appendKeepingSlices`): a read that arrives with nothing
+/// pending is adopted as is, so decoded messages are slices of it, and once everything is decoded the reader lets go
+/// of it — an idle connection holds no receive buffer after a large result, and relaying a message copies nothing.
+/// Owning the buffer also lets the backend side take a run of messages at the start of what is buffered and forward
+/// it as one slice (``process(_:run:_:)``).
 final class PostgresFrameReader {
-    private var processor: NIOSingleStepByteToMessageProcessor<PostgresFrameDecoder>
-    private let maximumMessageSize: Int
+    private var inbound = ByteBuffer()
+    private var decoder: PostgresFrameDecoder
 
     init(maximumMessageSize: Int) {
-        self.maximumMessageSize = maximumMessageSize
-        self.processor = Self.makeProcessor(maximumMessageSize)
-    }
-
-    private static func makeProcessor(_ maximumMessageSize: Int) -> NIOSingleStepByteToMessageProcessor<PostgresFrameDecoder> {
-        NIOSingleStepByteToMessageProcessor(
-            PostgresFrameDecoder(maximumMessageSize: maximumMessageSize), maximumBufferSize: maximumMessageSize)
+        self.decoder = PostgresFrameDecoder(maximumMessageSize: maximumMessageSize)
     }
 
     /// Feeds `buffer` and hands every complete message to `body`, in order.
     func process(_ buffer: ByteBuffer, _ body: (PostgresFrame) throws -> Void) throws {
-        let received = buffer.readableBytes
-        try processor.process(buffer: buffer, body)
-        if received > 4096 && processor.unprocessedBytes == 0 { processor = Self.makeProcessor(maximumMessageSize) }
+        try process(buffer, run: { _ in }, body)
+    }
+
+    /// Feeds `buffer` and hands every complete message to `body`, in order. Before each message, `run` may take
+    /// bytes off the front of what is buffered (whole messages it forwards itself); everything it leaves is decoded.
+    func process(_ buffer: ByteBuffer, run: (inout ByteBuffer) -> Void, _ body: (PostgresFrame) throws -> Void) throws {
+        inbound.appendKeepingSlices(buffer)
+        while true {
+            run(&inbound)
+            guard let frame = try decoder.decode(buffer: &inbound) else { break }
+            try body(frame)
+        }
+        inbound.compactAfterDecoding()
     }
 }

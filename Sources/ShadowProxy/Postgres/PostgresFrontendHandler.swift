@@ -347,6 +347,16 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     // MARK: server → client
 
+    /// Takes the run of DataRow messages at the start of `received`, if any, and relays it as one slice.
+    func backendDataRows(_ received: inout ByteBuffer) {
+        guard context != nil, !closed else { return }
+        let count = machine.backendDataRowRun(received, maximumMessageSize: environment.listener.maxMessageSize)
+        guard count > 0, let rows = received.readSlice(length: count) else { return }
+        backendLastSentError = false
+        unreportedBytesOut += count
+        writeToClient(rows)
+    }
+
     func backendFrameReceived(_ frame: PostgresFrame) {
         guard let context, !closed else { return }
         backendLastSentError = frame.id == UInt8(ascii: "E")
