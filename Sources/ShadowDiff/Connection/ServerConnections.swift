@@ -119,7 +119,11 @@ public enum ServerConnector {
 
     /// Session settings the canonical values depend on, and, on PostgreSQL, JIT off: a grouped checksum over a large
     /// chunk crosses the JIT cost threshold, and compiling its CASE tree took about half the query's time, while the
-    /// per-row work (hashing text) gains nothing from it. Servers before 11 have no `jit` setting.
+    /// per-row work (hashing text) gains nothing from it. Servers before 11 have no `jit` setting. No parallel
+    /// workers either: the two sides already run at once, one query each, and workers multiplied the load a diff puts
+    /// on the server (it is meant to stay polite) while their gathering and the sorts of grouped checksums made it
+    /// slower — 1,000,000 rows with 100 differences 1.33 → 1.07 s, identical 0.78–0.82 → 0.69–0.77 s
+    /// (docs/benchmarks.md). Servers before 9.6 have no such setting.
     public static func prepareSession(_ connection: any DiffConnection) throws {
         switch connection.dialect {
         case .mysql:
@@ -130,6 +134,7 @@ public enum ServerConnector {
             try connection.execute("SET DateStyle = 'ISO, YMD'")
             try connection.execute("SET client_encoding = 'UTF8'")
             _ = try? connection.execute("SET jit = off")
+            _ = try? connection.execute("SET max_parallel_workers_per_gather = 0")
         }
     }
 }
