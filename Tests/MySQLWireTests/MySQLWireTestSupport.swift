@@ -71,6 +71,16 @@ enum Wire {
             ]))
     }
 
+    /// A machine (CLIENT_DEPRECATE_EOF) that sent `sql` and got its one-column result set's column count and
+    /// definition (sequence ids 1 and 2): the next frame is a row.
+    static func readingRows(_ sql: String = "SELECT a FROM t") -> MySQLSessionStateMachine {
+        var machine = commandPhase()
+        _ = machine.clientPacketReceived(query(sql))
+        _ = machine.backendFrameReceived(frame([1], seq: 1))
+        _ = machine.backendFrameReceived(frame([3, 0x64, 0x65, 0x66], seq: 2))
+        return machine
+    }
+
     /// A machine past the handshake, in the command phase, with CLIENT_DEPRECATE_EOF negotiated or not.
     static func commandPhase(deprecateEOF: Bool = true, attributes: [(key: String, value: String)] = [], user: String = "app") -> MySQLSessionStateMachine {
         var machine = MySQLSessionStateMachine(settings: .init(listener: listener, clientTLS: false), routing: routing())

@@ -177,10 +177,7 @@ import Testing
 
     @Test("a row run stops before an ERR, an incomplete frame, a packet of 16 MiB or more and an empty frame")
     func rowRunStopsBeforeAnythingUnusual() {
-        var machine = Wire.commandPhase()
-        _ = machine.clientPacketReceived(Wire.query("SELECT a FROM t"))
-        _ = machine.backendFrameReceived(Wire.frame([1], seq: 1))
-        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        var machine = Wire.readingRows()
         let row = Wire.frame([1, 0x41], seq: 3)
         let err = MySQLFrame(sequenceID: 4, payload: ERRPacket(code: 1317, sqlState: "70100", message: "interrupted").encode())
         #expect(machine.backendRowRun(Self.raw([row, err])) == 6)
@@ -349,10 +346,7 @@ import Testing
 
     @Test("frames inside a ≥16 MiB row are passed over without being read as packets")
     func continuationRows() {
-        var machine = Wire.commandPhase()
-        _ = machine.clientPacketReceived(Wire.query("SELECT b"))
-        _ = machine.backendFrameReceived(Wire.frame([1], seq: 1))
-        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        var machine = Wire.readingRows("SELECT b")
         _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 3, payload: ByteBuffer(repeating: 0xFE, count: 0xFF_FFFF)))
         // A continuation frame that happens to look like an OK must not end the result.
         _ = machine.backendFrameReceived(Wire.ok(header: 0xFE, seq: 4))

@@ -103,13 +103,12 @@ public struct PostgresSessionStateMachine: Sendable {
     /// losing work.
     public var isIdleOutsideTransaction: Bool { isIdle && transactionStatus == UInt8(ascii: "I") }
 
-    /// The lane a statement without a hint runs in now. Inlinable: the proxy reads it at every ReadyForQuery, and a
-    /// call into this module on the struct stored in the handler would copy the whole machine first.
+    /// The lane a statement without a hint runs in now.
     @inlinable public var currentLane: String { laneSetting.effectiveLane ?? connectionLane }
 
-    /// ``currentLane`` for a handler that keeps the machine in a class property: a mutating call gets the property in
-    /// place, while the getter got a copy of the whole machine first (a retain and release of every reference in it,
-    /// on every ReadyForQuery).
+    /// ``currentLane`` for a handler that keeps the machine in a class property and reads it at every ReadyForQuery:
+    /// a mutating call gets the property in place, while the getter — inlinable or not — got a copy of the whole
+    /// machine first (a retain and release of every reference in it).
     @inlinable public mutating func readCurrentLane() -> String { currentLane }
 
     // MARK: startup

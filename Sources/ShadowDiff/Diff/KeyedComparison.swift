@@ -46,8 +46,7 @@ extension TableDiffer {
             var splitting = ChunkSplitting(identicalRunToStop: options.cutUpFrontUntilIdentical)
             var lower: KeyValue? = nil
             var chunk = 0
-            let lastKey = try integerKey ? readLastKey() : nil
-            self.lastKey = lastKey
+            lastKey = try integerKey ? readLastKey() : nil
             var previous: (lower: KeyValue?, upper: KeyValue?, rows: Int)? = nil
             while true {
                 let upper: KeyValue?

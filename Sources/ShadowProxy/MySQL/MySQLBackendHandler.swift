@@ -16,11 +16,12 @@ final class MySQLBackendHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         inbound.appendKeepingSlices(unwrapInboundIn(data))
+        let channel = context.channel
         do {
             while true {
-                frontend.backendRows(&inbound, from: context.channel)
+                frontend.backendRows(&inbound, from: channel)
                 guard let frame = try decoder.decode(buffer: &inbound) else { break }
-                frontend.backendFrame(frame, from: context.channel)
+                frontend.backendFrame(frame, from: channel)
             }
             inbound.compactAfterDecoding()
         } catch {
