@@ -150,14 +150,16 @@ struct PostgresProxyOperationsTests {
                     port: proxy.port,
                     steps: [
                         [["Q", "BEGIN; INSERT INTO mse_demo_table (location) VALUES ('\(marker)')"]],
-                        [["Q", "SELECT pg_sleep(5) /* \(marker) */"]],
+                        // Far longer than the deadline: on a loaded machine the shutdown below may start seconds
+                        // after the sleep does, and a sleep that ends first would answer with ReadyForQuery.
+                        [["Q", "SELECT pg_sleep(120) /* \(marker) */"]],
                     ])
             }
             // Shut down only once the client is inside its transaction, in the sleep (a loaded machine may take a
             // while to get there; a fixed delay made this test flaky).
             for _ in 0..<400 {
                 let active = try proxy.server.direct(
-                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep(5) /* \(marker)%'")
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep(120) /* \(marker)%'")
                 if active == "1" { break }
                 try await Task.sleep(nanoseconds: 25_000_000)
             }
@@ -170,6 +172,9 @@ struct PostgresProxyOperationsTests {
         #expect(results.last?.status == "closed")
         #expect(results.last?.errors.first?.hasPrefix("57P01: terminating connection") == true)
         #expect(try proxy.server.direct("SELECT count(*) FROM mse_demo_table WHERE location = '\(marker)'") == "0")
+        // The server notices the closed connection only when the sleep ends; do not leave it holding a session.
+        _ = try? proxy.server.direct(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE 'SELECT pg_sleep(120) /* \(marker)%'")
         try? await proxy.group.shutdownGracefully()
     }
 }
