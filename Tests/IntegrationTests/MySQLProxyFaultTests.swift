@@ -101,7 +101,9 @@ import Testing
     @Test("an unreachable backend answers the client with an error naming the backend")
     func unreachableBackend() async throws {
         let env = try TestEnvironment.load()
-        let deadPort = try Self.closedPort()
+        let dead = try Self.closedPort()
+        defer { dead.release() }
+        let deadPort = dead.port
         try await withProxy(backend: Endpoint(host: "127.0.0.1", port: deadPort)) { proxy in
             let error = #expect(throws: DatabaseClientError.self) { try proxy.connect() }
             #expect(error?.message.contains("127.0.0.1:\(deadPort)") == true)
@@ -146,7 +148,9 @@ import Testing
     @Test("an unreachable lane server fails that client's login with an error naming the server; base logins still work")
     func unreachableLaneServer() async throws {
         let env = try TestEnvironment.load()
-        let deadPort = try Self.closedPort()
+        let dead = try Self.closedPort()
+        defer { dead.release() }
+        let deadPort = dead.port
         var config = MySQLTestProxy.configuration(env: env)
         config.lanes = config.lanes.map { lane in
             var lane = lane
@@ -214,16 +218,34 @@ import Testing
         }
     }
 
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        close(fd)
-        return Int(UInt16(bigEndian: addr.sin_port))
+    /// A loopback port nothing listens on, held bound (not listening) until `release()`: a connection attempt is
+    /// refused at once. A port merely bound and closed again could meanwhile be taken by another test's listener,
+    /// or picked as the source port of the very connection that tries it (a TCP self-connect that then waits for
+    /// a greeting instead of failing).
+    final class ClosedPort {
+        let port: Int
+        private var fd: Int32
+
+        init() {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = 0
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            self.fd = fd
+            port = Int(UInt16(bigEndian: addr.sin_port))
+        }
+
+        func release() {
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
+
+        deinit { release() }
     }
+
+    static func closedPort() throws -> ClosedPort { ClosedPort() }
 }

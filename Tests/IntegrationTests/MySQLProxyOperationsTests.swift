@@ -68,7 +68,9 @@ struct MySQLProxyOperationsTests {
         let name = "mysql-metrics-\(UInt32.random(in: 0...UInt32.max))"
         var config = MySQLTestProxy.configuration(env: env, listenerName: name)
         // A lane whose server is down, for the backend connect error counter.
-        let deadPort = try MySQLProxyFaultTests.closedPort()
+        let dead = try MySQLProxyFaultTests.closedPort()
+        defer { dead.release() }
+        let deadPort = dead.port
         config.lanes.append(LaneConfiguration(
             name: "down", mapping: LaneMapping(lane: "down"), backends: [name: Endpoint(host: "127.0.0.1", port: deadPort)]))
         let proxy = try await MySQLTestProxy.start(env: env, configuration: config)

@@ -7,6 +7,9 @@
 /// Nobody waits for a batch that was closed before they arrived: a record appended while a sync runs is written at
 /// once and covered by the next sync, which starts the moment a sync slot is free.
 ///
+/// The stages are roles, not threads: the writer's threads each take a batch when the write stage is free, write it,
+/// then start a sync, so a record needs no hand-off between threads.
+///
 /// No I/O, no clock, no threads: the writer calls these methods under its lock and performs the I/O in between.
 /// Modelled on swift-nio-examples' `FileIOCoordinatorState`.
 struct GroupCommitStateMachine<Waiter> {

@@ -3,8 +3,8 @@ import Logging
 
 /// The durable, group-committed writer of the replay log. One per log directory, shared by all connections.
 ///
-/// All file I/O runs on the writer's own threads (never on an event loop): one write stage and
-/// `concurrentSyncs` sync threads, coordinated by ``GroupCommitStateMachine``. `append` completes after an
+/// All file I/O runs on the writer's own threads (never on an event loop): `concurrentSyncs` threads that each write
+/// and sync, coordinated by ``GroupCommitStateMachine``. `append` completes after an
 /// `fdatasync` that covers the record (sync) or once buffered (async). On a write error or a full disk the writer
 /// stops mirroring instead of blocking the primary: appends then fail fast with
 /// `ReplayLogError.Code.mirroringStopped`, which the proxy treats as "let the client's OK through", and `status` says
@@ -67,10 +67,12 @@ public final class ReplayLogWriter: @unchecked Sendable {
     // Guarded by `monitor`.
     private var machine: Machine
     private var threadsRunning = 0
-    private var writeStageDone = false
-    /// Replaced by the write stage only, under the lock; sync threads read it under the lock.
+    /// The async flush timer's next deadline (monotonic seconds).
+    private var nextFlush: Double = 0
+    private var segmentClosed = false
+    /// Replaced by the thread at the write stage only, under the lock; syncing threads read it under the lock.
     private var segment: ActiveSegment
-    /// Write stage only.
+    /// The write stage only (one thread at a time, ordered by the lock).
     private var encodeBuffer: [UInt8] = []
 
     /// Opens (or creates) the log in `configuration.directory`, recovering its last segment: a torn tail is cut and
@@ -93,10 +95,13 @@ public final class ReplayLogWriter: @unchecked Sendable {
             machine = Machine(
                 nextLSN: nextLSN, durability: durability, maximumConcurrentSyncs: configuration.concurrentSyncs)
         }
-        let syncThreads = max(1, configuration.concurrentSyncs)
-        threadsRunning = 1 + syncThreads
-        start("shadowgate-replay-writer") { $0.runWriteStage() }
-        for _ in 0..<syncThreads { start("shadowgate-replay-sync") { $0.runSyncStage() } }
+        let workers = max(1, configuration.concurrentSyncs)
+        threadsRunning = workers
+        if case .async(let interval) = configuration.durability {
+            let (seconds, attoseconds) = interval.components
+            nextFlush = WriterMonitor.monotonicSeconds() + Double(seconds) + Double(attoseconds) / 1e18
+        }
+        for _ in 0..<workers { start("shadowgate-replay-writer") { $0.runWorker() } }
     }
 
     private func start(_ name: String, _ body: @escaping (ReplayLogWriter) -> Void) {
@@ -217,7 +222,7 @@ public final class ReplayLogWriter: @unchecked Sendable {
     public func close() {
         monitor.lock()
         machine.closeRequested()
-        monitor.signal(.writable)
+        monitor.broadcast(.writable)
         while threadsRunning > 0 { monitor.wait(.finished) }
         monitor.unlock()
     }
@@ -235,15 +240,20 @@ public final class ReplayLogWriter: @unchecked Sendable {
         for (waiter, lsn) in done { waiter(.success(lsn)) }
     }
 
-    // MARK: The write stage
+    // MARK: The worker threads
 
-    private func runWriteStage() {
+    /// One of the writer's `concurrentSyncs` threads. Each one writes whatever is pending (one `pwrite` per batch)
+    /// and then syncs it itself, so a record costs one wake-up of one thread, not a hand-off from a write thread to a
+    /// sync thread. Only one thread writes at a time (the machine's write stage); while one thread is in
+    /// `fdatasync`, another takes the records that arrive meanwhile, writes them and starts its own sync. A thread
+    /// that has just written can always start its sync: each thread runs at most one, and there are as many sync
+    /// slots as threads.
+    private func runWorker() {
         var flushInterval: Double?
         if case .async(let interval) = configuration.durability {
             let (seconds, attoseconds) = interval.components
             flushInterval = Double(seconds) + Double(attoseconds) / 1e18
         }
-        var nextFlush = WriterMonitor.monotonicSeconds() + (flushInterval ?? 0)
         monitor.lock()
         while true {
             if let batch = machine.takeBatch() {
@@ -252,7 +262,7 @@ public final class ReplayLogWriter: @unchecked Sendable {
                 monitor.lock()
                 switch result {
                 case .success:
-                    if machine.batchWritten(batch) { monitor.signal(.syncable) }
+                    _ = machine.batchWritten(batch)
                 case .failure(let error):
                     _ = machine.batchWritten(batch)
                     monitor.unlock()
@@ -261,6 +271,25 @@ public final class ReplayLogWriter: @unchecked Sendable {
                     fail(reason: error.message)
                     monitor.lock()
                 }
+                continue
+            }
+            if let covering = machine.startSync() {
+                let target = segment
+                monitor.unlock()
+                let result = Result { () throws(ReplayLogError) in try target.sync() }
+                monitor.lock()
+                let done = machine.syncCompleted(covering: covering)
+                monitor.unlock()
+                switch result {
+                case .success:
+                    Self.acknowledge(done)
+                case .failure(let error):
+                    writeResyncMarker("replay log fsync failed: \(error.message)")
+                    logger.error("replay log fsync failed; mirroring stopped", metadata: ["error": "\(error)"])
+                    for (waiter, _) in done { waiter(.failure(error)) }
+                    fail(reason: error.message)
+                }
+                monitor.lock()
                 continue
             }
             if machine.isDrained { break }
@@ -276,15 +305,18 @@ public final class ReplayLogWriter: @unchecked Sendable {
                 monitor.wait(.writable)
             }
         }
-        do {
-            try segment.finish()
-        } catch {
-            logger.warning("replay log: could not cut the zero-filled tail at close", metadata: ["error": "\(error)"])
+        // The first thread to find the log drained closes the files; the others find them closed.
+        if !segmentClosed {
+            segmentClosed = true
+            do {
+                try segment.finish()
+            } catch {
+                logger.warning("replay log: could not cut the zero-filled tail at close", metadata: ["error": "\(error)"])
+            }
+            segment.file.close()
         }
-        segment.file.close()
-        writeStageDone = true
         threadsRunning -= 1
-        monitor.broadcast(.syncable)
+        monitor.broadcast(.writable)
         monitor.broadcast(.finished)
         monitor.unlock()
     }
@@ -312,40 +344,6 @@ public final class ReplayLogWriter: @unchecked Sendable {
         monitor.unlock()
         Self.acknowledge(done)
         try applyRetention()
-    }
-
-    // MARK: The sync stage
-
-    private func runSyncStage() {
-        monitor.lock()
-        while true {
-            if let covering = machine.startSync() {
-                let target = segment
-                monitor.unlock()
-                let result = Result { () throws(ReplayLogError) in try target.sync() }
-                monitor.lock()
-                let done = machine.syncCompleted(covering: covering)
-                // Closing waits for the last sync.
-                if machine.isClosing { monitor.signal(.writable) }
-                monitor.unlock()
-                switch result {
-                case .success:
-                    Self.acknowledge(done)
-                case .failure(let error):
-                    writeResyncMarker("replay log fsync failed: \(error.message)")
-                    logger.error("replay log fsync failed; mirroring stopped", metadata: ["error": "\(error)"])
-                    for (waiter, _) in done { waiter(.failure(error)) }
-                    fail(reason: error.message)
-                }
-                monitor.lock()
-                continue
-            }
-            if writeStageDone { break }
-            monitor.wait(.syncable)
-        }
-        threadsRunning -= 1
-        monitor.broadcast(.finished)
-        monitor.unlock()
     }
 
     private func applyRetention() throws(ReplayLogError) {

@@ -4,15 +4,13 @@ import Glibc
 import Darwin
 #endif
 
-/// One mutex with a condition variable per thing the writer's threads wait for, so an append wakes the write stage
-/// and a written batch wakes a sync thread without waking everybody (two cores: every needless wakeup is felt).
+/// One mutex with a condition variable per thing the writer's threads wait for, so an append wakes one worker
+/// without waking everybody (two cores: every needless wakeup is felt).
 final class WriterMonitor {
     /// What a thread waits for.
     enum Condition: Int, CaseIterable {
         /// Records to write, the flush timer, or the end of the last sync while closing.
         case writable
-        /// A written batch to sync, or the end.
-        case syncable
         /// The threads are done (close waits for it).
         case finished
     }

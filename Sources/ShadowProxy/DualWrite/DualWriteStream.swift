@@ -76,8 +76,8 @@ public final class DualWriteStream: Sendable {
     }
 
     /// Appends `record` and completes on `eventLoop` (the connection's), so handlers resume on their own thread.
-    /// One closure and one hop per record: the writer's sync thread succeeds the promise, which runs the callbacks
-    /// on the event loop.
+    /// One closure and one hop per record: the writer thread that ran the sync succeeds the promise, which runs the
+    /// callbacks on the event loop.
     public func append(_ record: ReplayRecord, on eventLoop: any EventLoop) -> EventLoopFuture<AppendOutcome> {
         if record.flags.contains(.nonDeterministic) { flagged.increment() }
         let promise = eventLoop.makePromise(of: AppendOutcome.self)

@@ -45,6 +45,8 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
 
     /// Stop reading the client when this many commands wait behind the one in flight.
     private static let maxQueuedCommands = 32
+    /// Bytes a client may send while its OK is held for the replay log before the proxy stops reading it.
+    private static let maxHeldInbound = 64 << 10
 
     init(settings: MySQLConnectionSettings) {
         let routing = settings.routing.current
@@ -102,6 +104,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         let received = unwrapInboundIn(data)
         observer.bytesIn(received.readableBytes)
         inbound.appendKeepingSlices(received)
+        if holdingForReplayLog { updateClientReading() }
         processInbound(context: context)
     }
 
@@ -242,6 +245,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             }
             handler.holdingForReplayLog = false
             guard !handler.closing else { return }
+            handler.updateClientReading()
             handler.run(action)
             handler.flushAll()
             handler.drainQueue()
@@ -339,7 +343,12 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func updateClientReading() {
-        let shouldPause = machine.queuedCount >= Self.maxQueuedCommands || holdingForReplayLog
+        // While a sync dual-write holds an OK the client stays readable until what it sent meanwhile reaches
+        // `maxHeldInbound` (nothing is processed until the hold ends): a client waiting for its OK sends nothing,
+        // and pausing at every held OK cost two epoll_ctl calls per commit.
+        let shouldPause =
+            machine.queuedCount >= Self.maxQueuedCommands
+            || (holdingForReplayLog && inbound.readableBytes >= Self.maxHeldInbound)
         if shouldPause != readingPaused {
             readingPaused = shouldPause
             applyClientAutoRead()

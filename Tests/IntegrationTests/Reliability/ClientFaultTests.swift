@@ -15,10 +15,7 @@ struct ClientFaultTests {
     @Test("MySQL: vanishing, slow and silent clients of a 200 MB result are cleaned up within 1 s with bounded memory; churn leaves descriptors flat")
     func mysqlClientFaults() async throws {
         let env = try TestEnvironment.load()
-        try Subprocess.run("mariadb", ["--no-defaults", "-uroot", "--socket=\(env.mysql.socket)"], stdin: """
-            CREATE USER IF NOT EXISTS 'rel_client'@'%';
-            GRANT ALL ON *.* TO 'rel_client'@'%';
-            """).requireSuccess()
+        try env.createPasswordlessMySQLUser("rel_client")
         try ClientFaultRun(mysql: env).run()
     }
 

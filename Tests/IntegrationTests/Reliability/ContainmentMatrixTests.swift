@@ -14,10 +14,7 @@ struct ContainmentMatrixTests {
     @Test("MySQL: each of 24 malformed inputs ends only its own connection within 1 s while 16 clients see no failure")
     func mysqlContainment() async throws {
         let env = try TestEnvironment.load()
-        try Subprocess.run("mariadb", ["--no-defaults", "-uroot", "--socket=\(env.mysql.socket)"], stdin: """
-            CREATE USER IF NOT EXISTS 'rel_raw'@'%';
-            GRANT ALL ON *.* TO 'rel_raw'@'%';
-            """).requireSuccess()
+        try env.createPasswordlessMySQLUser("rel_raw")
         try await runMatrix(
             wireProtocol: "mysql", backendPort: env.mysql.port, cases: MySQLContainmentCases.all,
             connect: { port, stage in

@@ -1,6 +1,7 @@
 import DatabaseClients
 import Foundation
 import Testing
+import TestSupport
 
 /// Where the real servers started by `scripts/servers.sh` listen, read from its `SHADOWGATE_*` variables.
 ///
@@ -114,5 +115,16 @@ struct TestEnvironment: Sendable {
         PostgresConnection.Configuration(
             host: postgres.host, port: shadow ? postgres.shadowPort : postgres.port, user: postgres.user,
             password: postgres.password, database: database)
+    }
+}
+
+extension TestEnvironment {
+    /// Creates (if missing) a MariaDB user without a password and with every privilege, through the root socket, for
+    /// raw-socket clients that log in without computing a scramble.
+    func createPasswordlessMySQLUser(_ name: String) throws {
+        try Subprocess.run("mariadb", ["--no-defaults", "-uroot", "--socket=\(mysql.socket)"], stdin: """
+            CREATE USER IF NOT EXISTS '\(name)'@'%';
+            GRANT ALL ON *.* TO '\(name)'@'%';
+            """).requireSuccess()
     }
 }
