@@ -121,8 +121,17 @@ import Testing
             _ = try client.execute("BEGIN")
             _ = try insert.execute(params: [.text("rolled-back"), .int(1), .null, .null, .null])
             _ = try client.execute("ROLLBACK")
+            // Values the applier writes into the statement text as literals: quotes, a backslash, a question mark,
+            // an exponent, an empty string and bytes; a placeholder next to a quoted one; a text value matched
+            // case-insensitively by the column's collation, as the bound value was; a comment at the end.
+            _ = try insert.execute(params: [.text("O'Brien \\ ?"), .int(0), .double(1e300), .bytes([]), .null])
+            _ = try insert.execute(params: [.text(""), .int(1), .null, .null, .null])
+            let quoted = try client.prepare("UPDATE \(table) SET note = CONCAT(note, '?'), qty = ? WHERE note = ? -- trailing")
+            _ = try quoted.execute(params: [.int(5), .text("IN-TX")])
+            _ = try client.execute("INSERT INTO \(table) (note, qty) VALUES ('text -- ?', 1) -- a comment")
             insert.close()
             update.close()
+            quoted.close()
 
             _ = try await harness.waitUntilCaughtUp()
             let select = "SELECT id, note, qty, price, HEX(data), at FROM \(table) ORDER BY id"
@@ -130,8 +139,9 @@ import Testing
             let mirror = try MariaDBConnection(configuration: env.mariaDB(shadow: true, database: mirrorDatabase))
             defer { mirror.close() }
             #expect(try mirror.query(select).rows == primaryRows)
-            #expect(primaryRows.count == 3)
+            #expect(primaryRows.count == 6)
             #expect(primaryRows.first?[4] == "0001FEFF")
+            #expect(primaryRows.contains { $0[1] == "in-tx?" && $0[2] == "5" })
         } catch {
             await harness.stop()
             throw error

@@ -40,6 +40,8 @@ public struct DatabaseClientError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// Where it happened: the operation and the endpoint, e.g. `query on MariaDB 127.0.0.1:3306`.
     public var context: String
+    /// For a multi-statement text: how many of its statements completed before the one that failed.
+    public var completedStatements: Int?
 
     public init(
         code: Code,

@@ -123,13 +123,18 @@ public final class MariaDBConnection {
                 mysql_real_query(handle, chars.baseAddress, UInt(chars.count))
             }
         }
-        if rc != 0 { throw Self.error(from: handle, code: .queryFailed, context: context) }
         var results: [QueryResult] = []
-        while true {
-            results.append(try readResult(handle, context: context))
-            let next = mysql_next_result(handle)  // 0: another result follows, -1: done, >0: error
-            if next == -1 { break }
-            if next > 0 { throw Self.error(from: handle, code: .queryFailed, context: context) }
+        do {
+            if rc != 0 { throw Self.error(from: handle, code: .queryFailed, context: context) }
+            while true {
+                results.append(try readResult(handle, context: context))
+                let next = mysql_next_result(handle)  // 0: another result follows, -1: done, >0: error
+                if next == -1 { break }
+                if next > 0 { throw Self.error(from: handle, code: .queryFailed, context: context) }
+            }
+        } catch var error as DatabaseClientError {
+            error.completedStatements = results.count
+            throw error
         }
         return results
     }

@@ -12,6 +12,8 @@ final class MariaDBMirrorSession: MirrorSession {
     /// would otherwise hold a server-side statement per text.
     private var statements: [String: MariaDBStatement] = [:]
     static let statementCacheLimit = 128
+    /// A batch's text is sent once it holds this many bytes (far below the server's 16 MiB `max_allowed_packet`).
+    static let scriptLimit = 1 << 20
 
     init(_ p: MirrorConnectionParameters) throws(MirrorFailure) {
         do {
@@ -20,6 +22,8 @@ final class MariaDBMirrorSession: MirrorSession {
                 database: p.database.isEmpty ? nil : p.database, timeouts: .init(connect: 5))
             // Captured LOAD DATA LOCAL INFILE statements replay with the file from the record.
             configuration.localInfile = true
+            // A batch of row writes goes out as one text (see `apply`).
+            configuration.multiStatements = true
             connection = try MariaDBConnection(configuration: configuration)
         } catch {
             throw .unavailable("connect to \(p.host):\(p.port) as \(p.user): \(Self.message(of: error))")
@@ -81,12 +85,26 @@ final class MariaDBMirrorSession: MirrorSession {
         }
     }
 
+    /// Row writes go out as one multi-statement text per batch (``MySQLReplayScript``); a statement that cannot
+    /// share a text (``MySQLStatementText``), a `LOAD … LOCAL INFILE` and anything that is not a plain row write run
+    /// on their own as before, after what the text holds so far.
     func apply(_ records: [ReplayRecord]) throws(MirrorFailure) {
         guard let last = records.last else { return }
         let lastIndex = last.statements.count - 1
+        var script = MySQLReplayScript()
         do {
             for record in records {
                 for (index, statement) in record.statements.enumerated() {
+                    if Self.localInfileData(statement) == nil, ReplayApplier.startsWithRowWrite(statement.sql),
+                        let text = MySQLStatementText.inlined(statement.sql, parameters: statement.parameters)
+                    {
+                        if let use = useStatement(statement.context) { script.append(use, statementIndex: index) }
+                        script.append(contextAssignments(statement.context), statementIndex: index)
+                        script.append(text, statementIndex: index)
+                        if script.bytes.count >= Self.scriptLimit { try run(&script) }
+                        continue
+                    }
+                    try run(&script)
                     try prepareContext(statement.context, index: index)
                     if let file = Self.localInfileData(statement) {
                         try loadLocalInfile(statement.sql, file, index: index)
@@ -98,22 +116,47 @@ final class MariaDBMirrorSession: MirrorSession {
                 }
             }
             if let progressTable {
-                try query(
+                script.append(
                     "INSERT INTO \(progressTable) (target, lsn) VALUES (\(MirrorConnectionParameters.literal(last.target)), \(last.lsn)) "
-                        + "ON DUPLICATE KEY UPDATE lsn = VALUES(lsn)", statement: lastIndex)
+                        + "ON DUPLICATE KEY UPDATE lsn = VALUES(lsn)", statementIndex: lastIndex)
             }
-            try query("COMMIT", statement: lastIndex)
+            script.append("COMMIT", statementIndex: lastIndex)
+            try run(&script)
         } catch {
             if case .rejected = error { _ = try? query("ROLLBACK", statement: -1) }
             throw error
         }
     }
 
-    private func prepareContext(_ context: ReplayContext, index: Int) throws(MirrorFailure) {
-        if let schema = context.schema, schema != currentSchema {
-            try query("USE `\(schema.replacingOccurrences(of: "`", with: "``"))`", statement: index)
-            currentSchema = schema
+    /// Runs what the script holds in one round trip and empties it.
+    private func run(_ script: inout MySQLReplayScript) throws(MirrorFailure) {
+        guard !script.isEmpty else { return }
+        guard let connection else { throw .unavailable("connection closed") }
+        defer { script.removeAll() }
+        do {
+            _ = try connection.queryAll(script.bytes)
+        } catch {
+            // A `USE` in the text may or may not have run.
+            currentSchema = nil
+            let completed = (error as? DatabaseClientError)?.completedStatements ?? 0
+            throw Self.failure(error, statement: script.statementIndex(ofPiece: completed))
         }
+    }
+
+    /// `USE` for a statement's database when the session is elsewhere (it then is there, as far as the text goes).
+    private func useStatement(_ context: ReplayContext) -> String? {
+        guard let schema = context.schema, schema != currentSchema else { return nil }
+        currentSchema = schema
+        return "USE `\(schema.replacingOccurrences(of: "`", with: "``"))`"
+    }
+
+    private func prepareContext(_ context: ReplayContext, index: Int) throws(MirrorFailure) {
+        if let use = useStatement(context) { try query(use, statement: index) }
+        try query(contextAssignments(context), statement: index)
+    }
+
+    /// `SET INSERT_ID …, LAST_INSERT_ID …, TIMESTAMP …` as the primary ran the statement.
+    private func contextAssignments(_ context: ReplayContext) -> String {
         var assignments: [String] = []
         if let id = context.insertID { assignments.append("INSERT_ID = \(id)") }
         if let id = context.lastInsertID { assignments.append("LAST_INSERT_ID = \(id)") }
@@ -124,7 +167,7 @@ final class MariaDBMirrorSession: MirrorSession {
         } else {
             assignments.append("TIMESTAMP = DEFAULT")
         }
-        try query("SET " + assignments.joined(separator: ", "), statement: index)
+        return "SET " + assignments.joined(separator: ", ")
     }
 
     /// The file of a captured `LOAD … LOCAL INFILE`: the statement's one value.

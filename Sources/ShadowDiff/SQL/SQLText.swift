@@ -1,4 +1,5 @@
 import ShadowSQL
+import DatabaseClients
 
 /// Identifier quoting and literal escaping per dialect. Every name and value the tools put into SQL goes through
 /// here, so a table called `a``b` or a value holding quotes, backslashes or NUL bytes cannot break out of its literal.
@@ -48,16 +49,7 @@ public enum SQLText {
     }
 
     /// Lower-case hex of bytes.
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ bytes: [UInt8]) -> String { HexText.encode(bytes) }
 
     /// The server's identifier length limit in bytes: 64 for MySQL/MariaDB, 63 for PostgreSQL (NAMEDATALEN − 1).
     public static func identifierLimit(_ dialect: SQLDialect) -> Int {
