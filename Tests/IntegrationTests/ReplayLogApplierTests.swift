@@ -206,6 +206,33 @@ import TestSupport
         #expect(try query(.mysql, "SELECT location FROM mse_demo_table WHERE location LIKE '\(tag)%' ORDER BY id") == "\(tag)-b")
     }
 
+    @Test("PostgreSQL: a pipelined batch the mirror rejects in its middle is retried record by record; the applier stops on the bad record")
+    func rejectedRecordInsidePipelinedBatch() async throws {
+        let dir = ReplayTestDirectory()
+        defer { dir.cleanup() }
+        let tag = "pbatch-\(UInt32.random(in: 0...UInt32.max))"
+        let id = Int64.random(in: 10_000_000...90_000_000)
+        try await write([
+            record(.postgres, [ReplayStatement(sql: "INSERT INTO mse_demo_table (id, location) VALUES ($1, $2)", parameters: [.int64(id), .text("\(tag)-a")])]),
+            record(.postgres, [
+                ReplayStatement(sql: "UPDATE mse_demo_table SET location = $1 WHERE id = $2", parameters: [.text("\(tag)-b"), .int64(id)]),
+                ReplayStatement(sql: "UPDATE mse_demo_table SET location = location || '?' WHERE id = \(id)"),
+            ]),
+            // The same key again: a duplicate-key rejection in the middle of the batch.
+            record(.postgres, [ReplayStatement(sql: "INSERT INTO mse_demo_table (id, location) VALUES ($1, $2)", parameters: [.int64(id), .text("\(tag)-c")])]),
+            record(.postgres, [ReplayStatement(sql: "INSERT INTO mse_demo_table (id, location) VALUES ($1, $2)", parameters: [.int64(id + 1), .text("\(tag)-d")])]),
+        ], to: dir.path)
+        let applier = try ReplayApplier(
+            configuration: .init(directory: dir.path, mirror: try mirror(.postgres)), logger: Self.logger)
+        let status = applier.run(untilCaughtUp: true)
+        #expect(status.state == .stoppedOnError)
+        #expect(status.checkpointLSN == 2)
+        let error = try #require(status.lastError)
+        #expect(error.contains("LSN 3") && error.contains("23505"), "\(error)")
+        #expect(try query(.postgres, "SELECT location FROM mse_demo_table WHERE location LIKE '\(tag)%' ORDER BY id") == "\(tag)-b?")
+        _ = try query(.postgres, "DELETE FROM mse_demo_table WHERE location LIKE '\(tag)%'")
+    }
+
     @Test("row writes are applied in batches and DDL alone; the progress table ends at the last LSN, and a restart applies nothing twice")
     func batchesWithProgressTable() async throws {
         let dir = ReplayTestDirectory()

@@ -14,6 +14,18 @@ extension PostgresConnection {
     @discardableResult
     public func query(_ sql: String, parameters: [PostgresParameter]) throws -> QueryResult {
         let connection = try live(for: "query")
+        let result = Self.withParameterArrays(parameters) { values, lengths, formats in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, values, lengths, formats, 0)
+        }
+        return try consume(result, context: "query on PostgreSQL \(endpoint)")
+    }
+
+    /// Calls `body` with libpq's parallel arrays for `parameters`: values (NUL-terminated text, binary read by
+    /// length), lengths and formats (0 text, 1 binary), valid only during the call.
+    static func withParameterArrays<T>(
+        _ parameters: [PostgresParameter],
+        _ body: (UnsafePointer<UnsafePointer<CChar>?>?, [Int32], [Int32]) -> T
+    ) -> T {
         var values: [UnsafeMutablePointer<CChar>?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
@@ -31,19 +43,17 @@ extension PostgresConnection {
                 lengths.append(0)
                 continue
             }
-            // NUL-terminated for text values; binary ones are read by length.
             let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
             for (index, byte) in bytes.enumerated() { pointer[index] = CChar(bitPattern: byte) }
             pointer[bytes.count] = 0
             values.append(pointer)
             lengths.append(Int32(clamping: bytes.count))
         }
-        let result = values.withUnsafeBufferPointer { pointers in
+        return values.withUnsafeBufferPointer { pointers in
             pointers.withMemoryRebound(to: UnsafePointer<CChar>?.self) { constValues in
-                PQexecParams(connection, sql, Int32(parameters.count), nil, constValues.baseAddress, lengths, formats, 0)
+                body(constValues.baseAddress, lengths, formats)
             }
         }
-        return try consume(result, context: "query on PostgreSQL \(endpoint)")
     }
 }
 

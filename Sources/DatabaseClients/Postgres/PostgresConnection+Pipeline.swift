@@ -8,6 +8,8 @@ public enum PostgresPipelineStep: Sendable, Equatable {
     case prepare(name: String, sql: String)
     /// Bind/Execute of a named statement (`PQsendQueryPrepared`).
     case executePrepared(name: String, params: [String?] = [])
+    /// Parse/Bind/Execute of an unnamed statement with text and binary parameters (`PQsendQueryParams`).
+    case queryParameters(String, [PostgresParameter])
 }
 
 extension PostgresConnection {
@@ -59,6 +61,10 @@ extension PostgresConnection {
         case .executePrepared(let name, let params):
             return withCStrings(params) { values in
                 PQsendQueryPrepared(connection, name, Int32(params.count), values, nil, nil, 0)
+            }
+        case .queryParameters(let sql, let parameters):
+            return Self.withParameterArrays(parameters) { values, lengths, formats in
+                PQsendQueryParams(connection, sql, Int32(parameters.count), nil, values, lengths, formats, 0)
             }
         }
     }

@@ -1,8 +1,9 @@
 import DatabaseClients
 
 /// Applies PostgreSQL records to a PostgreSQL mirror through the libpq wrapper: one `BEGIN … COMMIT` per batch of
-/// records, `SET LOCAL search_path` whenever the statement's schema differs from the one before it, `PQexecParams` for records with typed parameters
-/// (text format, bytes in binary format).
+/// records, `SET LOCAL search_path` whenever the statement's schema differs from the one before it, `PQexecParams`
+/// for records with typed parameters (text format, bytes in binary format). A batch of plain row writes goes in
+/// libpq's pipeline mode: one round trip for the batch.
 final class PostgresMirrorSession: MirrorSession {
     private var connection: PostgresConnection?
     private var progressTable: String?
@@ -63,6 +64,7 @@ final class PostgresMirrorSession: MirrorSession {
 
     func apply(_ records: [ReplayRecord]) throws(MirrorFailure) {
         guard let last = records.last else { return }
+        if records.allSatisfy({ $0.statements.allSatisfy(Self.canPipeline) }) { return try applyPipelined(records) }
         let lastIndex = last.statements.count - 1
         do {
             try exec("BEGIN", statement: -1)
@@ -71,8 +73,7 @@ final class PostgresMirrorSession: MirrorSession {
             for record in records {
                 for (index, statement) in record.statements.enumerated() {
                     if statement.context.schema != schemaInForce {
-                        let target = statement.context.schema.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" } ?? "DEFAULT"
-                        try exec("SET LOCAL search_path TO \(target)", statement: index)
+                        try exec("SET LOCAL search_path TO \(Self.searchPath(statement.context.schema))", statement: index)
                         schemaInForce = statement.context.schema
                     }
                     if let rows = Self.copyRows(statement) {
@@ -96,6 +97,65 @@ final class PostgresMirrorSession: MirrorSession {
         }
     }
 
+    /// Whether a statement can go in a pipeline (extended protocol, one command): a plain row write that is not a
+    /// COPY, and, when it came as simple-query text, one without a semicolon (such a text may hold several commands,
+    /// which the extended protocol refuses).
+    static func canPipeline(_ statement: ReplayStatement) -> Bool {
+        guard ReplayApplier.startsWithRowWrite(statement.sql), copyRows(statement) == nil else { return false }
+        return statement.parameters != nil || !statement.sql.utf8.contains(UInt8(ascii: ";"))
+    }
+
+    /// A batch of row writes in one round trip: `BEGIN`, each statement with its values (and `SET LOCAL
+    /// search_path` where the schema changes), the progress row and `COMMIT` sent in pipeline mode, then read.
+    /// Statement by statement, each waited for its answer: over a network to a mirror elsewhere the round trips,
+    /// not the statements, bound how fast a mirror catches up.
+    private func applyPipelined(_ records: [ReplayRecord]) throws(MirrorFailure) {
+        guard let connection else { throw .unavailable("connection closed") }
+        guard let last = records.last else { return }
+        let lastIndex = last.statements.count - 1
+        var steps: [PostgresPipelineStep] = [.query("BEGIN")]
+        // The record statement each step belongs to, for the error of the first step that fails.
+        var owners: [Int] = [0]
+        var schemaInForce: String? = nil
+        for record in records {
+            for (index, statement) in record.statements.enumerated() {
+                if statement.context.schema != schemaInForce {
+                    steps.append(.query("SET LOCAL search_path TO \(Self.searchPath(statement.context.schema))"))
+                    owners.append(index)
+                    schemaInForce = statement.context.schema
+                }
+                steps.append(.queryParameters(statement.sql, (statement.parameters ?? []).map(Self.parameter)))
+                owners.append(index)
+            }
+        }
+        if let progressTable {
+            steps.append(
+                .query(
+                    "INSERT INTO \(progressTable) (target, lsn) VALUES (\(MirrorConnectionParameters.literal(last.target)), \(last.lsn)) "
+                        + "ON CONFLICT (target) DO UPDATE SET lsn = EXCLUDED.lsn"))
+            owners.append(lastIndex)
+        }
+        steps.append(.query("COMMIT"))
+        owners.append(lastIndex)
+        let outcomes: [Result<QueryResult, DatabaseClientError>]
+        do {
+            outcomes = try connection.pipeline(steps)
+        } catch {
+            throw failure(error, statement: lastIndex)
+        }
+        for (step, outcome) in outcomes.enumerated() {
+            guard case .failure(let error) = outcome else { continue }
+            let mirrorFailure = failure(error, statement: owners[step])
+            if case .rejected = mirrorFailure { _ = try? exec("ROLLBACK", statement: -1) }
+            throw mirrorFailure
+        }
+    }
+
+    /// `search_path` for a statement's schema (nil: the session's default).
+    private static func searchPath(_ schema: String?) -> String {
+        schema.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" } ?? "DEFAULT"
+    }
+
     /// The rows of a captured `COPY … FROM STDIN`: the statement's one value, sent as copy data.
     static func copyRows(_ statement: ReplayStatement) -> [UInt8]? { statement.bulkData(keyword: "copy") }
 
@@ -113,19 +173,22 @@ final class PostgresMirrorSession: MirrorSession {
 
     private func execParams(_ sql: String, _ parameters: [ReplayValue], index: Int) throws(MirrorFailure) {
         guard let connection else { throw .unavailable("connection closed") }
-        let values = parameters.map { parameter -> PostgresParameter in
-            switch parameter {
-            case .null: .null
-            case .int64(let value): .text(String(value))
-            case .double(let value): .text("\(value)")
-            case .text(let value): .text(value)
-            case .bytes(let value): .binary(value)
-            }
-        }
         do {
-            try connection.query(sql, parameters: values)
+            try connection.query(sql, parameters: parameters.map(Self.parameter))
         } catch {
             throw failure(error, statement: index)
+        }
+    }
+
+    /// A value as the server receives it: text for numbers and text (the server types it from the statement),
+    /// binary for bytes.
+    static func parameter(_ value: ReplayValue) -> PostgresParameter {
+        switch value {
+        case .null: .null
+        case .int64(let number): .text(String(number))
+        case .double(let number): .text("\(number)")
+        case .text(let text): .text(text)
+        case .bytes(let bytes): .binary(bytes)
         }
     }
 }
