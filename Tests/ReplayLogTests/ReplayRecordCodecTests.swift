@@ -81,20 +81,26 @@ import Testing
             statements: sqls.map { ReplayStatement(sql: $0) })
     }
 
-    @Test("records whose statements are all INSERT, UPDATE, DELETE or REPLACE may share a mirror transaction")
+    @Test("records whose statements are all INSERT, UPDATE, DELETE or REPLACE (after plain comments) may share a mirror transaction")
     func rowWritesBatch() {
         #expect(ReplayApplier.isBatchable(record(["INSERT INTO t VALUES (1)", "  update t SET a = 1", "\nDELETE FROM t", "Replace INTO t VALUES (2)"])))
         #expect(ReplayApplier.isBatchable(record(["INSERT\tINTO t VALUES (1)"])))
+        // A lane hint or a tag before the keyword is a plain comment.
+        #expect(ReplayApplier.isBatchable(record(["/* c */ INSERT INTO t VALUES (1)", "-- lane: gray\n# x\nUPDATE t SET a = 1"])))
+        #expect(ReplayApplier.isBatchable(record(["/*Migration 12*/ DELETE FROM t"])))
     }
 
-    @Test("DDL, other statements, look-alike words, leading comments and empty records are applied alone")
+    @Test("DDL, other statements, look-alike words, executable or unclosed leading comments and empty records are applied alone")
     func othersAlone() {
         #expect(!ReplayApplier.isBatchable(record(["INSERT INTO t VALUES (1)", "CREATE TABLE u (a int)"])))
         #expect(!ReplayApplier.isBatchable(record(["ALTER TABLE t ADD COLUMN b int"])))
         #expect(!ReplayApplier.isBatchable(record(["TRUNCATE t"])))
         #expect(!ReplayApplier.isBatchable(record(["inserted_rows"])))
         #expect(!ReplayApplier.isBatchable(record(["INSERT_x"])))
-        #expect(!ReplayApplier.isBatchable(record(["/* c */ INSERT INTO t VALUES (1)"])))
+        #expect(!ReplayApplier.isBatchable(record(["/*! INSERT */ INTO t VALUES (1)"])))
+        #expect(!ReplayApplier.isBatchable(record(["/*M! INSERT */ INTO t VALUES (1)"])))
+        #expect(!ReplayApplier.isBatchable(record(["/* never closed INSERT INTO t VALUES (1)"])))
+        #expect(!ReplayApplier.isBatchable(record(["/**/"])))
         #expect(!ReplayApplier.isBatchable(record(["WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"])))
         #expect(!ReplayApplier.isBatchable(record([])))
     }

@@ -320,10 +320,30 @@ public final class ReplayApplier: @unchecked Sendable {
         !record.statements.isEmpty && record.statements.allSatisfy { startsWithRowWrite($0.sql) }
     }
 
+    /// Whether the first keyword, after blanks and plain comments (a lane hint or an sqlcommenter tag may come
+    /// first), is `INSERT`, `UPDATE`, `DELETE` or `REPLACE`. An executable comment (`/*! … */`, `/*M! … */`) is
+    /// code, so a statement starting with one is not recognised.
     static func startsWithRowWrite(_ sql: String) -> Bool {
+        let bytes = Array(sql.utf8)
+        var start = 0
+        while start < bytes.count {
+            let byte = bytes[start]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                start += 1
+            } else if byte == 0x2F, start + 1 < bytes.count, bytes[start + 1] == 0x2A {
+                let third = start + 2 < bytes.count ? bytes[start + 2] : 0
+                if third == 0x21 || (third == 0x4D && start + 3 < bytes.count && bytes[start + 3] == 0x21) { return false }
+                guard let end = (start + 2..<max(start + 2, bytes.count - 1)).first(where: { bytes[$0] == 0x2A && bytes[$0 + 1] == 0x2F })
+                else { return false }
+                start = end + 2
+            } else if byte == 0x23 || (byte == 0x2D && start + 1 < bytes.count && bytes[start + 1] == 0x2D) {
+                while start < bytes.count && bytes[start] != 0x0A { start += 1 }
+            } else {
+                break
+            }
+        }
         var word: [UInt8] = []
-        for byte in sql.utf8 {
-            if word.isEmpty, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { continue }
+        for byte in bytes[start...] {
             let lower = byte | 0x20
             if (0x61...0x7A).contains(lower) {
                 word.append(lower)
