@@ -131,26 +131,32 @@ import TestSupport
         let deadPort = 1
         let real = try mirror(.mysql)
         let attempts = ReplayAttemptCounter()
+        // What the applier said and when, seen from its own thread at each attempt (a poll from the test's task can
+        // be starved past the whole backoff on a loaded machine).
+        let seen = ReplayAttemptLog()
+        let holder = ReplayApplierHolder()
         let applier = try ReplayApplier(
             configuration: .init(
                 directory: dir.path, mirror: real, initialBackoff: .milliseconds(200), maximumBackoff: .milliseconds(400)),
             logger: Self.logger,
             connect: { (p) throws(MirrorFailure) in
+                seen.append(state: holder.applier?.status.state, at: Date())
                 var target = p
                 if attempts.increment() <= 3 { target.port = deadPort }
                 return try MirrorSessions.connect(target)
             })
+        holder.applier = applier
         applier.start()
-        // Backoffs of 200–400 ms keep the applier in waitingForMirror long enough to be observed on a loaded machine.
-        var sawWaiting = false
         for _ in 0..<1000 {
-            let status = applier.status
-            if status.state == .waitingForMirror { sawWaiting = true }
-            if status.checkpointLSN == 1 { break }
+            if applier.status.checkpointLSN == 1 { break }
             try await Task.sleep(for: .milliseconds(10))
         }
         applier.stop()
-        #expect(sawWaiting)
+        let entries = seen.entries
+        #expect(entries.dropFirst().allSatisfy { $0.state == .waitingForMirror }, "\(entries)")
+        // Backoff: 200 ms, then 400 ms, then 400 ms (the maximum) between the refused attempts.
+        let gaps = zip(entries.dropFirst(), entries).map { $0.at.timeIntervalSince($1.at) }
+        #expect(gaps.count >= 3 && gaps[0] >= 0.19 && gaps[1] >= 0.39 && gaps[2] >= 0.39, "\(gaps)")
         #expect(attempts.value >= 4)
         #expect(applier.status.checkpointLSN == 1)
         #expect(try query(.mysql, "SELECT COUNT(*) FROM mse_orders WHERE item = '\(tag)'") == "1")
@@ -264,6 +270,25 @@ import TestSupport
         #expect(try query(.postgres, "SELECT count(*) FROM \(table)") == "140")
         _ = try query(.postgres, "DROP TABLE \(table); DELETE FROM shadowgate_replay_progress WHERE target = '\(target)'")
     }
+}
+
+/// The applier under test, for its own connect closure (set once it exists).
+final class ReplayApplierHolder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: ReplayApplier?
+    var applier: ReplayApplier? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+/// The applier's state at each connect attempt, and when.
+final class ReplayAttemptLog: @unchecked Sendable {
+    struct Entry { var state: ReplayApplier.State?; var at: Date }
+    private let lock = NSLock()
+    private var stored: [Entry] = []
+    func append(state: ReplayApplier.State?, at: Date) { lock.withLock { stored.append(Entry(state: state, at: at)) } }
+    var entries: [Entry] { lock.withLock { stored } }
 }
 
 /// A thread-safe counter for the connect closure.

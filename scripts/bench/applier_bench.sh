@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): how fast the replay applier brings a MariaDB mirror up to date, with the mirror on this
+# machine and behind a relay that adds network latency, as a mirror on another machine would be.
+# Usage: scripts/bench/applier_bench.sh [--seconds S] [--delays-ms 0,0.5] [--rounds R] [--shadowgate BIN[,BIN…]]
+# Records a log once (sysbench oltp_write_only through the proxy in async mode, 16 threads, the mirror unreachable so
+# nothing is applied), then for each delay (one way, so the round trip is twice it), binary and round: a fresh copy
+# of the log and of the mirror's starting data, `shadowgate replay apply --until-caught-up`, timed. Prints records
+# per second and checks that the mirror ends equal to the primary (CHECKSUM TABLE of every sbtest table).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=10 delays=0,0.5 rounds=2 binaries=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --seconds) seconds=$2; shift 2 ;;
+    --delays-ms) delays=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --shadowgate) binaries=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+command -v sysbench >/dev/null || { echo "sysbench is required (apt-get install sysbench)" >&2; exit 2; }
+if [ -z "$binaries" ]; then
+  swift build -c release --product shadowgate >/dev/null
+  binaries=.build/release/shadowgate
+fi
+first_binary=${binaries%%,*}
+dir=$(mktemp -d /tmp/shadowgate-applierbench.XXXXXX)
+chmod 755 "$dir"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  bash scripts/servers.sh stop "$dir/servers" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+bash scripts/servers.sh start "$dir/servers" >/dev/null
+# shellcheck disable=SC1091
+source "$dir/servers/env.sh"
+h=$SHADOWGATE_MYSQL_HOST u=$SHADOWGATE_MYSQL_USER p=$SHADOWGATE_MYSQL_PASSWORD
+primary=$SHADOWGATE_MYSQL_PORT mirror=$SHADOWGATE_MYSQL_SHADOW_PORT
+sql() { mariadb --no-defaults -h "$h" -P "$1" -u "$u" -p"$p" -N -e "$2"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+sb() {
+  sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$1" --mysql-user="$u" \
+    --mysql-password="$p" --mysql-db=sbtest --tables=4 --table-size=10000 --threads=16 --time="$seconds" \
+    --report-interval=0 --rand-seed=1 "$2"
+}
+
+sql "$primary" "DROP DATABASE IF EXISTS sbtest; CREATE DATABASE sbtest"
+sb "$primary" prepare >/dev/null
+mariadb-dump --no-defaults -h "$h" -P "$primary" -u "$u" -p"$p" sbtest >"$dir/start.sql"
+
+# Record the log: async dual-write to a mirror nobody listens on.
+port=$(free_port)
+cat >"$dir/record.yaml" <<EOF
+listeners:
+  - { name: bench, protocol: mysql, listen: 127.0.0.1:$port, backend: $h:$primary }
+replay_log: { dir: $dir/log }
+base_dual_write:
+  mirror: { backend: 127.0.0.1:$(free_port), database: sbtest_mirror, credentials: { user: $u, password: "$p" } }
+  durability: async
+EOF
+"$first_binary" serve --config "$dir/record.yaml" --log-level error &
+proxy=$!
+pids+=("$proxy")
+for _ in $(seq 1 100); do sql "$port" "SELECT 1" >/dev/null 2>&1 && break; sleep 0.1; done
+sb "$port" run >/dev/null
+kill "$proxy"; wait "$proxy" 2>/dev/null || true
+records=$("$first_binary" replay status --dir "$dir/log/base@bench" | awk '/last LSN|last lsn/ { print $NF; exit }')
+expected=$(for t in 1 2 3 4; do sql "$primary" "CHECKSUM TABLE sbtest.sbtest$t" | awk '{ print $2 }'; done | tr '\n' ' ')
+echo "log: ${records:-?} records from ${seconds}s of oltp_write_only (16 threads)"
+
+# A relay that delays every chunk by the given one-way delay, in both directions, without serialising them.
+cat >"$dir/relay.py" <<'EOF'
+import asyncio, sys, time
+listen, target, delay = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]) / 1000
+async def pipe(reader, writer):
+    queue = asyncio.Queue()
+    async def read():
+        while data := await reader.read(65536):
+            await queue.put((time.monotonic() + delay, data))
+        await queue.put((0, b""))
+    async def write():
+        while True:
+            due, data = await queue.get()
+            if not data:
+                writer.close()
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            writer.write(data)
+            await writer.drain()
+    await asyncio.gather(read(), write())
+async def handle(client_reader, client_writer):
+    server_reader, server_writer = await asyncio.open_connection("127.0.0.1", target)
+    await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer), return_exceptions=True)
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", listen)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+EOF
+
+printf '%-10s %-40s %-6s %-10s %-12s %s\n' "delay_ms" "binary" "round" "seconds" "records/s" "mirror"
+for delay in ${delays//,/ }; do
+  relay_port=$(free_port)
+  python3 "$dir/relay.py" "$relay_port" "$mirror" "$delay" &
+  relay=$!
+  pids+=("$relay")
+  sleep 0.5
+  for round in $(seq 1 "$rounds"); do
+    for bin in ${binaries//,/ }; do
+      sql "$mirror" "DROP DATABASE IF EXISTS sbtest_mirror; CREATE DATABASE sbtest_mirror"
+      mariadb --no-defaults -h "$h" -P "$mirror" -u "$u" -p"$p" sbtest_mirror <"$dir/start.sql"
+      rm -rf "$dir/apply" && cp -r "$dir/log/base@bench" "$dir/apply"
+      start=$(date +%s.%N)
+      "$bin" replay apply --dir "$dir/apply" --dialect mysql --host 127.0.0.1 --port "$relay_port" --user "$u" \
+        --password "$p" --database sbtest_mirror --until-caught-up >/dev/null 2>&1
+      end=$(date +%s.%N)
+      got=$(for t in 1 2 3 4; do sql "$mirror" "CHECKSUM TABLE sbtest_mirror.sbtest$t" | awk '{ print $2 }'; done | tr '\n' ' ')
+      verdict=$([ "$got" = "$expected" ] && echo "equal" || echo "DIFFERENT")
+      awk -v d="$delay" -v b="$bin" -v r="$round" -v s="$start" -v e="$end" -v n="${records:-0}" -v v="$verdict" \
+        'BEGIN { printf "%-10s %-40s %-6s %-10.2f %-12.0f %s\n", d, b, r, e - s, n / (e - s), v }'
+    done
+  done
+  kill "$relay" 2>/dev/null || true
+done
