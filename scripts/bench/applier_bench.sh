@@ -24,22 +24,13 @@ if [ -z "$binaries" ]; then
   binaries=.build/release/shadowgate
 fi
 first_binary=${binaries%%,*}
-dir=$(mktemp -d /tmp/shadowgate-applierbench.XXXXXX)
-chmod 755 "$dir"
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  bash scripts/servers.sh stop "$dir/servers" >/dev/null 2>&1 || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-bash scripts/servers.sh start "$dir/servers" >/dev/null
-# shellcheck disable=SC1091
-source "$dir/servers/env.sh"
-h=$SHADOWGATE_MYSQL_HOST u=$SHADOWGATE_MYSQL_USER p=$SHADOWGATE_MYSQL_PASSWORD
+bench_on_exit() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+bench_servers applierbench
 primary=$SHADOWGATE_MYSQL_PORT mirror=$SHADOWGATE_MYSQL_SHADOW_PORT
 sql() { mariadb --no-defaults -h "$h" -P "$1" -u "$u" -p"$p" -N -e "$2"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 sb() {
   sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$1" --mysql-user="$u" \
     --mysql-password="$p" --mysql-db=sbtest --tables=4 --table-size=10000 --threads=16 --time="$seconds" \

@@ -34,19 +34,11 @@ done
 command -v sysbench >/dev/null || { echo "sysbench is required (apt-get install sysbench)" >&2; exit 2; }
 swift build -c release --product shadowgate >/dev/null
 bin=.build/release/shadowgate
-dir=$(mktemp -d /tmp/shadowgate-dwbench.XXXXXX)
-chmod 755 "$dir"  # the servers run as their own users
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 proxy_pid=
-cleanup() {
-  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null || true
-  bash scripts/servers.sh stop "$dir/servers" >/dev/null 2>&1 || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-bash scripts/servers.sh start "$dir/servers" >/dev/null
-# shellcheck disable=SC1091
-source "$dir/servers/env.sh"
-h=$SHADOWGATE_MYSQL_HOST u=$SHADOWGATE_MYSQL_USER p=$SHADOWGATE_MYSQL_PASSWORD
+bench_on_exit() { [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null; }
+bench_servers dwbench
 sql() { mariadb --no-defaults -h "$h" -P "$1" -u "$u" -p"$p" -e "$2"; }
 flush_at_commit=2
 if [ "$durable" = 1 ]; then
@@ -55,7 +47,6 @@ if [ "$durable" = 1 ]; then
     mariadb --no-defaults -uroot --socket="$sock" -e "SET GLOBAL innodb_flush_log_at_trx_commit = 1"
   done
 fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 sb() { # port action
   sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$1" --mysql-user="$u" \
     --mysql-password="$p" --mysql-db=sbtest --tables="$tables" --table-size="$table_size" --threads="$threads" \
