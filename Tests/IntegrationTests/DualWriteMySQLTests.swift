@@ -91,25 +91,10 @@ import Testing
 
     @Test("server-side prepared statements are mirrored with their typed values (ints, text, doubles, bytes, NULL, dates)")
     func preparedStatements() async throws {
-        let env = try TestEnvironment.load()
-        let table = TestEnvironment.uniqueName("dw_prepared")
-        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
-        let ddl = "(id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64), qty BIGINT, price DOUBLE, data BLOB, at DATETIME(6))"
-        let primary = try MariaDBConnection(configuration: env.mariaDB())
-        defer { primary.close() }
-        _ = try primary.execute("CREATE TABLE \(table) \(ddl)")
-        try DualWriteHarness.createMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase, tableDDL: "\(table) \(ddl)")
-        defer {
-            _ = try? primary.execute("DROP TABLE IF EXISTS \(table)")
-            DualWriteHarness.dropMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase)
-        }
-        let harness = try await DualWriteHarness(env: env, wireProtocol: .mysql, tables: [:], mirrorDatabase: mirrorDatabase)
-        do {
-            var configuration = env.mariaDB()
-            configuration.host = "127.0.0.1"
-            configuration.port = harness.port
-            let client = try MariaDBConnection(configuration: configuration)
-            defer { client.close() }
+        try await Self.withMirroredTable(
+            prefix: "dw_prepared",
+            ddl: "(id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64), qty BIGINT, price DOUBLE, data BLOB, at DATETIME(6))"
+        ) { env, table, primary, mirrorDatabase, harness, client in
             let insert = try client.prepare("INSERT INTO \(table) (note, qty, price, data, at) VALUES (?, ?, ?, ?, ?)")
             _ = try insert.execute(params: [.text("héllo"), .int(-42), .double(2.5), .bytes([0, 1, 254, 255]), .text("2024-02-29 13:14:15.123456")])
             _ = try insert.execute(params: [.null, .int(Int64.max), .double(-0.125), .null, .null])
@@ -142,6 +127,55 @@ import Testing
             #expect(primaryRows.count == 6)
             #expect(primaryRows.first?[4] == "0001FEFF")
             #expect(primaryRows.contains { $0[1] == "in-tx?" && $0[2] == "5" })
+        }
+    }
+
+    @Test("a 3 MiB prepared value between small ones in one transaction reaches the mirror intact (large values stay bound, small ones share a text)")
+    func largeValueStaysBound() async throws {
+        try await Self.withMirroredTable(prefix: "dw_large", ddl: "(id INT AUTO_INCREMENT PRIMARY KEY, data LONGBLOB)") {
+            env, table, primary, mirrorDatabase, harness, client in
+            let insert = try client.prepare("INSERT INTO \(table) (data) VALUES (?)")
+            _ = try client.execute("BEGIN")
+            _ = try insert.execute(params: [.bytes([1, 2, 3])])
+            _ = try insert.execute(params: [.bytes((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })])
+            _ = try insert.execute(params: [.bytes([4, 5, 6])])
+            _ = try client.execute("COMMIT")
+            insert.close()
+            _ = try await harness.waitUntilCaughtUp()
+            let select = "SELECT id, LENGTH(data), MD5(data) FROM \(table) ORDER BY id"
+            let mirror = try MariaDBConnection(configuration: env.mariaDB(shadow: true, database: mirrorDatabase))
+            defer { mirror.close() }
+            let primaryRows = try primary.query(select).rows
+            #expect(primaryRows.count == 3 && primaryRows[1][1] == "\(3 << 20)")
+            #expect(try mirror.query(select).rows == primaryRows)
+        }
+    }
+
+    /// A table on the primary and the same table in a private mirror database, a dual-write proxy (sync, tables
+    /// unrenamed) and a client connected through it; everything is dropped and stopped afterwards.
+    static func withMirroredTable(
+        prefix: String, ddl: String,
+        _ body: (TestEnvironment, String, MariaDBConnection, String, DualWriteHarness, MariaDBConnection) async throws -> Void
+    ) async throws {
+        let env = try TestEnvironment.load()
+        let table = TestEnvironment.uniqueName(prefix)
+        let mirrorDatabase = TestEnvironment.uniqueName("dw_mirror")
+        let primary = try MariaDBConnection(configuration: env.mariaDB())
+        defer { primary.close() }
+        _ = try primary.execute("CREATE TABLE \(table) \(ddl)")
+        try DualWriteHarness.createMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase, tableDDL: "\(table) \(ddl)")
+        defer {
+            _ = try? primary.execute("DROP TABLE IF EXISTS \(table)")
+            DualWriteHarness.dropMirrorDatabase(env, wireProtocol: .mysql, name: mirrorDatabase)
+        }
+        let harness = try await DualWriteHarness(env: env, wireProtocol: .mysql, tables: [:], mirrorDatabase: mirrorDatabase)
+        do {
+            var configuration = env.mariaDB()
+            configuration.host = "127.0.0.1"
+            configuration.port = harness.port
+            let client = try MariaDBConnection(configuration: configuration)
+            defer { client.close() }
+            try await body(env, table, primary, mirrorDatabase, harness, client)
         } catch {
             await harness.stop()
             throw error

@@ -96,8 +96,12 @@ final class MariaDBMirrorSession: MirrorSession {
             for record in records {
                 for (index, statement) in record.statements.enumerated() {
                     if Self.localInfileData(statement) == nil, ReplayApplier.startsWithRowWrite(statement.sql),
-                        let text = MySQLStatementText.inlined(statement.sql, parameters: statement.parameters)
+                        let text = MySQLStatementText.inlined(statement.sql, parameters: statement.parameters),
+                        // Large values stay bound: written in as hex they would take twice their size, and a text
+                        // must stay below the mirror's max_allowed_packet.
+                        statement.parameters == nil || text.count <= Self.scriptLimit
                     {
+                        if script.bytes.count + text.count > Self.scriptLimit { try run(&script) }
                         if let use = useStatement(statement.context) { script.append(use, statementIndex: index) }
                         script.append(contextAssignments(statement.context), statementIndex: index)
                         script.append(text, statementIndex: index)
