@@ -15,7 +15,6 @@ struct MySQLReplayScript {
     private var pieces: [Int] = []
 
     var isEmpty: Bool { pieces.isEmpty }
-    var pieceCount: Int { pieces.count }
 
     /// Appends one statement of the text (`sql` must be a single complete statement, see ``MySQLStatementText``).
     mutating func append(_ sql: some Collection<UInt8>, statementIndex: Int) {
@@ -140,11 +139,9 @@ enum MySQLStatementText {
             let text = "\(number)"
             return text.contains("e") ? text : text + "e0"
         case .text(let text):
-            return text.isEmpty ? "_utf8mb4''" : "_utf8mb4 X'" + hex(text.utf8) + "'"
+            return text.isEmpty ? "_utf8mb4''" : "_utf8mb4 X'" + HexText.encode(text.utf8) + "'"
         case .bytes(let bytes):
-            return bytes.isEmpty ? "_binary''" : "_binary X'" + hex(bytes) + "'"
+            return bytes.isEmpty ? "_binary''" : "_binary X'" + HexText.encode(bytes) + "'"
         }
     }
-
-    private static func hex(_ bytes: some Collection<UInt8>) -> String { HexText.encode(bytes) }
 }

@@ -137,18 +137,21 @@ final class PostgresMirrorSession: MirrorSession {
         }
         steps.append(.query("COMMIT"))
         owners.append(lastIndex)
-        let outcomes: [Result<QueryResult, DatabaseClientError>]
+        var failed: MirrorFailure?
         do {
-            outcomes = try connection.pipeline(steps)
+            let outcomes = try connection.pipeline(steps)
+            for (step, outcome) in outcomes.enumerated() {
+                guard case .failure(let error) = outcome else { continue }
+                failed = failure(error, statement: owners[step])
+                break
+            }
         } catch {
-            throw failure(error, statement: lastIndex)
+            failed = failure(error, statement: lastIndex)
         }
-        for (step, outcome) in outcomes.enumerated() {
-            guard case .failure(let error) = outcome else { continue }
-            let mirrorFailure = failure(error, statement: owners[step])
-            if case .rejected = mirrorFailure { _ = try? exec("ROLLBACK", statement: -1) }
-            throw mirrorFailure
-        }
+        guard let failed else { return }
+        // As in the statement-by-statement path: a rejection leaves the mirror transaction to roll back.
+        if case .rejected = failed { _ = try? exec("ROLLBACK", statement: -1) }
+        throw failed
     }
 
     /// `search_path` for a statement's schema (nil: the session's default).

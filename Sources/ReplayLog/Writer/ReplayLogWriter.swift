@@ -67,6 +67,8 @@ public final class ReplayLogWriter: @unchecked Sendable {
     // Guarded by `monitor`.
     private var machine: Machine
     private var threadsRunning = 0
+    /// Async mode's flush interval in seconds (nil in sync mode).
+    private let flushInterval: Double?
     /// The async flush timer's next deadline (monotonic seconds).
     private var nextFlush: Double = 0
     private var segmentClosed = false
@@ -80,6 +82,12 @@ public final class ReplayLogWriter: @unchecked Sendable {
     public init(configuration: Configuration, logger: Logger) throws(ReplayLogError) {
         self.configuration = configuration
         self.logger = logger
+        if case .async(let interval) = configuration.durability {
+            let (seconds, attoseconds) = interval.components
+            flushInterval = Double(seconds) + Double(attoseconds) / 1e18
+        } else {
+            flushInterval = nil
+        }
         let directory = configuration.directory
         if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw .io("mkdir", path: directory, errno: errno) }
         let (active, nextLSN) = try Self.recover(
@@ -97,10 +105,7 @@ public final class ReplayLogWriter: @unchecked Sendable {
         }
         let workers = max(1, configuration.concurrentSyncs)
         threadsRunning = workers
-        if case .async(let interval) = configuration.durability {
-            let (seconds, attoseconds) = interval.components
-            nextFlush = WriterMonitor.monotonicSeconds() + Double(seconds) + Double(attoseconds) / 1e18
-        }
+        nextFlush = WriterMonitor.monotonicSeconds() + (flushInterval ?? 0)
         for _ in 0..<workers { start("shadowgate-replay-writer") { $0.runWorker() } }
     }
 
@@ -242,21 +247,22 @@ public final class ReplayLogWriter: @unchecked Sendable {
 
     // MARK: The worker threads
 
+    /// Batches one thread writes in a row before it syncs what it wrote.
+    static let maximumWritesBeforeSync = 8
+
     /// One of the writer's `concurrentSyncs` threads. Each one writes whatever is pending (one `pwrite` per batch)
     /// and then syncs it itself, so a record costs one wake-up of one thread, not a hand-off from a write thread to a
     /// sync thread. Only one thread writes at a time (the machine's write stage); while one thread is in
-    /// `fdatasync`, another takes the records that arrive meanwhile, writes them and starts its own sync. A thread
-    /// that has just written can always start its sync: each thread runs at most one, and there are as many sync
-    /// slots as threads.
+    /// `fdatasync`, another takes the records that arrive meanwhile, writes them and starts its own sync. Before its
+    /// sync a thread first writes what else has arrived (one sync then covers more records), but at most
+    /// `maximumWritesBeforeSync` batches in a row, so a steady stream of appends cannot keep a lone thread writing
+    /// without ever syncing. A thread that has written can always start its sync: each thread runs at most one and
+    /// there are as many sync slots as threads.
     private func runWorker() {
-        var flushInterval: Double?
-        if case .async(let interval) = configuration.durability {
-            let (seconds, attoseconds) = interval.components
-            flushInterval = Double(seconds) + Double(attoseconds) / 1e18
-        }
+        var writtenSinceSync = 0
         monitor.lock()
         while true {
-            if let batch = machine.takeBatch() {
+            if writtenSinceSync < Self.maximumWritesBeforeSync, let batch = machine.takeBatch() {
                 monitor.unlock()
                 let result = Result { () throws(ReplayLogError) in try write(batch.records) }
                 monitor.lock()
@@ -271,6 +277,7 @@ public final class ReplayLogWriter: @unchecked Sendable {
                     fail(reason: error.message)
                     monitor.lock()
                 }
+                writtenSinceSync += 1
                 continue
             }
             if let covering = machine.startSync() {
@@ -290,6 +297,12 @@ public final class ReplayLogWriter: @unchecked Sendable {
                     fail(reason: error.message)
                 }
                 monitor.lock()
+                writtenSinceSync = 0
+                continue
+            }
+            if writtenSinceSync > 0 {
+                // What this thread wrote is covered by another thread's sync: it may write again.
+                writtenSinceSync = 0
                 continue
             }
             if machine.isDrained { break }
