@@ -97,6 +97,29 @@ struct MySQLProxyOperationsTests {
         #expect(await eventually { TestMetrics.value("shadowgate_connections_current", l) == 0 })
     }
 
+    @Test("statement metrics follow the session's lane when it switches to gray and back to base")
+    func metricsFollowLaneSwitches() async throws {
+        let env = try TestEnvironment.load()
+        _ = TestMetrics.registry
+        let name = "mysql-lane-metrics-\(UInt32.random(in: 0...UInt32.max))"
+        let proxy = try await MySQLTestProxy.start(env: env, configuration: MySQLTestProxy.configuration(env: env, listenerName: name))
+        defer { Task { await proxy.stop() } }
+        let conn = try proxy.connect()
+        defer { conn.close() }
+        let base = ["listener": name, "lane": "base"]
+        let gray = ["listener": name, "lane": "gray"]
+        for _ in 0..<3 { _ = try conn.query("SELECT 1") }
+        try conn.execute("SET @lane = 'gray'")
+        for _ in 0..<2 { _ = try conn.query("SELECT 1") }
+        try conn.execute("SET @lane = 'base'")
+        _ = try conn.query("SELECT 1")
+        // base: 3 SELECTs, SET @lane = 'gray' (runs in base), 1 SELECT; gray: 2 SELECTs, SET @lane = 'base'.
+        #expect(TestMetrics.value("shadowgate_statements_total", base) == 5)
+        #expect(TestMetrics.value("shadowgate_statements_total", gray) == 3)
+        #expect(TestMetrics.value("shadowgate_statement_duration_seconds_count", base) == 5)
+        #expect(TestMetrics.value("shadowgate_statement_duration_seconds_count", gray) == 3)
+    }
+
     @Test("no log line carries the password of a mysql_native_password login or a SQL literal")
     func logsWithoutSecrets() async throws {
         let env = try TestEnvironment.load()

@@ -132,6 +132,23 @@ def measured(pid, bench):
     tps, lat, count = bench()
     return tps, lat, ((cpu_seconds(pid) - before) * 1e6 / count) if pid and count else None
 
+def selected(args, workload):
+    return not args.workloads or workload in args.workloads
+
+def floor_targets(args, backend, users):
+    """The bare SwiftNIO relay (Benchmarks/RelayFloor), once per --shadowgate-threads variant: the cost floor of
+    any relay built on the library Shadowgate's data path uses, with none of the protocol work."""
+    procs, targets = [], {}
+    if not args.nio_floor: return procs, targets
+    for threads in args.shadowgate_threads:
+        port = free_port()
+        extra = [] if threads == "default" else ["--threads", threads]
+        procs.append(Proc([args.nio_floor, "--listen", f"127.0.0.1:{port}", "--backend", f"127.0.0.1:{backend}"] + extra))
+        wait_port(port)
+        suffix = "" if threads == "default" else f"-{threads}t"
+        targets[f"nio-relay{suffix}"] = (port, users, procs[-1].pid)
+    return procs, targets
+
 def bench_mysql(args, env, tmp, results):
     port = env["SHADOWGATE_MYSQL_PORT"]; sock = env["SHADOWGATE_MYSQL_SOCKET"]
     root = ["mariadb", "--no-defaults", "-uroot", f"--socket={sock}"]
@@ -148,11 +165,15 @@ def bench_mysql(args, env, tmp, results):
         sg_procs, sg_targets = shadowgate_targets(
             args, tmp, "mysql", port, {"base": ("shadow", "shadow-pass"), "gray": ("gray_app", "gray-pass")})
         procs += sg_procs
+        floor_procs, floor = floor_targets(args, port, ("shadow", "shadow-pass"))
+        procs += floor_procs
         targets = {"direct": (port, ("shadow", "shadow-pass"), None), "haproxy": (hp, ("shadow", "shadow-pass"), procs[0].pid)}
+        targets.update(floor)
         targets.update(sg_targets)
         for rnd in range(args.rounds):
             for test in ["oltp_point_select", "oltp_read_write"]:
                 for ps in ["auto", "disable"]:
+                    if not selected(args, f"{test} ps={ps}"): continue
                     for c in args.clients:
                         for name, (p, (u, pw), pid) in targets.items():
                             tps, lat, cpu = measured(pid, lambda: sysbench(p, u, pw, test, c, args.seconds, ps))
@@ -191,11 +212,15 @@ unix_socket_dir =
         sg_procs, sg_targets = shadowgate_targets(
             args, tmp, "postgres", port, {"base": None, "gray": "-c shadow.lane=gray"})
         procs += sg_procs
+        floor_procs, floor = floor_targets(args, port, None)
+        procs += floor_procs
         targets = {"direct": (port, None, None), "pgbouncer": (bp, None, find_pid("pgbouncer", ini)),
                    "haproxy": (hp, None, procs[0].pid)}
+        targets.update(floor)
         targets.update(sg_targets)
         for rnd in range(args.rounds):
             for mode in ["simple", "extended", "prepared"]:
+                if not selected(args, mode): continue
                 for c in args.clients:
                     for name, (p, opts, pid) in targets.items():
                         tps, lat, cpu = measured(pid, lambda: pgbench(p, "shadow", "shadow-pass", mode, c, args.seconds, opts))
@@ -236,10 +261,15 @@ def main():
     ap.add_argument("--clients", default="1,16")
     ap.add_argument("--shadowgate-threads", default="default",
                     help="comma-separated event-loop thread counts to run Shadowgate with ('default' = one per core)")
+    ap.add_argument("--nio-floor", help="path of the relay-floor binary (Benchmarks/RelayFloor): adds the bare "
+                    "SwiftNIO relay as a target, once per --shadowgate-threads variant")
+    ap.add_argument("--workloads", help="comma-separated subset to run, e.g. 'oltp_point_select ps=auto,simple' "
+                    "(MySQL workloads as in the report, PostgreSQL by -M mode); default: all")
     ap.add_argument("--out")
     args = ap.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
     args.shadowgate_threads = args.shadowgate_threads.split(",")
+    args.workloads = set(args.workloads.split(",")) if args.workloads else None
     env = load_env(args.servers_env)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

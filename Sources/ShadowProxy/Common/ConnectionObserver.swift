@@ -58,6 +58,9 @@ struct ConnectionObserver {
     private let bytesOutCounter: Counter
     private var connectionGauge: Meter?
     private var handles: [String: ProxyMetrics.LaneHandles] = [:]
+    /// The handles of the lane used last: nearly every statement of a connection runs in the same lane, and
+    /// comparing the lane name with the last one (usually the same string storage) is cheaper than hashing it.
+    private var lastHandles: (lane: String, handles: ProxyMetrics.LaneHandles)?
     /// Forwarded statements not yet added to the process-wide ``LaneStatistics``: counted here and flushed in
     /// batches (every 64 statements, after a second, on a lane change and at close), so the per-statement hot path
     /// takes no process-wide lock. The status page may lag by that much for a connection that is still open.
@@ -249,10 +252,16 @@ struct ConnectionObserver {
     }
 
     private mutating func laneHandles(_ lane: String) -> ProxyMetrics.LaneHandles {
-        if let existing = handles[lane] { return existing }
-        let created = ProxyMetrics.LaneHandles(listener: environment.listener, lane: lane)
-        handles[lane] = created
-        return created
+        if let last = lastHandles, last.lane == lane { return last.handles }
+        let found: ProxyMetrics.LaneHandles
+        if let existing = handles[lane] {
+            found = existing
+        } else {
+            found = ProxyMetrics.LaneHandles(listener: environment.listener, lane: lane)
+            handles[lane] = found
+        }
+        lastHandles = (lane, found)
+        return found
     }
 
     private func masked(_ sql: ByteBuffer) -> String {
