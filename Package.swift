@@ -36,7 +36,9 @@ let package = Package(
     ],
     targets: [
         // Pure SQL engine: lexers, hints, classification, table references, rewriting. No NIO, no Foundation.
-        .target(name: "ShadowSQL", swiftSettings: swiftSettings),
+        // On the data path (every statement is scanned, and rewritten in a lane): no dynamic exclusivity checks in
+        // release builds either.
+        .target(name: "ShadowSQL", swiftSettings: dataPathSettings),
         // Lanes, listeners, backends and policies: YAML → validated model → immutable routing table.
         .target(
             name: "ShadowConfig",

@@ -174,13 +174,10 @@ extension MySQLSessionStateMachine {
             statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .rewritten(sql))
             return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(.query, text: sql)))
         }
-        let outcome = text.withUnsafeReadableBytes { raw in
-            var rewriter = self.rewriter
-            let outcome = rewriter.rewrite(raw, lane: lane.mapping)
-            return (outcome, rewriter)
-        }
-        rewriter = outcome.1
-        switch outcome.0 {
+        // The rewriter mutates in place: its token, plan and summary arrays are reused from statement to statement,
+        // which a copy of it would defeat (every array it touched would be copied on write, every statement).
+        let outcome = text.withUnsafeReadableBytes { rewriter.rewrite($0, lane: lane.mapping) }
+        switch outcome {
         case .unchanged:
             remember(String(buffer: text), lane.name)
             statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .forwarded)
