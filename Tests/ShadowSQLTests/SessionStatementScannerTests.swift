@@ -34,6 +34,18 @@ let sessionCases: [(SQLDialect, String, [SessionEffect])] = [
     (.postgres, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", []),
     (.postgres, "SET search_path TO a, b", [.setVariable(name: "search_path", value: "a, b", scope: .session)]),
     (.postgres, "SELECT 1; SET lane = 'gray'", [.setVariable(name: "lane", value: "gray", scope: .session)]),
+    // A statement that is not a session statement, with no ';' after it, ends the scan after its first token; a
+    // ';' in a literal, a comment or a quoted name must not hide a later statement, nor invent one.
+    (.postgres, "SELECT 'a;b' FROM t; SET lane = 'gray'", [.setVariable(name: "lane", value: "gray", scope: .session)]),
+    (.postgres, "SELECT 1 /* ; */ ; SET lane = 'gray'", [.setVariable(name: "lane", value: "gray", scope: .session)]),
+    (.postgres, "SELECT 'SET lane = 1;'", []),
+    (.postgres, "SELECT 1 FROM \"a;b\" -- ; SET lane = 'x'", []),
+    (.mysql, "(SELECT 1); SET @lane = 'gray'", [.setVariable(name: "lane", value: "gray", scope: .session)]),
+    (.mysql, "/* lead */ SELECT 1; /* x */ USE b", [.useDatabase("b")]),
+    (.mysql, "UPDATE t SET a = 1", []),
+    (.mysql, "SELECT 1;", []),
+    (.postgres, "SELECT 1; ;\n", []),
+    (.postgres, "SELECT 1;\nSET lane = 'gray';\n", [.setVariable(name: "lane", value: "gray", scope: .session)]),
 ]
 
 @Suite struct SessionStatementScannerTests {

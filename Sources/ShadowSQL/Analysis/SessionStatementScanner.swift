@@ -8,6 +8,14 @@ public enum SessionStatementScanner {
         var atStart = true
         var collecting = false
         var statement: [SignificantToken] = []
+        // Statements are separated by ';' only: once a statement that is not a session statement has begun and no
+        // ';' byte follows, no later statement can exist, and the rest need not be tokenized (most statements end
+        // here, after one token). A ';' inside a literal or comment only means the slower path is taken. Trailing
+        // ';' and whitespace (`SELECT 1;`) end the text with empty statements, which have no effect.
+        var end = sql.count
+        while end > 0, sql[end - 1] == UInt8(ascii: ";") || ByteClass.isWhitespace(sql[end - 1]) { end -= 1 }
+        var lastSemicolon = end - 1
+        while lastSemicolon >= 0 && sql[lastSemicolon] != UInt8(ascii: ";") { lastSemicolon -= 1 }
         while true {
             let token = tokenizer.next()
             if token == nil || token?.kind == .semicolon {
@@ -24,10 +32,15 @@ public enum SessionStatementScanner {
             if token.kind == .unterminated { return effects }
             if atStart {
                 atStart = false
-                guard token.kind == .word else { continue }
+                guard token.kind == .word else {
+                    if token.end > lastSemicolon { return effects }
+                    continue
+                }
                 switch Keyword.lookup(sql, token.start, token.end) {
                 case .set, .reset, .discard, .use: collecting = true
-                default: continue
+                default:
+                    if token.end > lastSemicolon { return effects }
+                    continue
                 }
             }
             if collecting {
