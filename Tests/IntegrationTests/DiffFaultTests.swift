@@ -87,17 +87,19 @@ import Testing
         #expect(try shadowRows(h) == "19999")
     }
 
-    /// Starts a thread that finds the diff's session (by its database or application name) and ends it from another
-    /// session, giving up once the diff has finished; returns a function that waits for it and says whether it
-    /// killed. A thread of its own, started before the diff, so the blocking diff cannot starve it.
+    /// Starts a thread that finds the diff's sessions (by their database or application name) and ends them from
+    /// another session until the diff has finished; returns a function that waits for it and says whether it killed.
+    /// It keeps killing after the first: on a loaded machine one kill can land on a session the diff has just
+    /// finished with, and the run would then complete. A thread of its own, started before the diff, so the blocking
+    /// diff cannot starve it.
     func startKiller(_ h: DataToolHarness, until finished: Flag) -> () -> Bool {
         let done = DispatchSemaphore(value: 0)
         let outcome = Flag()
         Thread {
             var killed = false
-            while !killed, !finished.isSet {
-                do { killed = try killOnce(h) } catch { finished.note("\(error)") }
-                if !killed { usleep(20_000) }
+            while !finished.isSet {
+                do { if try killOnce(h) { killed = true } } catch { finished.note("\(error)") }
+                usleep(20_000)
             }
             if killed { outcome.set() }
             done.signal()
