@@ -75,6 +75,14 @@ listen db
 """)
     return Proc(["haproxy", "-f", cfg, "-db"])
 
+def thread_args(threads):
+    """The event-loop option of one --shadowgate-threads variant, for Shadowgate and the bare relay alike."""
+    return [] if threads == "default" else ["--threads", threads]
+
+def variant_suffix(threads):
+    """How a --shadowgate-threads variant shows in target names ('' for the default, '-1t' for one loop)."""
+    return "" if threads == "default" else f"-{threads}t"
+
 def write_shadowgate(tmp, sg, proto, listen, backend, suffix_tables, threads="default"):
     cfg = os.path.join(tmp, f"shadowgate-{proto}-{threads}.yaml")
     open(cfg, "w").write(f"""label:
@@ -91,8 +99,7 @@ lanes:
     users: [gray_app]
     unmapped_writes: reject
 """)
-    extra = [] if threads == "default" else ["--threads", threads]
-    return Proc([sg, "serve", "--config", cfg, "--log-level", "error"] + extra)
+    return Proc([sg, "serve", "--config", cfg, "--log-level", "error"] + thread_args(threads))
 
 def shadowgate_targets(args, tmp, proto, backend, users):
     """One Shadowgate per --shadowgate-threads variant, each with a base-lane and a rewriting-lane target."""
@@ -101,7 +108,7 @@ def shadowgate_targets(args, tmp, proto, backend, users):
         port = free_port()
         procs.append(write_shadowgate(tmp, args.shadowgate, proto, port, backend, True, threads))
         wait_port(port)
-        suffix = "" if threads == "default" else f"-{threads}t"
+        suffix = variant_suffix(threads)
         targets[f"shadowgate-base{suffix}"] = (port, users["base"], procs[-1].pid)
         targets[f"shadowgate-gray{suffix}"] = (port, users["gray"], procs[-1].pid)
     return procs, targets
@@ -142,11 +149,10 @@ def floor_targets(args, backend, users):
     if not args.nio_floor: return procs, targets
     for threads in args.shadowgate_threads:
         port = free_port()
-        extra = [] if threads == "default" else ["--threads", threads]
-        procs.append(Proc([args.nio_floor, "--listen", f"127.0.0.1:{port}", "--backend", f"127.0.0.1:{backend}"] + extra))
+        procs.append(Proc([args.nio_floor, "--listen", f"127.0.0.1:{port}", "--backend", f"127.0.0.1:{backend}"]
+                          + thread_args(threads)))
         wait_port(port)
-        suffix = "" if threads == "default" else f"-{threads}t"
-        targets[f"nio-relay{suffix}"] = (port, users, procs[-1].pid)
+        targets[f"nio-relay{variant_suffix(threads)}"] = (port, users, procs[-1].pid)
     return procs, targets
 
 def bench_mysql(args, env, tmp, results):

@@ -24,10 +24,21 @@ final class ClientConnector: ChannelInboundHandler, RemovableChannelHandler, @un
             .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { $0.pipeline.addHandler(serverSide) }
             .connect(host: backend.0, port: backend.1)
-            .flatMap { _ in client.pipeline.addHandler(clientSide) }
-            .flatMap { client.pipeline.removeHandler(self) }
-            .flatMap { client.setOption(.autoRead, value: true) }
-            .whenFailure { _ in client.close(promise: nil) }
+            .whenComplete { result in
+                switch result {
+                case .failure:
+                    client.close(promise: nil)
+                case .success(let server):
+                    // A client that left while the server side was connecting takes the server side with it.
+                    client.pipeline.addHandler(clientSide)
+                        .flatMap { client.pipeline.removeHandler(self) }
+                        .flatMap { client.setOption(.autoRead, value: true) }
+                        .whenFailure { _ in
+                            client.close(promise: nil)
+                            server.close(promise: nil)
+                        }
+                }
+            }
         context.fireChannelActive()
     }
 }
