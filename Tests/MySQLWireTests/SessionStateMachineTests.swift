@@ -150,76 +150,179 @@ import Testing
         return bytes
     }
 
-    @Test("rows of a result set are taken as one run of raw bytes, up to the frame that ends the result set")
-    func rowRunStopsAtTheEnd() {
+    @Test("a whole result set, from its column count to the OK that ends it, is taken as one run of raw bytes")
+    func answerRunTakesAWholeResultSet() {
         var machine = Wire.commandPhase()
         _ = machine.clientPacketReceived(Wire.query("SELECT a FROM t"))
-        #expect(machine.backendRowRun(Self.raw([Wire.frame([1, 0x41], seq: 1)])) == 0, "the column count is not a row")
-        _ = machine.backendFrameReceived(Wire.frame([1], seq: 1))
-        _ = machine.backendFrameReceived(Wire.frame([3, 0x64, 0x65, 0x66], seq: 2))
+        let head = [Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2)]
         let rows = [Wire.frame([1, 0x41], seq: 3), Wire.frame([0xFB], seq: 4), Wire.frame([2, 0x42, 0x43], seq: 5)]
         let end = Wire.ok(status: [.autocommit, .inTransaction], header: 0xFE, seq: 6)
-        // The OK-as-EOF and a partial frame after it stay; the rows (6 + 5 + 7 bytes, headers included) are the run.
-        var received = Self.raw(rows + [end], then: [9, 0, 0])
-        let run = machine.backendRowRun(received)
-        #expect(run == 18)
-        received.moveReaderIndex(forwardBy: run)
-        #expect(!machine.isIdle)
-        #expect(machine.backendRowRun(received) == 0, "the end of the result set goes frame by frame")
-        var decoder = MySQLFrameDecoder()
-        let frame = try? decoder.decode(buffer: &received)
-        #expect(frame?.payload == end.payload)
-        if let frame { _ = machine.backendFrameReceived(frame) }
+        // A partial frame after the end stays for later.
+        var received = Self.raw(head + rows + [end], then: [9, 0, 0])
+        let run = machine.backendAnswerRun(received)
+        #expect(run.length == received.readableBytes - 3)
+        #expect(run.completed)
         #expect(machine.isIdle)
         #expect(machine.inTransaction)
-        #expect(machine.backendRowRun(Self.raw(rows)) == 0, "no rows are expected once the answer is complete")
+        #expect(machine.completedAnswers == 1)
+        received.moveReaderIndex(forwardBy: run.length)
+        #expect(machine.backendAnswerRun(received).length == 0, "nothing is expected once the answer is complete")
     }
 
-    @Test("a row run stops before an ERR, an incomplete frame, a packet of 16 MiB or more and an empty frame")
-    func rowRunStopsBeforeAnythingUnusual() {
+    @Test("an answer arriving in pieces is taken run by run, each up to its last whole frame")
+    func answerRunAcrossReads() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("SELECT a FROM t"))
+        let first = Self.raw([Wire.frame([1], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2)], then: [2, 0, 0, 3, 1])
+        #expect(machine.backendAnswerRun(first) == (13, false))
+        #expect(!machine.isIdle)
+        let second = Self.raw([Wire.frame([1, 0x41], seq: 3), Wire.ok(header: 0xFE, seq: 4)])
+        #expect(machine.backendAnswerRun(second) == (second.readableBytes, true))
+        #expect(machine.isIdle)
+    }
+
+    @Test("an answer run stops before an incomplete frame, a packet of 16 MiB or more, an empty frame and a malformed column count")
+    func answerRunStopsBeforeAnythingUnusual() {
+        var machine = Wire.readingRows()
+        let row = Wire.frame([1, 0x41], seq: 3)
+        #expect(machine.backendAnswerRun(Self.raw([row], then: [2, 0, 0, 4, 1])).length == 6, "a frame whose payload has not all arrived")
+        #expect(machine.backendAnswerRun(Self.raw([row], then: [0xFF, 0xFF, 0xFF, 4, 0xFE])).length == 6, "the first frame of a split packet")
+        #expect(machine.backendAnswerRun(Self.raw([row, Wire.frame([], seq: 4), row])).length == 6)
+        // Binary rows start with 0x00.
+        #expect(machine.backendAnswerRun(Self.raw([Wire.frame([0x00, 0x00, 0x01], seq: 3), row])).length == 13)
+        var fresh = Wire.commandPhase()
+        _ = fresh.clientPacketReceived(Wire.query("SELECT a FROM t"))
+        #expect(fresh.backendAnswerRun(Self.raw([Wire.frame([0xFC, 0x01, 0x00], seq: 1)])).length == 0, "a two-byte column count goes frame by frame")
+        #expect(fresh.backendAnswerRun(Self.raw([Wire.frame([0xFB, 0x66], seq: 1)])).length == 0, "a LOCAL INFILE request goes frame by frame")
+    }
+
+    @Test("an ERR ends an answer run, in the rows and as the first packet, and completes the answer")
+    func answerRunEndsAtAnError() {
         var machine = Wire.readingRows()
         let row = Wire.frame([1, 0x41], seq: 3)
         let err = MySQLFrame(sequenceID: 4, payload: ERRPacket(code: 1317, sqlState: "70100", message: "interrupted").encode())
-        #expect(machine.backendRowRun(Self.raw([row, err])) == 6)
-        #expect(machine.backendRowRun(Self.raw([row], then: [2, 0, 0, 4, 1])) == 6, "a frame whose payload has not all arrived")
-        #expect(machine.backendRowRun(Self.raw([row], then: [0xFF, 0xFF, 0xFF, 4, 0xFE])) == 6, "the first frame of a split packet")
-        #expect(machine.backendRowRun(Self.raw([row, Wire.frame([], seq: 4), row])) == 6)
-        // With CLIENT_DEPRECATE_EOF any 0xFE packet under 16 MiB ends the rows, however long.
-        #expect(machine.backendRowRun(Self.raw([row, Wire.frame([0xFE] + Array(repeating: 0, count: 20), seq: 4)])) == 6)
-        // Binary rows start with 0x00.
-        #expect(machine.backendRowRun(Self.raw([Wire.frame([0x00, 0x00, 0x01], seq: 3), row])) == 13)
+        #expect(machine.backendAnswerRun(Self.raw([row, err, row])) == (6 + 4 + err.payload.readableBytes, true))
+        #expect(machine.isIdle)
+        _ = machine.clientPacketReceived(Wire.query("SELECT nothing"))
+        #expect(machine.backendAnswerRun(Self.raw([MySQLFrame(sequenceID: 1, payload: err.payload)])).completed)
+        #expect(machine.isIdle)
     }
 
-    @Test("without CLIENT_DEPRECATE_EOF column definitions run up to their EOF, and rows up to an EOF of under 9 bytes")
-    func rowRunWithEOF() {
+    @Test("an answer run stops before the end of an answer whose completion needs more than its status")
+    func answerRunLeavesCompletionsThatNeedThePacket() {
+        var machine = Wire.commandPhase()
+        machine.capturesStatements = true
+        _ = machine.clientPacketReceived(Wire.query("SELECT a FROM t"))
+        let ok = Wire.ok(seq: 1)
+        #expect(machine.backendAnswerRun(Self.raw([ok])).length == 0, "dual-write needs the OK's last insert id")
+        var reset = Wire.commandPhase()
+        _ = reset.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: ByteBuffer(bytes: [MySQLCommand.resetConnection.rawValue])))
+        #expect(reset.backendAnswerRun(Self.raw([ok])).length == 0, "a reset is applied when its OK is decoded")
+        var prepare = Wire.commandPhase()
+        _ = prepare.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("SELECT 1".utf8))))
+        #expect(prepare.backendAnswerRun(Self.raw([ok])).length == 0, "a prepare's answer goes frame by frame")
+    }
+
+    @Test("without CLIENT_DEPRECATE_EOF an answer run passes the EOF after the definitions and ends at the EOF after the rows")
+    func answerRunWithEOF() {
         var machine = Wire.commandPhase(deprecateEOF: false)
         _ = machine.clientPacketReceived(Wire.query("SELECT a, b FROM t"))
-        let count = Wire.frame([2], seq: 1)
-        #expect(machine.backendRowRun(Self.raw([count])) == 0, "the column count is read frame by frame")
-        _ = machine.backendFrameReceived(count)
-        let definitions = [Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([0xFE, 0x64], seq: 3)]
+        let definitions = [Wire.frame([2], seq: 1), Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([0xFE, 0x64], seq: 3)]
         let columnsEOF = MySQLFrame(sequenceID: 4, payload: EOFPacket(status: [.autocommit]).encode())
-        // A definition is taken whatever its first byte; the EOF after the announced two is not.
-        #expect(machine.backendRowRun(Self.raw(definitions + [columnsEOF])) == 14)
-        #expect(machine.backendRowRun(Self.raw([columnsEOF])) == 0)
-        _ = machine.backendFrameReceived(columnsEOF)
         let row = Wire.frame([1, 0x31], seq: 5)
-        let eof = MySQLFrame(sequenceID: 6, payload: EOFPacket(status: [.autocommit]).encode())
-        #expect(machine.backendRowRun(Self.raw([row, row, eof])) == 12)
-        #expect(!machine.isIdle)
-        _ = machine.backendFrameReceived(eof)
+        // A row may start with 0xFE when it is 9 bytes or longer; only a shorter one is the EOF.
+        let longRow = Wire.frame([0xFE] + Array(repeating: 0x41, count: 9), seq: 6)
+        let eof = MySQLFrame(sequenceID: 7, payload: EOFPacket(status: [.autocommit, .inTransaction]).encode())
+        let received = Self.raw(definitions + [columnsEOF, row, longRow, eof])
+        #expect(machine.backendAnswerRun(received) == (received.readableBytes, true))
+        #expect(machine.isIdle)
+        #expect(machine.inTransaction)
+    }
+
+    @Test("an OK with SERVER_MORE_RESULTS_EXISTS continues the run into the next result of a multi-statement")
+    func answerRunAcrossMultiResults() {
+        var machine = Wire.commandPhase()
+        _ = machine.clientPacketReceived(Wire.query("UPDATE t SET a = 1; SELECT a FROM t"))
+        let frames = [
+            Wire.ok(status: [.autocommit, .moreResultsExist], seq: 1), Wire.frame([1], seq: 2),
+            Wire.frame([3, 0x64, 0x65, 0x66], seq: 3), Wire.frame([1, 0x41], seq: 4), Wire.ok(header: 0xFE, seq: 5),
+        ]
+        let received = Self.raw(frames)
+        #expect(machine.backendAnswerRun(received) == (received.readableBytes, true))
         #expect(machine.isIdle)
     }
 
-    @Test("with CLIENT_DEPRECATE_EOF a run goes from the column definitions straight into the rows")
-    func rowRunFromDefinitionsIntoRows() {
-        var machine = Wire.commandPhase()
-        _ = machine.clientPacketReceived(Wire.query("SELECT a FROM t"))
-        _ = machine.backendFrameReceived(Wire.frame([1], seq: 1))
-        let end = Wire.ok(status: [.autocommit], header: 0xFE, seq: 4)
-        #expect(machine.backendRowRun(Self.raw([Wire.frame([3, 0x64, 0x65, 0x66], seq: 2), Wire.frame([1, 0x41], seq: 3), end])) == 14)
-        _ = machine.backendFrameReceived(end)
-        #expect(machine.isIdle)
+    @Test("for any split of any answer, runs plus frame-by-frame decoding end in the same state as frame-by-frame alone")
+    func answerRunMatchesFrameByFrame() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<400 {
+            let deprecateEOF = Bool.random(using: &generator)
+            let frames = Self.randomAnswer(deprecateEOF: deprecateEOF, using: &generator)
+            var reference = Wire.commandPhase(deprecateEOF: deprecateEOF)
+            _ = reference.clientPacketReceived(Wire.query("SELECT a FROM t"))
+            var candidate = reference
+            for frame in frames { _ = reference.backendFrameReceived(frame) }
+            // Deliver the answer's bytes in random pieces, as reads would.
+            let bytes = Self.raw(frames)
+            var pending = ByteBuffer()
+            var decoder = MySQLFrameDecoder()
+            var offset = 0
+            while offset < bytes.readableBytes {
+                let size = Int.random(in: 1...max(1, bytes.readableBytes - offset), using: &generator)
+                pending.writeImmutableBuffer(bytes.getSlice(at: offset, length: size)!)
+                offset += size
+                while true {
+                    let run = candidate.backendAnswerRun(pending)
+                    pending.moveReaderIndex(forwardBy: run.length)
+                    guard let frame = try? decoder.decode(buffer: &pending) else { break }
+                    _ = candidate.backendFrameReceived(frame)
+                }
+            }
+            #expect(pending.readableBytes == 0)
+            #expect(candidate.isIdle == reference.isIdle)
+            #expect(candidate.inTransaction == reference.inTransaction)
+            #expect(candidate.completedAnswers == reference.completedAnswers)
+            #expect(candidate.tracker == reference.tracker, "frames: \(frames.map { Array($0.payload.readableBytesView) })")
+        }
+    }
+
+    /// One server answer to a text query: an OK, an ERR, or result sets (chained with SERVER_MORE_RESULTS_EXISTS)
+    /// with random definitions and rows, some of them starting with the bytes that mean something elsewhere.
+    static func randomAnswer(deprecateEOF: Bool, using generator: inout SystemRandomNumberGenerator) -> [MySQLFrame] {
+        var frames: [MySQLFrame] = []
+        var seq: UInt8 = 1
+        func add(_ payload: ByteBuffer) { frames.append(MySQLFrame(sequenceID: seq, payload: payload)); seq &+= 1 }
+        let results = Int.random(in: 1...3, using: &generator)
+        for index in 0..<results {
+            var status: MySQLServerStatus = Bool.random(using: &generator) ? [.autocommit] : [.autocommit, .inTransaction]
+            if index < results - 1 { status.insert(.moreResultsExist) }
+            switch Int.random(in: 0..<5, using: &generator) {
+            case 0:
+                add(OKPacket(affectedRows: UInt64.random(in: 0...70_000, using: &generator), lastInsertID: UInt64.random(in: 0...1 << 40, using: &generator), status: status).encode())
+            case 1 where index == results - 1:
+                add(ERRPacket(code: 1146, sqlState: "42S02", message: "no such table").encode())
+            default:
+                let columns = Int.random(in: 1...3, using: &generator)
+                add(ByteBuffer(bytes: [UInt8(columns)]))
+                for _ in 0..<columns { add(ByteBuffer(bytes: [0xFE, 0x64] + Array(repeating: 0x41, count: Int.random(in: 0...12, using: &generator)))) }
+                if !deprecateEOF { add(EOFPacket(status: status.subtracting(.moreResultsExist)).encode()) }
+                for _ in 0..<Int.random(in: 0...4, using: &generator) {
+                    let first: UInt8 = [0x00, 0x01, 0xFB, 0xFE, 0x41].randomElement(using: &generator)!
+                    // A row starting 0xFE is at least 9 bytes long (a row that short would read as the end).
+                    let length = first == 0xFE ? Int.random(in: 9...20, using: &generator) : Int.random(in: 1...20, using: &generator)
+                    add(ByteBuffer(bytes: [first] + Array(repeating: 0x42, count: length - 1)))
+                }
+                if Int.random(in: 0..<8, using: &generator) == 0 && index == results - 1 {
+                    add(ERRPacket(code: 1317, sqlState: "70100", message: "interrupted").encode())
+                } else if deprecateEOF {
+                    add(OKPacket(status: status).encode(header: 0xFE))
+                } else {
+                    add(EOFPacket(status: status).encode())
+                }
+            }
+            if frames.last.map({ $0.payload.getInteger(at: $0.payload.readerIndex, as: UInt8.self) == ERRPacket.header }) == true { break }
+        }
+        return frames
     }
 
     @Test("without CLIENT_DEPRECATE_EOF a result set ends at the second EOF")
@@ -448,8 +551,8 @@ import Testing
 }
 
 @Suite struct SessionParameterTypeTests {
-    @Test("parameter types sent with new-params-bound are remembered per statement and kept when not resent")
-    func remembersParameterTypes() throws {
+    @Test("an execute is forwarded unchanged whether it binds new parameter types or reuses the previous ones; one cut inside its types is refused")
+    func executeHeaderChecks() throws {
         var machine = Wire.commandPhase()
         _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.stmtPrepare, text: Array("SELECT ?, ?".utf8))))
         _ = machine.backendFrameReceived(MySQLFrame(sequenceID: 1, payload: StmtPrepareOK(statementID: 3, numColumns: 0, numParams: 2).encode()))
@@ -463,15 +566,19 @@ import Testing
         execute.writeInteger(UInt16(0x08), endianness: .little)   // LONGLONG
         execute.writeInteger(UInt16(0xFE), endianness: .little)   // STRING
         execute.writeBytes([1, 0, 0, 0, 0, 0, 0, 0, 1, 0x41])
-        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: execute))
-        #expect(machine.parameterTypes(ofStatement: 3) == [0x08, 0xFE])
+        #expect(machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: execute)).backendPacket?.payload == execute)
         _ = machine.backendFrameReceived(Wire.ok(seq: 1))
         var again = StatementCommand.encode(.stmtExecute, statementID: 3)
         again.writeInteger(UInt8(0)); again.writeInteger(UInt32(1), endianness: .little)
         again.writeInteger(UInt8(0)); again.writeInteger(UInt8(0))
         again.writeBytes([2, 0, 0, 0, 0, 0, 0, 0, 1, 0x42])
-        _ = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: again))
-        #expect(machine.parameterTypes(ofStatement: 3) == [0x08, 0xFE])
+        #expect(machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: again)).backendPacket?.payload == again)
+        _ = machine.backendFrameReceived(Wire.ok(seq: 1))
+        let cut = execute.getSlice(at: execute.readerIndex, length: 14)!  // new params bound, then one type byte of four
+        let refused = machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: cut))
+        #expect(refused.backendPacket == nil)
+        #expect(refused.clientPacket != nil)
+        #expect(machine.isIdle)
     }
 
     @Test("a COM_STMT_EXECUTE too short for its statement's parameters is refused, not forwarded")

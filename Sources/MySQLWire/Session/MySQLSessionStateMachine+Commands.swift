@@ -249,7 +249,9 @@ extension MySQLSessionStateMachine {
             }
         }
         let hasResponse = command != .stmtSendLongData && command != .stmtClose
-        if let info = prepared[id], !info.fromHint, info.lane != currentLaneName, command != .stmtClose {
+        // One lookup: an execute is the most frequent command of a prepared-statement workload.
+        let info = prepared[id]
+        if let info, !info.fromHint, info.lane != currentLaneName, command != .stmtClose {
             let message = "shadowgate: prepared statement \(id) was prepared in lane '\(info.lane ?? routing.label.baseLane)' and cannot run in lane '\(currentLaneName ?? routing.label.baseLane)'; prepare it again in this lane"
             if hasResponse { return refuse(packet, .proxyRefusal(message)) }
             // No answer is expected to SEND_LONG_DATA: drop it; the EXECUTE that follows is refused.
@@ -264,21 +266,20 @@ extension MySQLSessionStateMachine {
             if capturesStatements { preparedCapture.longData(packet.payload, statement: id) }
             return .sendToBackend(packet)
         case .stmtExecute:
-            if let info = prepared[id], info.parameterCount > 0 {
-                guard let header = try? StmtExecuteHeader(payload: packet.payload, parameterCount: Int(info.parameterCount)) else {
-                    return refuse(packet, .proxyRefusal("shadowgate: malformed COM_STMT_EXECUTE for statement \(id)"))
-                }
-                if let types = header.parameterTypes { prepared[id]?.parameterTypes = types }
+            if let info, info.parameterCount > 0,
+                !StmtExecuteHeader.isComplete(payload: packet.payload, parameterCount: Int(info.parameterCount))
+            {
+                return refuse(packet, .proxyRefusal("shadowgate: malformed COM_STMT_EXECUTE for statement \(id)"))
             }
             if capturesStatements {
                 if let execute = preparedCapture.execute(packet.payload, statement: id) {
                     statementInFlight = (execute.sql, execute.lane, execute.values, true)
                 } else {
-                    statementInFlight = ("", prepared[id]?.lane, nil, false)
+                    statementInFlight = ("", info?.lane, nil, false)
                 }
             }
             tracker.expect(.result(binary: true))
-            statementEvent = MySQLStatementEvent(lane: Self.reportedLane(prepared[id]?.lane, in: routing), sql: ByteBuffer(), outcome: .forwarded)
+            statementEvent = MySQLStatementEvent(lane: Self.reportedLane(info?.lane, in: routing), sql: ByteBuffer(), outcome: .forwarded)
         case .stmtFetch:
             tracker.expect(.rows(binary: true))
         default:

@@ -61,13 +61,6 @@ public struct MySQLSessionStateMachine: Sendable {
         var lane: String?
         var fromHint: Bool
         var parameterCount: UInt16 = 0
-        /// The types bound by the last execute that sent them.
-        var parameterTypes: [UInt16]?
-    }
-
-    /// The parameter types last bound to prepared statement `id` (nil before its first execute with types).
-    public func parameterTypes(ofStatement id: UInt32) -> [UInt16]? {
-        prepared[id]?.parameterTypes
     }
 
     public let settings: Settings
@@ -454,12 +447,20 @@ public struct MySQLSessionStateMachine: Sendable {
         }
     }
 
-    /// The bytes at the start of `received` (the server's raw frames, in order) that are rows of the result set
-    /// being read, to forward to the client as they are; 0 outside a result set's rows. Those frames count as
-    /// received: whatever follows goes to ``backendFrameReceived(_:)``.
-    public mutating func backendRowRun(_ received: ByteBuffer) -> Int {
-        guard case .command = state else { return 0 }
-        return tracker.rowRun(in: received)
+    /// The bytes at the start of `received` (the server's raw frames, in order) that belong to the answer in flight
+    /// and need no decision beyond following it (see ``ResponseTracker/answerRun(in:mayComplete:)``), to forward to
+    /// the client as they are; 0 when the next frame needs ``backendFrameReceived(_:)``. Those frames count as
+    /// received. The run includes the frame that completes the answer only when completing it needs nothing but its
+    /// status: no dual-write capture, no prepare, reset or change of user pending. `completed` says it did; the
+    /// handler then runs the queued commands.
+    public mutating func backendAnswerRun(_ received: ByteBuffer) -> (length: Int, completed: Bool) {
+        guard case .command = state, !tracker.isIdle else { return (0, false) }
+        let mayComplete = !capturesStatements && statementInFlight == nil && pendingReset == nil && pendingPrepare == nil
+        let run = tracker.answerRun(in: received, mayComplete: mayComplete)
+        guard let completion = run.completion else { return (run.length, false) }
+        completedAnswers &+= 1
+        if let status = completion.status { inTransaction = status.contains(.inTransaction) }
+        return (run.length, true)
     }
 
     mutating func commandResponseFrame(_ frame: MySQLFrame) -> Action {

@@ -73,14 +73,15 @@ public struct ResponseTracker: Sendable, Hashable {
             return .continuing
         }
         inContinuation = frame.continues
+        // What a look at the first bytes decides is decided the same way for runs and for single frames.
+        if let outcome = frame.payload.withUnsafeReadableBytes({ self.step($0) }) { return outcome }
         let payload = frame.payload
         let first = payload.getInteger(at: payload.readerIndex, as: UInt8.self)
         switch expectation {
         case .idle, .localInfileData:
             throw MySQLWireError(.unexpectedPacket, "server sent a packet while no answer was expected")
-        case .single:
-            expectation = .idle
-            return .complete(status: Self.status(of: payload), error: first == ERRPacket.header)
+        case .single, .columns, .rows:
+            return .continuing  // unreachable: ``step(_:)`` decides every frame of these
         case .authentication:
             switch first {
             case 0x00: expectation = .idle; return .complete(status: Self.status(of: payload), error: false)
@@ -88,48 +89,18 @@ public struct ResponseTracker: Sendable, Hashable {
             default: return .continuing
             }
         case .result(let binary):
-            switch first {
-            case 0x00:
-                let status = Self.status(of: payload)
-                return finishResult(status)
-            case ERRPacket.header:
-                expectation = .idle
-                return .complete(status: nil, error: true)
-            case 0xFB:
+            // OK, ERR and one-byte column counts went through ``step(_:)``.
+            if first == 0xFB {
                 expectation = .localInfileData
                 return .localInfileRequested
-            default:
-                var buffer = payload
-                let count = try buffer.readLengthEncodedInteger()
-                guard count > 0 else { throw MySQLWireError(.invalidValue, "result set with zero columns") }
-                expectation = .columns(remaining: count, binary: binary)
-                return .continuing
             }
-        case .columns(let remaining, let binary):
-            if remaining > 1 {
-                expectation = .columns(remaining: remaining - 1, binary: binary)
-            } else {
-                expectation = deprecateEOF ? .rows(binary: binary) : .columnsEOF(binary: binary)
-            }
+            var buffer = payload
+            let count = try buffer.readLengthEncodedInteger()
+            guard count > 0 else { throw MySQLWireError(.invalidValue, "result set with zero columns") }
+            expectation = .columns(remaining: count, binary: binary)
             return .continuing
-        case .columnsEOF(let binary):
-            guard EOFPacket.isEOF(payload) else {
-                throw MySQLWireError(.unexpectedPacket, "expected EOF after column definitions")
-            }
-            let status = Self.status(of: payload) ?? []
-            if status.contains(.cursorExists) { return finishResult(status) }
-            expectation = .rows(binary: binary)
-            return .continuing
-        case .rows:
-            if first == ERRPacket.header {
-                expectation = .idle
-                return .complete(status: nil, error: true)
-            }
-            if first == 0xFE && payload.readableBytes < MySQLFrame.maxPayloadLength
-                && (deprecateEOF || payload.readableBytes < 9) {
-                return finishResult(Self.status(of: payload))
-            }
-            return .continuing
+        case .columnsEOF:
+            throw MySQLWireError(.unexpectedPacket, "expected EOF after column definitions")
         case .prepareOK:
             if first == ERRPacket.header {
                 expectation = .idle
@@ -182,45 +153,133 @@ public struct ResponseTracker: Sendable, Hashable {
         }
     }
 
-    /// The length of the run of whole column-definition and row frames at the start of `bytes` (raw frames, header
-    /// included), consumed as if each had gone through ``frame(_:)``: every one of them would have answered
-    /// `.continuing`. The run stops before anything that could end or interrupt the result set or needs a look
-    /// inside (the EOF after the definitions, EOF or OK-as-EOF, ERR, the first frame of a packet of 16 MiB or more)
-    /// and before an incomplete frame, which then go through ``frame(_:)`` one by one.
+    /// How far ``answerRun(in:mayComplete:)`` took the answer.
+    public struct Run: Sendable, Hashable {
+        /// Bytes of whole frames consumed from the start of the input (headers included).
+        public var length: Int
+        /// Set when the last frame of the run completed the answer: its status and whether it was an ERR.
+        public var completion: (status: MySQLServerStatus?, error: Bool)?
+
+        public static func == (lhs: Run, rhs: Run) -> Bool {
+            lhs.length == rhs.length && lhs.completion?.status == rhs.completion?.status
+                && lhs.completion?.error == rhs.completion?.error && (lhs.completion == nil) == (rhs.completion == nil)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(length)
+            hasher.combine(completion?.status?.rawValue)
+            hasher.combine(completion?.error)
+        }
+    }
+
+    /// Consumes the run of whole frames at the start of `bytes` (raw frames, header included) that a look at their
+    /// header and first bytes decides, exactly as ``frame(_:)`` would have: the first packet of a result (OK, ERR or
+    /// a one-byte column count), column definitions, the EOF after them, rows, and the OK/EOF or ERR that ends a
+    /// result set or a one-packet answer. With `mayComplete` false the run stops before the frame that would
+    /// complete the answer; it always stops after it (the tracker is then idle), and before anything else: a LOCAL
+    /// INFILE request, the answer to a prepare or a change of user, an empty or incomplete frame, a packet of 16 MiB
+    /// or more, a malformed frame (which ``frame(_:)`` then rejects).
     ///
-    /// This is the relay's path for result sets: a definition or row costs a look at its header and first byte, and
-    /// the run is forwarded as one slice of the bytes received, instead of a decoded frame, an action and a copy each.
-    public mutating func rowRun(in bytes: ByteBuffer) -> Int {
-        guard !inContinuation else { return 0 }
+    /// This is the relay's path for answers: a frame costs a look at its first bytes, and the run is forwarded as one
+    /// slice of the bytes received, instead of a decoded frame, an action and a copy each.
+    public mutating func answerRun(in bytes: ByteBuffer, mayComplete: Bool) -> Run {
+        guard !inContinuation else { return Run(length: 0) }
         switch expectation {
-        case .rows, .columns: break
-        default: return 0
+        case .result, .columns, .columnsEOF, .rows, .single: break
+        default: return Run(length: 0)
         }
         return bytes.withUnsafeReadableBytes { raw in
             var offset = 0
             while raw.count - offset >= 5 {
                 let length = Int(raw[offset]) | Int(raw[offset + 1]) << 8 | Int(raw[offset + 2]) << 16
                 guard length > 0, length < MySQLFrame.maxPayloadLength, raw.count - offset - 4 >= length else { break }
-                switch expectation {
-                case .columns(let remaining, let binary):
-                    // A definition is never an ERR or EOF: the server announced how many follow.
-                    if remaining > 1 {
-                        expectation = .columns(remaining: remaining - 1, binary: binary)
-                    } else {
-                        expectation = deprecateEOF ? .rows(binary: binary) : .columnsEOF(binary: binary)
-                    }
-                case .rows:
-                    let first = raw[offset + 4]
-                    if first == ERRPacket.header { return offset }
-                    // Same test as frame(_:): a row starting 0xFE is at least 16 MiB long, so a shorter one is the end.
-                    if first == 0xFE && (deprecateEOF || length < 9) { return offset }
-                default:
-                    return offset
+                let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + 4)..<(offset + 4 + length)])
+                var next = self
+                guard let step = next.step(payload) else { break }
+                if case .complete(let status, let error) = step {
+                    guard mayComplete else { break }
+                    self = next
+                    return Run(length: offset + 4 + length, completion: (status, error))
                 }
+                self = next
                 offset += 4 + length
             }
-            return offset
+            return Run(length: offset)
         }
+    }
+
+    /// The decision for one frame that its first bytes make, on its payload (for runs and for ``frame(_:)`` alike): the
+    /// expectations ``answerRun(in:mayComplete:)`` handles. Nil where more is needed (a LOCAL INFILE request, a column
+    /// count of more than one byte, any other expectation) or the frame is malformed; ``frame(_:)`` then decides.
+    private mutating func step(_ payload: UnsafeRawBufferPointer) -> Outcome? {
+        let first = payload.first
+        switch expectation {
+        case .single:
+            expectation = .idle
+            return .complete(status: Self.status(ofRaw: payload), error: first == ERRPacket.header)
+        case .result(let binary):
+            switch first {
+            case 0x00:
+                return finishResult(Self.status(ofRaw: payload))
+            case ERRPacket.header:
+                expectation = .idle
+                return .complete(status: nil, error: true)
+            case .some(let count) where count > 0 && count < 0xFB:
+                expectation = .columns(remaining: UInt64(count), binary: binary)
+                return .continuing
+            default:
+                return nil
+            }
+        case .columns(let remaining, let binary):
+            if remaining > 1 {
+                expectation = .columns(remaining: remaining - 1, binary: binary)
+            } else {
+                expectation = deprecateEOF ? .rows(binary: binary) : .columnsEOF(binary: binary)
+            }
+            return .continuing
+        case .columnsEOF(let binary):
+            guard first == 0xFE, payload.count < 9 else { return nil }
+            let status = Self.status(ofRaw: payload) ?? []
+            if status.contains(.cursorExists) { return finishResult(status) }
+            expectation = .rows(binary: binary)
+            return .continuing
+        case .rows:
+            if first == ERRPacket.header {
+                expectation = .idle
+                return .complete(status: nil, error: true)
+            }
+            // A row starting 0xFE is at least 9 bytes (16 MiB or more without CLIENT_DEPRECATE_EOF's OK-as-EOF).
+            if first == 0xFE && payload.count < MySQLFrame.maxPayloadLength && (deprecateEOF || payload.count < 9) {
+                return finishResult(Self.status(ofRaw: payload))
+            }
+            return .continuing
+        default:
+            return nil
+        }
+    }
+
+    /// ``status(of:)`` on raw payload bytes: an EOF's status (0xFE, under 9 bytes), an OK's (0x00, or 0xFE of 9 bytes
+    /// or more), nil for anything else or a truncated packet.
+    static func status(ofRaw payload: UnsafeRawBufferPointer) -> MySQLServerStatus? {
+        guard let first = payload.first else { return nil }
+        if first == 0xFE && payload.count < 9 {
+            guard payload.count >= 5 else { return nil }
+            return MySQLServerStatus(rawValue: UInt16(payload[3]) | UInt16(payload[4]) << 8)
+        }
+        guard first == 0x00 || first == 0xFE else { return nil }
+        var offset = 1
+        for _ in 0..<2 {
+            guard offset < payload.count else { return nil }
+            switch payload[offset] {
+            case 0..<0xFB: offset += 1
+            case 0xFC: offset += 3
+            case 0xFD: offset += 4
+            case 0xFE: offset += 9
+            default: return nil
+            }
+        }
+        guard payload.count >= offset + 2 else { return nil }
+        return MySQLServerStatus(rawValue: UInt16(payload[offset]) | UInt16(payload[offset + 1]) << 8)
     }
 
     /// After a prepare OK that announced no definitions the tracker is already idle; this tells callers so.

@@ -73,11 +73,14 @@ struct ConnectionObserver {
     /// text and taking the process-wide lock for every statement of a rewriting lane would cost more than the rewrite.
     private var lastRewriteExample: NIODeadline?
     private var generation: Int
-    /// Start times of the round trips awaiting their answer, with their lanes.
-    private var inFlight = CircularBuffer<(start: NIODeadline, lane: String)>(initialCapacity: 4)
+    /// Whether statements are logged (debug level); fixed for the connection, as its logger's level is.
+    private let logsStatements: Bool
+    /// Start times of the round trips awaiting their answer, with their lanes' latency timers (nil: not timed).
+    private var inFlight = CircularBuffer<(start: NIODeadline, timer: CoreMetrics.Timer?)>(initialCapacity: 4)
 
-    init(environment: Environment) {
+    init(environment: Environment, logLevel: Logger.Level) {
         self.environment = environment
+        self.logsStatements = logLevel <= .debug
         self.generation = environment.routing.generation
         self.bytesInCounter = Counter(
             label: ProxyMetrics.bytesTotal, dimensions: [("listener", environment.listener), ("direction", "in")])
@@ -167,15 +170,16 @@ struct ConnectionObserver {
     /// The routing table in force now.
     var currentRouting: RoutingTable { environment.routing.current }
 
-    /// A round trip to the server began (its answer ends it, in order).
-    mutating func roundTripStarted(lane: String) {
-        inFlight.append((NIODeadline.now(), lane))
+    /// A round trip to the server began at `start` (its answer ends it, in order). The lane's timer is looked up
+    /// now, so the answer costs a clock read and one recording.
+    mutating func roundTripStarted(lane: String, at start: NIODeadline = .now()) {
+        inFlight.append((start, lane.isEmpty ? nil : laneHandles(lane).duration))
     }
 
     /// The oldest round trip is answered: record its latency in its lane.
     mutating func roundTripFinished() {
-        if let entry = inFlight.popFirst(), !entry.lane.isEmpty {
-            laneHandles(entry.lane).duration.recordNanoseconds((NIODeadline.now() - entry.start).nanoseconds)
+        if let entry = inFlight.popFirst(), let timer = entry.timer {
+            timer.recordNanoseconds((NIODeadline.now() - entry.start).nanoseconds)
         }
     }
 
@@ -186,19 +190,20 @@ struct ConnectionObserver {
         environment.connections.update(id) { $0.lane = currentLane }
     }
 
-    mutating func statement(_ event: ObservedStatement, logger: Logger) {
+    /// Counts, and logs when asked to, one statement the session decided on at `now`. The logger is only read
+    /// for a line that is written: copying it out of its handler for every statement cost more than the counting.
+    mutating func statement(_ event: ObservedStatement, now: NIODeadline = .now(), logger: @autoclosure () -> Logger) {
         statements += 1
         let handles = laneHandles(event.lane)
         handles.statements.increment()
         switch event.outcome {
         case .forwarded:
-            countForStatistics(lane: event.lane, rewritten: false, now: NIODeadline.now())
-            if logger.logLevel <= .debug, event.sql.readableBytes > 0 {
-                logger.debug("statement", metadata: ["statement_lane": "\(event.lane)", "sql": "\(masked(event.sql))"])
+            countForStatistics(lane: event.lane, rewritten: false, now: now)
+            if logsStatements, event.sql.readableBytes > 0 {
+                logger().debug("statement", metadata: ["statement_lane": "\(event.lane)", "sql": "\(masked(event.sql))"])
             }
         case .rewritten(let rewritten):
             handles.rewrites.increment()
-            let now = NIODeadline.now()
             countForStatistics(lane: event.lane, rewritten: true, now: now)
             let dialect = environment.dialect
             if lastRewriteExample.map({ now - $0 >= .seconds(1) }) ?? true {
@@ -206,7 +211,8 @@ struct ConnectionObserver {
                 environment.statistics.recordRewriteExample(
                     lane: event.lane, example: LiteralMasker.mask(rewritten, dialect: dialect))
             }
-            if logger.logLevel <= .debug {
+            if logsStatements {
+                let logger = logger()
                 logger.debug(
                     "statement rewritten",
                     metadata: [
@@ -219,7 +225,7 @@ struct ConnectionObserver {
             ProxyMetrics.recordRefusal(listener: environment.listener, lane: event.lane, rule: refusal.rule.rawValue)
             environment.statistics.recordRefusal(
                 lane: event.lane, message: masked.isEmpty ? refusal.message : "\(refusal.message) — \(masked)")
-            logger.info(
+            logger().info(
                 "statement refused",
                 metadata: [
                     "statement_lane": "\(event.lane)", "rule": "\(refusal.rule.rawValue)",

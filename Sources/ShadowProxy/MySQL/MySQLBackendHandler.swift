@@ -19,7 +19,7 @@ final class MySQLBackendHandler: ChannelInboundHandler, RemovableChannelHandler 
         let channel = context.channel
         do {
             while true {
-                frontend.backendRows(&inbound, from: channel)
+                frontend.backendAnswerRun(&inbound, from: channel)
                 guard let frame = try decoder.decode(buffer: &inbound) else { break }
                 frontend.backendFrame(frame, from: channel)
             }

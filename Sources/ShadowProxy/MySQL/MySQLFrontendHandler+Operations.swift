@@ -37,9 +37,10 @@ extension MySQLFrontendHandler {
         case .rewritten(let sql): outcome = .rewritten(sql)
         case .refused(let refusal): outcome = .refused(refusal)
         }
-        observer.statement(ObservedStatement(lane: event.lane, sql: event.sql, outcome: outcome), logger: logger)
+        let now = NIODeadline.now()
+        observer.statement(ObservedStatement(lane: event.lane, sql: event.sql, outcome: outcome), now: now, logger: logger)
         if case .refused = event.outcome { return }
-        observer.roundTripStarted(lane: event.lane)
+        observer.roundTripStarted(lane: event.lane, at: now)
         operations.statementAwaitingAnswer = true
         operations.answersSeen = machine.completedAnswers
     }

@@ -64,7 +64,8 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         if let capture { self.machine.localInfileCaptureLimit = capture.maxCopyBytes }
         self.observer = ConnectionObserver(environment: .init(
             listener: settings.listener.name, wireProtocol: "mysql", logName: "mysql", dialect: .mysql,
-            routing: settings.routing, connections: settings.connections, statistics: settings.statistics))
+            routing: settings.routing, connections: settings.connections, statistics: settings.statistics),
+            logLevel: settings.logger.logLevel)
         let threads = settings.threads
         self.machine.threadLocations = { threads.locations(of: $0) }
     }
@@ -194,15 +195,19 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         drainQueue()
     }
 
-    /// Takes the run of result-set rows at the start of `received`, if any, and queues it for the client as one
-    /// slice (rows need no decision: only the frame that ends the result set does, and it goes to ``backendFrame``).
-    func backendRows(_ received: inout ByteBuffer, from channel: any Channel) {
+    /// Takes the run of frames at the start of `received` that only need following (a result set's header,
+    /// definitions and rows, and usually the frame that ends the answer) and queues it for the client as one slice;
+    /// what needs a decision goes to ``backendFrame(_:from:)`` frame by frame.
+    func backendAnswerRun(_ received: inout ByteBuffer, from channel: any Channel) {
         guard !closing, let backend, channel === backend else { return }
-        let count = machine.backendRowRun(received)
-        guard count > 0, let rows = received.readSlice(length: count) else { return }
-        unreportedBytesOut += count
-        queue(rows, to: .client)
+        let run = machine.backendAnswerRun(received)
+        guard run.length > 0, let bytes = received.readSlice(length: run.length) else { return }
+        unreportedBytesOut += run.length
+        queue(bytes, to: .client)
         clientNeedsFlush = true
+        guard run.completed else { return }
+        observeBackend(wasCommandPhase: true)
+        drainQueue()
     }
 
     static func replayValue(_ value: MySQLStatementCapture.Value) -> ReplayValue {

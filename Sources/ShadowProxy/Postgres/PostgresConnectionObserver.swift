@@ -15,7 +15,8 @@ struct PostgresConnectionObserver {
             environment: .init(
                 listener: environment.listener.name, wireProtocol: "postgresql", logName: "postgres",
                 dialect: .postgres, routing: environment.routing, connections: environment.connections,
-                statistics: environment.statistics))
+                statistics: environment.statistics),
+            logLevel: environment.logger.logLevel)
     }
 
     mutating func opened(client: String, lane: String) {
@@ -68,7 +69,7 @@ struct PostgresConnectionObserver {
         base.laneChanged(to: currentLane)
     }
 
-    mutating func statement(_ event: PostgresStatementEvent, logger: Logger) {
+    mutating func statement(_ event: PostgresStatementEvent, logger: @autoclosure () -> Logger) {
         lastLane = event.lane
         let outcome: ObservedStatement.Outcome
         switch event.outcome {
@@ -76,6 +77,6 @@ struct PostgresConnectionObserver {
         case .rewritten(let bytes): outcome = .rewritten(bytes)
         case .refused(let refusal): outcome = .refused(refusal)
         }
-        base.statement(ObservedStatement(lane: event.lane, sql: event.sql, outcome: outcome), logger: logger)
+        base.statement(ObservedStatement(lane: event.lane, sql: event.sql, outcome: outcome), logger: logger())
     }
 }
