@@ -188,6 +188,12 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         let wasCommandPhase = machine.isCommandPhase
         let action = machine.backendFrameReceived(frame)
         observeBackend(wasCommandPhase: wasCommandPhase)
+        if !wasCommandPhase, machine.isCommandPhase, let timeout = handshakeTimeout {
+            // A pending timer makes every event-loop turn read the clock and check the timer heap: drop it as
+            // soon as the login is through rather than let it fire for nothing seconds later.
+            timeout.cancel()
+            handshakeTimeout = nil
+        }
         if capture != nil, let completion = machine.takeStatementCompletion(), holdForReplayLog(completion, then: action) {
             return
         }
