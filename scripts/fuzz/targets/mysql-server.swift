@@ -1,7 +1,10 @@
 // Fuzz target mysql-server: server→client bytes. The first byte selects CLIENT_DEPRECATE_EOF; then, each time the
 // ResponseTracker is idle, one byte selects what command the answer belongs to, and frames (MySQLFrameDecoder) are
 // fed to the tracker until the answer completes. Every frame also goes through the server-message decoders
-// (greeting, capability masking, OK, ERR, prepare OK, auth switch). Thrown errors are expected; traps are findings.
+// (greeting, capability masking, OK, ERR, prepare OK, auth switch). Before each frame the relay's fast path,
+// ResponseTracker.answerRun, is tried on the bytes left (the first byte's second bit says whether it may complete the
+// answer), and checked against feeding the same frames one by one: both must end in the same state, with the same
+// completion. Thrown errors are expected; traps are findings.
 import MySQLWire
 import NIOCore
 
@@ -21,6 +24,25 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if tracker.isIdle {
             guard let selector: UInt8 = input.readInteger() else { break }
             tracker.expect(expectations[Int(selector) % expectations.count])
+        }
+        var runTracker = tracker
+        let run = runTracker.answerRun(in: input, mayComplete: data[0] & 2 == 2)
+        if run.length > 0 {
+            var byFrame = tracker
+            var slice = input.getSlice(at: input.readerIndex, length: run.length)!
+            var sliceDecoder = MySQLFrameDecoder()
+            var completed = false
+            while let frame = try? sliceDecoder.decode(buffer: &slice) {
+                guard let outcome = try? byFrame.frame(frame) else { fatalError("a run took a frame the tracker rejects") }
+                if case .complete = outcome { completed = true }
+            }
+            precondition(slice.readableBytes == 0, "a run ended inside a frame")
+            precondition(byFrame == runTracker, "a run left the tracker elsewhere than frame-by-frame decoding")
+            precondition(completed == (run.completion != nil), "a run and frame-by-frame decoding disagree on completion")
+            tracker = runTracker
+            input.moveReaderIndex(forwardBy: run.length)
+            frames += 1
+            continue
         }
         let frame: MySQLFrame?
         do { frame = try decoder.decode(buffer: &input) } catch { break }
