@@ -152,8 +152,11 @@ extension MySQLSessionStateMachine {
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
         tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
         let capture = capturesStatements
-        func remember(_ sql: String, _ lane: String?) {
+        // The text is only built when dual-write captures it (an autoclosure: building it cost an allocation and a
+        // UTF-8 check per statement on connections that capture nothing).
+        func remember(_ sql: @autoclosure () -> String, _ lane: String?) {
             guard capture else { return }
+            let sql = sql()
             if command == .query {
                 statementInFlight = (sql, lane, nil, true)
             } else {

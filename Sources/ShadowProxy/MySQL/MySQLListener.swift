@@ -97,14 +97,13 @@ public final class MySQLListener: @unchecked Sendable {
             defer { serverChannel = nil }
             return serverChannel
         }
-        try? await server?.close()
-        for channel in lock.withLock({ Array(connections.values) }) {
-            channel.pipeline.fireUserInboundEventTriggered(MySQLQuiesceEvent())
-            // The deadline also fires on the channel's own event loop, so it holds even when the Swift concurrency
-            // pool that runs this method is busy (a connection closes once, whichever comes first).
-            channel.eventLoop.scheduleTask(deadline: gracefulDeadline) {
-                if channel.isActive { channel.pipeline.fireUserInboundEventTriggered(MySQLShutdownDeadlineEvent()) }
-            }
+        // Connections are asked to drain from the server channel's event loop as soon as it stopped accepting, not
+        // when this task resumes: a Swift concurrency pool kept busy elsewhere would delay every idle connection's
+        // close by as long.
+        if let server {
+            try? await server.close().always { _ in self.askConnectionsToDrain(by: gracefulDeadline) }.get()
+        } else {
+            askConnectionsToDrain(by: gracefulDeadline)
         }
         while connectionCount > 0 && NIODeadline.now() < gracefulDeadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
@@ -120,6 +119,20 @@ public final class MySQLListener: @unchecked Sendable {
             try? await channel.close()
             // The registry callback was registered first, so it has run once this returns.
             try? await channel.closeFuture.get()
+        }
+    }
+}
+
+extension MySQLListener {
+    /// Asks every connection to close once it is idle outside a transaction, and to close anyway at `deadline`.
+    fileprivate func askConnectionsToDrain(by deadline: NIODeadline) {
+        for channel in lock.withLock({ Array(connections.values) }) {
+            channel.pipeline.fireUserInboundEventTriggered(MySQLQuiesceEvent())
+            // The deadline also fires on the channel's own event loop, so it holds even when the Swift concurrency
+            // pool that runs ``shutdown(gracefulDeadline:)`` is busy (a connection closes once, whichever comes first).
+            channel.eventLoop.scheduleTask(deadline: deadline) {
+                if channel.isActive { channel.pipeline.fireUserInboundEventTriggered(MySQLShutdownDeadlineEvent()) }
+            }
         }
     }
 }

@@ -112,15 +112,14 @@ public final class PostgresListener: Sendable {
     /// Stops accepting, lets connections finish their in-flight statement or transaction until `gracefulDeadline`
     /// (each closes when the server reports it idle), then ends the rest with a FATAL 57P01 admin_shutdown error.
     public func shutdown(gracefulDeadline: NIODeadline) async {
-        let (server, connections) = state.withLockedValue { ($0.serverChannel, Array($0.connections.values)) }
-        try? await server?.close()
-        for channel in connections {
-            channel.pipeline.fireUserInboundEventTriggered(PostgresDrainEvent())
-            // The deadline fires on the channel's own event loop, so it holds even when the Swift concurrency pool
-            // that runs this method is busy.
-            channel.eventLoop.scheduleTask(deadline: gracefulDeadline) {
-                if channel.isActive { channel.pipeline.fireUserInboundEventTriggered(PostgresShutdownDeadlineEvent()) }
-            }
+        let server = state.withLockedValue { $0.serverChannel }
+        // Connections are asked to drain from the server channel's event loop as soon as it stopped accepting, not
+        // when this task resumes: a Swift concurrency pool kept busy elsewhere would delay every idle connection's
+        // close by as long.
+        if let server {
+            try? await server.close().always { _ in self.askConnectionsToDrain(by: gracefulDeadline) }.get()
+        } else {
+            askConnectionsToDrain(by: gracefulDeadline)
         }
         while connectionCount > 0 && NIODeadline.now() < gracefulDeadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
@@ -136,6 +135,20 @@ public final class PostgresListener: Sendable {
         }
         for channel in state.withLockedValue({ Array($0.connections.values) }) {
             try? await channel.close()
+        }
+    }
+}
+
+extension PostgresListener {
+    /// Asks every connection to close once the server reports it idle, and to close anyway at `deadline`.
+    fileprivate func askConnectionsToDrain(by deadline: NIODeadline) {
+        for channel in state.withLockedValue({ Array($0.connections.values) }) {
+            channel.pipeline.fireUserInboundEventTriggered(PostgresDrainEvent())
+            // The deadline fires on the channel's own event loop, so it holds even when the Swift concurrency pool
+            // that runs ``shutdown(gracefulDeadline:)`` is busy.
+            channel.eventLoop.scheduleTask(deadline: deadline) {
+                if channel.isActive { channel.pipeline.fireUserInboundEventTriggered(PostgresShutdownDeadlineEvent()) }
+            }
         }
     }
 }

@@ -19,6 +19,11 @@ public struct SQLRewriter: Sendable {
 
     /// Rewrites the statements in `sql` for `lane`.
     public mutating func rewrite(_ sql: UnsafeRawBufferPointer, lane: LaneMapping) -> RewriteOutcome {
+        // Both passes use the same prepared mapping: comparing the lane's mapping (and copying it) once per pass
+        // was a measurable share of a rewritten point select.
+        if self.prepared?.source != lane {
+            self.prepared = PreparedMapping(lane, dialect: self.dialect)
+        }
         let outcome = self.rewriteOnce(sql, lane: lane)
         guard case .rewritten(let output, let summary) = outcome else { return outcome }
         // A renamed statement must read the same as the original: a second pass over the output renames nothing
@@ -36,9 +41,6 @@ public struct SQLRewriter: Sendable {
     }
 
     private mutating func rewriteOnce(_ sql: UnsafeRawBufferPointer, lane: LaneMapping) -> RewriteOutcome {
-        if self.prepared?.source != lane {
-            self.prepared = PreparedMapping(lane, dialect: self.dialect)
-        }
         guard let mapping = self.prepared else { return .unchanged(StatementSummary(kinds: [])) }
         let sawUnterminated = SignificantTokens.collect(sql, dialect: self.dialect, into: &self.tokens)
         self.plan.removeAll()

@@ -55,17 +55,21 @@ struct IsolationClient {
             var label = IsolationConnectionLabel.none
             var reloadedAtConnect = false
             var epoch = 0
+            // An attempt begun while the backend restarts may fail only once the restart has ended (the server is
+            // still recovering when the attempt reaches it): that is the restart's error too.
+            var begunInRestart = false
             let deadline = Date().addingTimeInterval(60)
             while connection == nil && Date() < deadline {
                 do {
                     try phase.statement {
                         reloadedAtConnect = phase.reloaded
+                        begunInRestart = phase.isRestarting
                         epoch = phase.restartEpoch
                         label = pickLabel(&random, reloaded: reloadedAtConnect)
                         connection = try connect(label)
                     }
                 } catch {
-                    if !phase.isRestarting && phase.restartEpoch == epoch {
+                    if !begunInRestart && !phase.isRestarting && phase.restartEpoch == epoch {
                         tally.fail("connect (\(label)) failed outside a backend restart: \(error)")
                         return
                     }
