@@ -155,21 +155,17 @@ public struct ResponseTracker: Sendable, Hashable {
 
     /// How far ``answerRun(in:mayComplete:)`` took the answer.
     public struct Run: Sendable, Hashable {
+        /// How the answer ended, when the run's last frame completed it.
+        public struct Completion: Sendable, Hashable {
+            /// The final OK's or EOF's status flags; nil after an ERR.
+            public var status: MySQLServerStatus?
+            public var error: Bool
+        }
+
         /// Bytes of whole frames consumed from the start of the input (headers included).
         public var length: Int
-        /// Set when the last frame of the run completed the answer: its status and whether it was an ERR.
-        public var completion: (status: MySQLServerStatus?, error: Bool)?
-
-        public static func == (lhs: Run, rhs: Run) -> Bool {
-            lhs.length == rhs.length && lhs.completion?.status == rhs.completion?.status
-                && lhs.completion?.error == rhs.completion?.error && (lhs.completion == nil) == (rhs.completion == nil)
-        }
-
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(length)
-            hasher.combine(completion?.status?.rawValue)
-            hasher.combine(completion?.error)
-        }
+        /// Set when the last frame of the run completed the answer.
+        public var completion: Completion?
     }
 
     /// Consumes the run of whole frames at the start of `bytes` (raw frames, header included) that a look at their
@@ -199,7 +195,7 @@ public struct ResponseTracker: Sendable, Hashable {
                 if case .complete(let status, let error) = step {
                     guard mayComplete else { break }
                     self = next
-                    return Run(length: offset + 4 + length, completion: (status, error))
+                    return Run(length: offset + 4 + length, completion: .init(status: status, error: error))
                 }
                 self = next
                 offset += 4 + length
