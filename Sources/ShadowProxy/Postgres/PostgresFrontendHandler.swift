@@ -102,7 +102,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             if buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0x16, let tls = environment.serverTLS {
                 do {
                     try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
-                    context.pipeline.fireChannelRead(NIOAny(buffer))
+                    context.pipeline.syncOperations.fireChannelRead(NIOAny(buffer))
                 } catch {
                     close()
                 }
@@ -358,7 +358,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func backendFrameReceived(_ frame: PostgresFrame) {
-        guard let context, !closed else { return }
+        guard context != nil, !closed else { return }
         backendLastSentError = frame.id == UInt8(ascii: "E")
         let action = machine.backendFrameReceived(frame)
         if capture != nil, let batch = machine.takeCapturedBatch(), case .forward = action, holdForReplayLog(batch, readyForQuery: frame.bytes) {
