@@ -458,9 +458,15 @@ public struct MySQLSessionStateMachine: Sendable {
         let mayComplete = !capturesStatements && statementInFlight == nil && pendingReset == nil && pendingPrepare == nil
         let run = tracker.answerRun(in: received, mayComplete: mayComplete)
         guard let completion = run.completion else { return (run.length, false) }
-        completedAnswers &+= 1
-        if let status = completion.status { inTransaction = status.contains(.inTransaction) }
+        answerCompleted(status: completion.status)
         return (run.length, true)
+    }
+
+    /// What every completed answer updates, whether its end came in a run or frame by frame: the count the handler
+    /// times round trips by, and the transaction state from the final OK/EOF.
+    mutating func answerCompleted(status: MySQLServerStatus?) {
+        completedAnswers &+= 1
+        if let status { inTransaction = status.contains(.inTransaction) }
     }
 
     mutating func commandResponseFrame(_ frame: MySQLFrame) -> Action {
@@ -487,8 +493,7 @@ public struct MySQLSessionStateMachine: Sendable {
             lastPrepareRefused = false
             pendingPrepare = nil
         case .complete(let status, let error):
-            completedAnswers &+= 1
-            if let status { inTransaction = status.contains(.inTransaction) }
+            answerCompleted(status: status)
             if let statement = statementInFlight {
                 statementInFlight = nil
                 let ok = error ? nil : (try? OKPacket(payload: frame.payload))
