@@ -21,6 +21,11 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     private var assembler: MySQLPacketAssembler
     private var backend: (any Channel)?
     private var laneBackend: (any Channel)?
+    /// The backend handlers' contexts, where writes to the server start: from there a write goes straight to the
+    /// handlers nearer the socket (TLS when configured, then the head) instead of entering the pipeline at its tail
+    /// through the `Channel` existential. Set and cleared with `backend` and `laneBackend`.
+    private var backendOutbound: ChannelHandlerContext?
+    private var laneBackendOutbound: ChannelHandlerContext?
     private var handshakeTimeout: Scheduled<Void>?
     private var closing = false
     private var clientNeedsFlush = false
@@ -307,7 +312,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             guard let backend, let tls = settings.backendTLS else { return closeAll() }
             writePacket(sslRequest, to: .backend)
             drain(.backend)
-            backend.flush()
+            backendOutbound?.flush()
             do {
                 let handler = try NIOSSLClientHandler(context: tls, serverHostname: nil)
                 try backend.pipeline.syncOperations.addHandler(handler, position: .first)
@@ -325,7 +330,9 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             drain(.backend)
             let old = backend
             backend = laneBackend
+            backendOutbound = laneBackendOutbound
             laneBackend = nil
+            laneBackendOutbound = nil
             old?.close(promise: nil)
             writeClient(authSwitch)
         case .sendToClientAndClose(let packet):
@@ -380,10 +387,12 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     /// The two directions a packet can go.
     private enum Side { case client, backend }
 
-    private func channel(_ side: Side) -> (any Channel)? {
+    /// The context a side's writes start from: this handler's own for the client, the backend handler's for the
+    /// server (TLS handlers sit nearer the socket on both channels, so they see every write).
+    private func outbound(_ side: Side) -> ChannelHandlerContext? {
         switch side {
-        case .client: context?.channel
-        case .backend: backend
+        case .client: context
+        case .backend: backendOutbound
         }
     }
 
@@ -399,11 +408,11 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     /// as received, never copied, behind its own header.
     private func writeFrame(_ frame: MySQLFrame, to side: Side) {
         if let wire = frame.wire { return queue(wire, to: side) }
-        guard let channel = channel(side) else { return }
+        guard let out = outbound(side) else { return }
         let payload = frame.payload
         if payload.readableBytes <= OutboundCoalescer.copyLimit {
             withCoalescer(side) {
-                $0.append(capacity: payload.readableBytes + 4, allocator: channel.allocator, to: { channel.write($0, promise: nil) }) {
+                $0.append(capacity: payload.readableBytes + 4, allocator: out.channel.allocator, to: { out.write(NIOAny($0), promise: nil) }) {
                     MySQLFrame.writeHeader(length: payload.readableBytes, sequenceID: frame.sequenceID, into: &$0)
                     $0.writeImmutableBuffer(payload)
                 }
@@ -411,21 +420,21 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         drain(side)
-        var header = channel.allocator.buffer(capacity: 4)
+        var header = out.channel.allocator.buffer(capacity: 4)
         MySQLFrame.writeHeader(length: payload.readableBytes, sequenceID: frame.sequenceID, into: &header)
-        channel.write(header, promise: nil)
-        channel.write(payload, promise: nil)
+        out.write(NIOAny(header), promise: nil)
+        out.write(NIOAny(payload), promise: nil)
     }
 
     private func queue(_ bytes: ByteBuffer, to side: Side) {
-        guard let channel = channel(side) else { return }
-        withCoalescer(side) { $0.write(bytes, allocator: channel.allocator) { channel.write($0, promise: nil) } }
+        guard let out = outbound(side) else { return }
+        withCoalescer(side) { $0.write(bytes, allocator: out.channel.allocator) { out.write(NIOAny($0), promise: nil) } }
     }
 
     /// Writes out what is gathered for `side` (before its flush, or before a write that bypasses the coalescer).
     private func drain(_ side: Side) {
-        guard let channel = channel(side) else { return }
-        withCoalescer(side) { $0.drain { channel.write($0, promise: nil) } }
+        guard let out = outbound(side) else { return }
+        withCoalescer(side) { $0.drain { out.write(NIOAny($0), promise: nil) } }
     }
 
     private func withCoalescer(_ side: Side, _ body: (inout OutboundCoalescer) -> Void) {
@@ -443,12 +452,12 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
                 observer.bytesOut(unreportedBytesOut)
                 unreportedBytesOut = 0
             }
-            context?.channel.flush()
+            context?.flush()
         }
         if backendNeedsFlush {
             backendNeedsFlush = false
             drain(.backend)
-            backend?.flush()
+            backendOutbound?.flush()
         }
     }
 
@@ -462,6 +471,8 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
         laneBackend?.close(promise: nil)
         backend = nil
         laneBackend = nil
+        backendOutbound = nil
+        laneBackendOutbound = nil
         context?.close(promise: nil)
     }
 
@@ -476,9 +487,17 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = loopBound.value
-                    try channel.pipeline.syncOperations.addHandler(MySQLBackendHandler(frontend: handler))
+                    let backendHandler = MySQLBackendHandler(frontend: handler)
+                    try channel.pipeline.syncOperations.addHandler(backendHandler)
+                    let outbound = try channel.pipeline.syncOperations.context(handler: backendHandler)
                     // Known before the first byte can arrive, so the greeting is never read by an unknown channel.
-                    if isLane { handler.laneBackend = channel } else { handler.backend = channel }
+                    if isLane {
+                        handler.laneBackend = channel
+                        handler.laneBackendOutbound = outbound
+                    } else {
+                        handler.backend = channel
+                        handler.backendOutbound = outbound
+                    }
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)

@@ -35,6 +35,10 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var frameReader: PostgresFrameReader?
     private var context: ChannelHandlerContext?
     private var backendChannel: (any Channel)?
+    /// The backend handler's context, where relayed writes to the server start: from there a write goes straight to
+    /// the handlers nearer the socket (TLS when configured, then the head) instead of entering the pipeline at its
+    /// tail through the `Channel` existential. Set and cleared with `backendChannel`.
+    private var backendOutbound: ChannelHandlerContext?
     private var backendHandler: PostgresBackendHandler?
     private var pendingStartup: ByteBuffer?
     private var toBackendBeforeConnect: [ByteBuffer] = []
@@ -258,8 +262,13 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
             return
         }
         backendChannel = channel
+        guard let backendHandler, let outbound = try? channel.pipeline.syncOperations.context(handler: backendHandler) else {
+            channel.close(promise: nil)
+            return failClient(sqlState: "08006", message: "backend connection to \(machine.backend) lost its handler")
+        }
+        backendOutbound = outbound
         if environment.listener.backendTLS {
-            backendHandler?.awaitingSSLResponse = true
+            backendHandler.awaitingSSLResponse = true
             channel.writeAndFlush(PostgresMessageEncoder.sslRequest(), promise: nil)
         } else {
             sendStartup()
@@ -332,17 +341,19 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func sendToBackend(_ bytes: ByteBuffer) {
-        if let backendChannel, pendingStartup == nil {
-            toBackend.write(bytes, allocator: backendChannel.allocator) { backendChannel.write($0, promise: nil) }
+        if let backendOutbound, pendingStartup == nil {
+            toBackend.write(bytes, allocator: backendOutbound.channel.allocator) {
+                backendOutbound.write(NIOAny($0), promise: nil)
+            }
         } else {
             toBackendBeforeConnect.append(bytes)
         }
     }
 
     private func flushToBackend() {
-        guard let backendChannel else { return }
-        toBackend.drain { backendChannel.write($0, promise: nil) }
-        backendChannel.flush()
+        guard let backendOutbound else { return }
+        toBackend.drain { backendOutbound.write(NIOAny($0), promise: nil) }
+        backendOutbound.flush()
     }
 
     // MARK: server → client
@@ -509,6 +520,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         // The backend handler holds this handler strongly (it calls back into it); dropping our references
         // breaks that cycle so both handlers and the backend channel are freed once the pipelines are torn down.
         backendChannel = nil
+        backendOutbound = nil
         backendHandler = nil
         context?.close(promise: nil)
     }
