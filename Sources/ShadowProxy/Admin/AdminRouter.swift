@@ -44,7 +44,7 @@ public struct AdminRouter: Sendable {
         switch route {
         case "/metrics":
             return AdminResponse(
-                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToString())
+                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Self.metricsText(registry))
         case "/healthz":
             return AdminResponse(status: 200, contentType: "text/plain; charset=utf-8", body: "ok\n")
         case "/readyz":
@@ -59,6 +59,16 @@ public struct AdminRouter: Sendable {
         default:
             return AdminResponse(status: 404, contentType: "text/plain; charset=utf-8", body: "not found: \(route)\n")
         }
+    }
+
+    /// The registry's metrics and the statement latency histograms, after the event loops' statement counts were
+    /// collected into them.
+    public static func metricsText(_ registry: PrometheusCollectorRegistry) -> String {
+        StatementMetrics.shared.collect()
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        StatementMetrics.shared.emitHistograms(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
     }
 
     private func status(now: Double) -> AdminStatus {

@@ -27,8 +27,8 @@ struct ObservedStatement {
 /// statistics, round-trip latency, and the connection/refusal/statement log lines. Owned by a frontend handler and
 /// used only on its event loop; it never influences a protocol decision.
 ///
-/// Metric handles are created once per connection (and once per lane the connection uses), so a statement costs a
-/// few counter increments. SQL only reaches a log line or the status page through ``LiteralMasker``, and nothing
+/// Statement metrics go to this event loop's ``StatementMetrics/Shard`` of the lane, looked up once per lane the
+/// connection uses, so a statement costs an uncontended lock and a few integer additions. SQL only reaches a log line or the status page through ``LiteralMasker``, and nothing
 /// from the authentication exchange is ever given to it.
 struct ConnectionObserver {
     /// Fixed facts: which listener, which protocol, where to report.
@@ -54,13 +54,15 @@ struct ConnectionObserver {
     private(set) var statements = 0
     private var bytesInTotal = 0
     private var bytesOutTotal = 0
-    private let bytesInCounter: Counter
-    private let bytesOutCounter: Counter
     private var connectionGauge: Meter?
-    private var handles: [String: ProxyMetrics.LaneHandles] = [:]
-    /// The handles of the lane used last: nearly every statement of a connection runs in the same lane, and
+    /// The event loop the connection runs on (its metrics shards are that loop's); known once it is opened.
+    private var loop: ObjectIdentifier?
+    /// This loop's shard for the listener's byte counts.
+    private var bytesShard: StatementMetrics.Shard?
+    private var shards: [String: StatementMetrics.Shard] = [:]
+    /// The shard of the lane used last: nearly every statement of a connection runs in the same lane, and
     /// comparing the lane name with the last one (usually the same string storage) is cheaper than hashing it.
-    private var lastHandles: (lane: String, handles: ProxyMetrics.LaneHandles)?
+    private var lastShard: (lane: String, shard: StatementMetrics.Shard)?
     /// Forwarded statements not yet added to the process-wide ``LaneStatistics``: counted here and flushed in
     /// batches (every 64 statements, after a second, on a lane change and at close), so the per-statement hot path
     /// takes no process-wide lock. The status page may lag by that much for a connection that is still open.
@@ -75,23 +77,22 @@ struct ConnectionObserver {
     private var generation: Int
     /// Whether statements are logged (debug level); fixed for the connection, as its logger's level is.
     private let logsStatements: Bool
-    /// Start times of the round trips awaiting their answer, with their lanes' latency timers (nil: not timed).
-    private var inFlight = CircularBuffer<(start: NIODeadline, timer: CoreMetrics.Timer?)>(initialCapacity: 4)
+    /// Start times of the round trips awaiting their answer, with their lanes' shards (nil: not timed).
+    private var inFlight = CircularBuffer<(start: NIODeadline, shard: StatementMetrics.Shard?)>(initialCapacity: 4)
 
     init(environment: Environment, logLevel: Logger.Level) {
         self.environment = environment
         self.logsStatements = logLevel <= .debug
         self.generation = environment.routing.generation
-        self.bytesInCounter = Counter(
-            label: ProxyMetrics.bytesTotal, dimensions: [("listener", environment.listener), ("direction", "in")])
-        self.bytesOutCounter = Counter(
-            label: ProxyMetrics.bytesTotal, dimensions: [("listener", environment.listener), ("direction", "out")])
     }
 
     // MARK: connection lifecycle
 
-    /// The connection was accepted; registered with a provisional lane until the handshake says more.
-    mutating func opened(client: String, lane: String) {
+    /// The connection was accepted on `eventLoop`; registered with a provisional lane until the handshake says more.
+    mutating func opened(client: String, lane: String, eventLoop: any EventLoop) {
+        let loop = ObjectIdentifier(eventLoop)
+        self.loop = loop
+        bytesShard = StatementMetrics.shared.shard(listener: environment.listener, lane: "", loop: loop)
         id = environment.connections.register(
             listener: environment.listener, wireProtocol: environment.wireProtocol, client: client, lane: lane,
             now: Date().timeIntervalSince1970)
@@ -151,12 +152,12 @@ struct ConnectionObserver {
 
     mutating func bytesIn(_ count: Int) {
         bytesInTotal += count
-        bytesInCounter.increment(by: count)
+        bytesShard?.bytes(in: count, out: 0)
     }
 
     mutating func bytesOut(_ count: Int) {
         bytesOutTotal += count
-        bytesOutCounter.increment(by: count)
+        bytesShard?.bytes(in: 0, out: count)
     }
 
     /// Whether a configuration reload happened since the session last looked.
@@ -170,16 +171,16 @@ struct ConnectionObserver {
     /// The routing table in force now.
     var currentRouting: RoutingTable { environment.routing.current }
 
-    /// A round trip to the server began at `start` (its answer ends it, in order). The lane's timer is looked up
+    /// A round trip to the server began at `start` (its answer ends it, in order). The lane's shard is looked up
     /// now, so the answer costs a clock read and one recording.
     mutating func roundTripStarted(lane: String, at start: NIODeadline = .now()) {
-        inFlight.append((start, lane.isEmpty ? nil : laneHandles(lane).duration))
+        inFlight.append((start, lane.isEmpty ? nil : shard(lane)))
     }
 
     /// The oldest round trip is answered: record its latency in its lane.
     mutating func roundTripFinished() {
-        if let entry = inFlight.popFirst(), let timer = entry.timer {
-            timer.recordNanoseconds((NIODeadline.now() - entry.start).nanoseconds)
+        if let entry = inFlight.popFirst(), let shard = entry.shard {
+            shard.latency(nanoseconds: (NIODeadline.now() - entry.start).nanoseconds)
         }
     }
 
@@ -194,8 +195,12 @@ struct ConnectionObserver {
     /// for a line that is written: copying it out of its handler for every statement cost more than the counting.
     mutating func statement(_ event: ObservedStatement, now: NIODeadline = .now(), logger: @autoclosure () -> Logger) {
         statements += 1
-        let handles = laneHandles(event.lane)
-        handles.statements.increment()
+        let laneShard = shard(event.lane)
+        if case .rewritten = event.outcome {
+            laneShard?.statement(rewritten: true)
+        } else {
+            laneShard?.statement(rewritten: false)
+        }
         switch event.outcome {
         case .forwarded:
             countForStatistics(lane: event.lane, rewritten: false, now: now)
@@ -203,7 +208,6 @@ struct ConnectionObserver {
                 logger().debug("statement", metadata: ["statement_lane": "\(event.lane)", "sql": "\(masked(event.sql))"])
             }
         case .rewritten(let rewritten):
-            handles.rewrites.increment()
             countForStatistics(lane: event.lane, rewritten: true, now: now)
             let dialect = environment.dialect
             if lastRewriteExample.map({ now - $0 >= .seconds(1) }) ?? true {
@@ -257,16 +261,18 @@ struct ConnectionObserver {
         lastStatisticsFlush = now
     }
 
-    private mutating func laneHandles(_ lane: String) -> ProxyMetrics.LaneHandles {
-        if let last = lastHandles, last.lane == lane { return last.handles }
-        let found: ProxyMetrics.LaneHandles
-        if let existing = handles[lane] {
+    /// This loop's shard of `lane` (nil before the connection is opened, when nothing is counted).
+    private mutating func shard(_ lane: String) -> StatementMetrics.Shard? {
+        if let last = lastShard, last.lane == lane { return last.shard }
+        guard let loop else { return nil }
+        let found: StatementMetrics.Shard
+        if let existing = shards[lane] {
             found = existing
         } else {
-            found = ProxyMetrics.LaneHandles(listener: environment.listener, lane: lane)
-            handles[lane] = found
+            found = StatementMetrics.shared.shard(listener: environment.listener, lane: lane, loop: loop)
+            shards[lane] = found
         }
-        lastHandles = (lane, found)
+        lastShard = (lane, found)
         return found
     }
 

@@ -87,7 +87,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "client"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
         logger[metadataKey: "listener"] = "\(settings.listener.name)"
-        observer.opened(client: context.remoteAddress.map { "\($0)" } ?? "?", lane: baseLane)
+        observer.opened(client: context.remoteAddress.map { "\($0)" } ?? "?", lane: baseLane, eventLoop: context.eventLoop)
         let timeout = TimeAmount.milliseconds(Int64(settings.listener.handshakeTimeoutSeconds * 1000))
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         handshakeTimeout = context.eventLoop.scheduleTask(in: timeout) {

@@ -19,8 +19,8 @@ struct PostgresConnectionObserver {
             logLevel: environment.logger.logLevel)
     }
 
-    mutating func opened(client: String, lane: String) {
-        base.opened(client: client, lane: lane)
+    mutating func opened(client: String, lane: String, eventLoop: any EventLoop) {
+        base.opened(client: client, lane: lane, eventLoop: eventLoop)
     }
 
     mutating func startup(_ startup: StartupMessage) {

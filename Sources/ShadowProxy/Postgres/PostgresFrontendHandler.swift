@@ -84,7 +84,7 @@ final class PostgresFrontendHandler: ChannelDuplexHandler, @unchecked Sendable {
         self.context = context
         if let remote = context.channel.remoteAddress { logger[metadataKey: "client"] = "\(remote)" }
         logger[metadataKey: "listener"] = "\(environment.listener.name)"
-        observer.opened(client: context.channel.remoteAddress.map { "\($0)" } ?? "?", lane: machine.connectionLane)
+        observer.opened(client: context.channel.remoteAddress.map { "\($0)" } ?? "?", lane: machine.connectionLane, eventLoop: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }

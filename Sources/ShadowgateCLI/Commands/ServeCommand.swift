@@ -87,13 +87,8 @@ enum ProcessBootstrap {
             handler.logLevel = .trace  // each Logger sets its own level
             return handler
         }
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
-            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
-        ]
-        MetricsSystem.bootstrap(factory)
+        // Statement latency is not a swift-metrics timer: ``StatementMetrics`` keeps and renders it.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }()
 
     static func bootstrapOnce(level: Logger.Level) {

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Prometheus
+import ShadowProxy
 
 /// The one place integration tests route swift-metrics into a Prometheus registry. `MetricsSystem.bootstrap` may
 /// run only once per process, so every test that reads metrics goes through ``registry`` (which bootstraps on first
@@ -17,10 +18,8 @@ enum TestMetrics {
 
     /// The sum of the samples of `name` whose labels include all of `labels` (0 when there is none).
     static func value(_ name: String, _ labels: [String: String]) -> Double {
-        var output: [UInt8] = []
-        registry.emit(into: &output)
         var total = 0.0
-        for line in String(decoding: output, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + "{") {
+        for line in AdminRouter.metricsText(registry).split(separator: "\n") where line.hasPrefix(name + "{") {
             guard let close = line.lastIndex(of: "}") else { continue }
             let labelText = line[line.index(line.startIndex, offsetBy: name.count + 1)..<close]
             guard labels.allSatisfy({ labelText.contains("\($0.key)=\"\($0.value)\"") }) else { continue }
