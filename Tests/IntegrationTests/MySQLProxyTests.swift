@@ -85,6 +85,29 @@ import Testing
         }
     }
 
+    @Test("in a database-level lane, USE of the mapped database inside a multi-statement query is refused and writes nothing")
+    func databaseLaneUseInMultiStatementRefused() async throws {
+        try await withProxy { proxy in
+            let marker = TestEnvironment.uniqueName("dbmulti")
+            let conn = try proxy.connect(attributes: ["lane": "dbgray"], multiStatements: true)
+            for sql in [
+                "USE mse_demo; INSERT INTO mse_demo_table (location) VALUES ('\(marker)')",
+                "SET @a = 1; USE mse_demo; INSERT INTO mse_demo_table (location) VALUES ('\(marker)')",
+            ] {
+                let error = #expect(throws: DatabaseClientError.self) { try conn.execute(sql) }
+                #expect(error?.message.contains("statement of its own") == true)
+            }
+            // The connection is still usable and still in the shadow database; USE alone follows the lane.
+            #expect(try conn.query("SELECT DATABASE()").scalar == "mse_demo_gray")
+            _ = try conn.execute("USE mse_demo")
+            #expect(try conn.execute("INSERT INTO mse_demo_table (location) VALUES ('\(marker)')") == 1)
+            conn.close()
+            let direct = try proxy.direct()
+            #expect(try count(direct, "mse_demo.mse_demo_table", location: marker) == 0)
+            #expect(try count(direct, "mse_demo_gray.mse_demo_table", location: marker) == 1)
+        }
+    }
+
     @Test("an unknown lane in the connection attribute rejects the connection naming the configured lanes")
     func unknownLaneAttribute() async throws {
         try await withProxy { proxy in

@@ -524,6 +524,33 @@ import Testing
         let query = Wire.query("USE mse_demo")
         #expect(base.clientPacketReceived(query) == .sendToBackend(query))
     }
+
+    @Test("USE of a mapped database inside a multi-statement query is refused: nothing is dropped or run in base")
+    func useInMultiStatementRefused() throws {
+        for sql in [
+            "USE mse_demo; INSERT INTO mse_demo_table (location) VALUES ('x')",
+            "SET @a = 1; USE mse_demo; INSERT INTO mse_demo_table (location) VALUES ('x')",
+            "SELECT 1; USE mse_demo",
+        ] {
+            var machine = Wire.commandPhase(attributes: [("lane", "db")])
+            _ = machine.clientPacketReceived(Wire.query("USE other"))
+            _ = machine.backendFrameReceived(Wire.ok(seq: 1))
+            let action = machine.clientPacketReceived(Wire.query(sql))
+            #expect(action.backendPacket == nil, "\(sql)")
+            let err = try #require(action.clientPacket.flatMap { try? ERRPacket(payload: $0.payload) })
+            #expect(err.message.contains("USE mse_demo"), "\(sql)")
+            #expect(err.message.contains("statement of its own"), "\(sql)")
+            // The refused USE did not stick, and the connection takes the next statement.
+            #expect(machine.currentDatabase == "other")
+            #expect(machine.clientPacketReceived(Wire.query("USE mse_demo")).backendPacket != nil)
+        }
+        // A trailing `;` is still one statement; an unmapped database in a multi-statement query is not a concern.
+        var machine = Wire.commandPhase(attributes: [("lane", "db")])
+        let alone = try #require(machine.clientPacketReceived(Wire.query("USE mse_demo;")).backendPacket)
+        #expect(TextCommand.text(of: alone.payload) == ByteBuffer(string: "USE `mse_demo_db`"))
+        _ = machine.backendFrameReceived(Wire.ok(seq: 1))
+        #expect(machine.clientPacketReceived(Wire.query("USE other; SELECT 1")).backendPacket != nil)
+    }
 }
 
 @Suite struct SessionRemoteLaneTests {

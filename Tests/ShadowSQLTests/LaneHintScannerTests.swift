@@ -28,6 +28,14 @@ let hintCases: [(SQLDialect, String, String?)] = [
     (.mysql, "/* = lane=gray */ SELECT 1", "gray"),
     (.postgres, "SELECT 1 /* a = , == lane = stress */", "stress"),
     (.mysql, "SELECT b.y = 'a''b' /* lane.id = \u{0} ne=gray */\n", nil),
+    // A `/*` inside a string inside an executable comment that ends the statement is not a comment.
+    (.mysql, "/*!50000 SELECT '/* lane=gray ' */", nil),
+    (.mysql, "SELECT 1 /*!50000 , '/* lane=gray ' */;", nil),
+    (.postgres, "SELECT '/* lane=gray ', 1 /* other=1 */", nil),
+    // The comment the lexer sees is read whole: PostgreSQL nests, MySQL does not.
+    (.postgres, "SELECT 1 /* lane=gray /* nested */ */", "gray"),
+    (.mysql, "SELECT 1 /* other=1 */ /* lane=gray */;", "gray"),
+    (.mysql, "SELECT 1 /* lane=gray */ /*+ BKA(t) */", "gray"),
 ]
 
 @Suite struct LaneHintScannerTests {

@@ -1,5 +1,6 @@
-import ShadowSQL
 import Testing
+
+@testable import ShadowSQL
 
 /// Inputs found by the fuzz targets in scripts/fuzz (sql-lexer, sql-rewrite), kept as regression tests.
 @Suite("Rewriter fuzz regressions")
@@ -31,6 +32,30 @@ struct RewriterFuzzRegressionTests {
         #expect(rewritten(#"SELECT * FROM t"x""#, lane, .postgres) == #"SELECT * FROM "t-Gray x" "x""#)
         // Names that need no quoting are not padded.
         #expect(rewritten("SELECT * FROM t`x`", graySuffix, .mysql) == "SELECT * FROM t_gray`x`")
+    }
+
+    @Test("A renamed name that touches a literal is set apart by a space, so the two cannot fuse into another token")
+    func renamedNameDoesNotFuseWithLiteral() {
+        let toE = LaneMapping(lane: "e", tables: ["t": "e"], tableSuffix: "_gray")
+        // Without the space, PostgreSQL would read `e'x'` as an escape string and MySQL `x'…'` as a hex literal.
+        #expect(rewritten("SELECT * FROM t'x'", toE, .postgres) == "SELECT * FROM e 'x'")
+        let toX = LaneMapping(lane: "x", tables: ["t": "x"], tableSuffix: "_gray")
+        #expect(rewritten("SELECT * FROM t'41'", toX, .mysql) == "SELECT * FROM x '41'")
+        let toU = LaneMapping(lane: "u", tables: ["t": "u"], tableSuffix: "_gray")
+        #expect(rewritten("SELECT * FROM t&'x'", toU, .postgres) == "SELECT * FROM u &'x'")
+        // A name after a number could continue it (`1.5` then `e5x` would read as `1.5e5` then `x`).
+        let after = Array("SELECT 1.5t".utf8)
+        let spaced = after.withUnsafeBytes { NameRenderer.separated(Array("e5x".utf8), replacing: 10, 11, in: $0) }
+        #expect(spaced == Array(" e5x".utf8))
+        // Names next to operators, dots and parentheses are not padded.
+        #expect(rewritten("SELECT t.a FROM t,u WHERE (t.a)=1", graySuffix, .mysql)
+                == "SELECT t_gray.a FROM t_gray,u_gray WHERE (t_gray.a)=1")
+    }
+
+    @Test("A PostgreSQL Unicode-escaped qualifier (U&\"t\") is renamed as a quoted name, not quoted with its U")
+    func unicodeQualifierKeepsItsQuote() {
+        // Found in review: the quote was taken from the token's first byte, giving `Ut_grayU.c`.
+        #expect(rewritten(#"SELECT U&"t".c FROM t"#, graySuffix, .postgres) == #"SELECT "t_gray".c FROM t_gray"#)
     }
 
     @Test("A reserved word where a table name must be is refused, never renamed as if it were the table")

@@ -168,8 +168,22 @@ extension MySQLSessionStateMachine {
             statementEvent = MySQLStatementEvent(lane: routing.label.baseLane, sql: text, outcome: .forwarded)
             return .sendToBackend(packet)
         }
-        if command == .query, effects.count == 1, case .useDatabase(let db) = effects[0], let mapped = lane.mapping.databases[db] {
-            // `USE db` alone: the proxy follows the lane's database map itself (the rewriter renames tables only).
+        if command == .query, let (db, mapped) = Self.mappedUse(in: effects, lane: lane) {
+            // The rewriter renames tables only, so a `USE` of a database the lane maps must be the whole query: in
+            // a multi-statement query the statements after it would run in the base database, and replacing the
+            // query by the mapped `USE` would drop the others.
+            let single = text.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .mysql).count == 1 }
+            guard single else {
+                (sessionLane, currentDatabase) = sessionBefore
+                let message = "shadowgate: `USE \(db)` in lane '\(lane.name)', which maps that database to '\(mapped)', "
+                    + "must be sent as a statement of its own, not in a multi-statement query (the statements around it "
+                    + "would run in the wrong database); send it alone, or select the database when connecting"
+                statementEvent = MySQLStatementEvent(
+                    lane: lane.name, sql: text,
+                    outcome: .refused(Refusal(lane: lane.name, table: nil, rule: .unsupported, message: message)))
+                return refuse(packet, .proxyRefusal(message))
+            }
+            // `USE db` alone: the proxy follows the lane's database map itself.
             var sql = Array("USE `".utf8)
             for byte in mapped.utf8 { sql.append(byte); if byte == UInt8(ascii: "`") { sql.append(byte) } }
             sql.append(UInt8(ascii: "`"))
@@ -289,6 +303,14 @@ extension MySQLSessionStateMachine {
             tracker.expect(.single)
         }
         return .sendToBackend(packet)
+    }
+
+    /// The first `USE` among `effects` of a database `lane` maps, with the database it maps to.
+    static func mappedUse(in effects: [SessionEffect], lane: LaneConfiguration) -> (String, String)? {
+        for effect in effects {
+            if case .useDatabase(let db) = effect, let mapped = lane.mapping.databases[db] { return (db, mapped) }
+        }
+        return nil
     }
 
     /// Answers the command with a proxy-made ERR instead of sending it; the connection stays usable.

@@ -87,18 +87,57 @@ public struct LaneHintScanner: Sendable {
         return nil
     }
 
+    /// The hint in the comments that end the statement. Looking back from the end for `/*` is cheap but cannot
+    /// tell a comment from a `/*` inside a string or inside a MySQL executable comment (`/*!50000 SELECT '/* lane=x '
+    /// */` ends with `*/` and holds no comment at all), so a hint found that way is only a candidate: the statement is
+    /// then lexed, and the answer comes from the comments the lexer sees at its end. Statements that do not end with
+    /// `*/` or whose end never mentions the key or `baggage` (sqlcommenter with only a `traceparent`) are not lexed.
     func trailingHint(_ sql: UnsafeRawBufferPointer, dialect: SQLDialect, floor: Int) -> String? {
-        var e = sql.count
-        while e > floor {
-            while e > floor, ByteClass.isWhitespace(sql[e - 1]) || sql[e - 1] == 0x3B { e -= 1 }
-            guard e - 2 >= floor, sql[e - 2] == 0x2A, sql[e - 1] == 0x2F else { return nil }
-            var open = e - 4
-            while open >= floor && !(sql[open] == 0x2F && sql[open + 1] == 0x2A) { open -= 1 }
-            guard open >= floor else { return nil }
-            if !Self.isSQLComment(sql, open, dialect), let lane = self.hint(in: sql, open + 2, e - 2) { return lane }
-            e = open
+        var end = sql.count
+        while end > floor, ByteClass.isWhitespace(sql[end - 1]) || sql[end - 1] == 0x3B { end -= 1 }
+        guard end - 2 >= floor, sql[end - 2] == 0x2A, sql[end - 1] == 0x2F,
+            Self.mentions(self.keyBytes, in: sql, floor, end) || Self.mentions(Self.baggageKey, in: sql, floor, end)
+        else { return nil }
+        var tokenizer = SQLTokenizer(sql, dialect: dialect)
+        var trailing: [Range<Int>] = []
+        while let token = tokenizer.next() {
+            switch token.kind {
+            case .comment:
+                trailing.append(token.start..<token.end)
+            case .whitespace, .semicolon:
+                break
+            default:
+                trailing.removeAll(keepingCapacity: true)
+            }
+        }
+        for comment in trailing.reversed() {
+            guard comment.lowerBound >= floor else { return nil }
+            // A line comment (`-- …`, `# …`) is not a hint; an unterminated block comment is not a comment.
+            guard comment.count >= 4, sql[comment.lowerBound] == 0x2F, sql[comment.lowerBound + 1] == 0x2A,
+                sql[comment.upperBound - 2] == 0x2A, sql[comment.upperBound - 1] == 0x2F
+            else { continue }
+            if !Self.isSQLComment(sql, comment.lowerBound, dialect),
+                let lane = self.hint(in: sql, comment.lowerBound + 2, comment.upperBound - 2)
+            {
+                return lane
+            }
         }
         return nil
+    }
+
+    /// Whether `sql[start..<end]` contains `word` (lowercase), in any case.
+    static func mentions(_ word: [UInt8], in sql: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        guard let first = word.first, end - start >= word.count else { return false }
+        var i = start
+        while i + word.count <= end {
+            if ByteClass.lower(sql[i]) == first {
+                var j = 1
+                while j < word.count, ByteClass.lower(sql[i + j]) == word[j] { j += 1 }
+                if j == word.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// Reads `key=value` pairs (separated by commas or spaces) in `sql[start..<end]`.

@@ -55,17 +55,64 @@ enum NameRenderer {
     static func render(_ name: [UInt8], like token: SignificantToken, in bytes: UnsafeRawBufferPointer,
         dialect: SQLDialect) -> [UInt8]
     {
+        let out: [UInt8]
         if token.kind == .quotedIdentifier {
-            return self.quote(name, with: bytes[token.start])
+            // The closing quote says which quote this is: the first byte is not one for PostgreSQL's `U&"…"`.
+            out = self.quote(name, with: bytes[token.end - 1])
+        } else if self.needsQuoting(name, dialect: dialect) {
+            out = self.quote(name, with: dialect == .mysql ? 0x60 : 0x22)
+        } else {
+            out = name
         }
-        guard self.needsQuoting(name, dialect: dialect) else { return name }
-        let quote: UInt8 = dialect == .mysql ? 0x60 : 0x22
-        var out = self.quote(name, with: quote)
-        // A bare name touching a quoted one (`` t`x` ``): without a space the two quotes would read as one doubled
-        // quote and merge both names into a single identifier.
-        if token.end < bytes.count && bytes[token.end] == quote { out.append(0x20) }
-        if token.start > 0 && bytes[token.start - 1] == quote { out.insert(0x20, at: 0) }
-        return out
+        return self.separated(out, replacing: token.start, token.end, in: bytes)
+    }
+
+    /// `qualifier.` to insert before the name token `token`.
+    static func renderQualifier(_ qualifier: [UInt8], before token: SignificantToken, in bytes: UnsafeRawBufferPointer,
+        dialect: SQLDialect) -> [UInt8]
+    {
+        // Quoted like the name it qualifies, so `` `b` `` gets `` `shadow`.`b` ``.
+        let out: [UInt8]
+        if token.kind == .quotedIdentifier {
+            out = self.quote(qualifier, with: bytes[token.end - 1])
+        } else if self.needsQuoting(qualifier, dialect: dialect) {
+            out = self.quote(qualifier, with: dialect == .mysql ? 0x60 : 0x22)
+        } else {
+            out = qualifier
+        }
+        return self.separated(out + [0x2E], replacing: token.start, token.start, in: bytes)
+    }
+
+    /// `out` with a space before or after it where, written in place of `start..<end` with no space, it would fuse
+    /// with its neighbour into another token: a quote next to the same quote reads as one doubled quote (`` t`x` ``
+    /// would merge both names), a bare name before a string can become its prefix (PostgreSQL `e'…'` is an escape
+    /// string, `u&'…'` a Unicode one, MySQL `x'…'` a hex literal), a name after a number can continue it (`1.5`
+    /// then `e5x` reads as `1.5e5` then `x`), and a name next to `$` can start or end a dollar quote. A space
+    /// between two tokens never changes what they mean.
+    static func separated(_ out: [UInt8], replacing start: Int, _ end: Int, in bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        guard let first = out.first, let last = out.last else { return out }
+        var result = out
+        if end < bytes.count, start < end {
+            let next = bytes[end]
+            let fuses = self.isQuote(last) ? next == last : ByteClass.isIdentifierPart(last) && self.startsLiteral(next)
+            if fuses { result.append(0x20) }
+        }
+        if start > 0 {
+            let previous = bytes[start - 1]
+            let fuses = self.isQuote(first)
+                ? previous == first
+                : ByteClass.isIdentifierPart(first) && (ByteClass.isDigit(previous) || self.startsLiteral(previous))
+            if fuses { result.insert(0x20, at: 0) }
+        }
+        return result
+    }
+
+    private static func isQuote(_ byte: UInt8) -> Bool { byte == 0x60 || byte == 0x22 || byte == 0x27 }
+
+    /// String quotes (MySQL's `_charset"…"` takes double quotes too), `$` (dollar quotes, parameters) and `&`
+    /// (PostgreSQL's `U&` prefix). A backtick is not among them: no literal begins with a name before one.
+    private static func startsLiteral(_ byte: UInt8) -> Bool {
+        byte == 0x27 || byte == 0x22 || byte == 0x24 || byte == 0x26
     }
 
     static func quote(_ name: [UInt8], with quote: UInt8) -> [UInt8] {

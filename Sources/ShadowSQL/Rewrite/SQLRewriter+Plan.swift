@@ -57,7 +57,7 @@ extension SQLRewriter {
                     with: NameRenderer.render(newQualifier, like: qualifier, in: bytes, dialect: self.dialect))
             } else {
                 self.plan.replace(name.start, name.start,
-                    with: NameRenderer.render(newQualifier, like: name, in: bytes, dialect: self.dialect) + [0x2E])
+                    with: NameRenderer.renderQualifier(newQualifier, before: name, in: bytes, dialect: self.dialect))
             }
         }
         if let newName {
