@@ -55,16 +55,7 @@ enum NameRenderer {
     static func render(_ name: [UInt8], like token: SignificantToken, in bytes: UnsafeRawBufferPointer,
         dialect: SQLDialect) -> [UInt8]
     {
-        let out: [UInt8]
-        if token.kind == .quotedIdentifier {
-            // The closing quote says which quote this is: the first byte is not one for PostgreSQL's `U&"…"`.
-            out = self.quote(name, with: bytes[token.end - 1])
-        } else if self.needsQuoting(name, dialect: dialect) {
-            out = self.quote(name, with: dialect == .mysql ? 0x60 : 0x22)
-        } else {
-            out = name
-        }
-        return self.separated(out, replacing: token.start, token.end, in: bytes)
+        self.separated(self.styled(name, like: token, in: bytes, dialect: dialect), replacing: token.start, token.end, in: bytes)
     }
 
     /// `qualifier.` to insert before the name token `token`.
@@ -72,15 +63,20 @@ enum NameRenderer {
         dialect: SQLDialect) -> [UInt8]
     {
         // Quoted like the name it qualifies, so `` `b` `` gets `` `shadow`.`b` ``.
-        let out: [UInt8]
+        let out = self.styled(qualifier, like: token, in: bytes, dialect: dialect) + [0x2E]
+        return self.separated(out, replacing: token.start, token.start, in: bytes)
+    }
+
+    /// `name` quoted as `token` is, or bare when it needs no quoting.
+    private static func styled(_ name: [UInt8], like token: SignificantToken, in bytes: UnsafeRawBufferPointer,
+        dialect: SQLDialect) -> [UInt8]
+    {
         if token.kind == .quotedIdentifier {
-            out = self.quote(qualifier, with: bytes[token.end - 1])
-        } else if self.needsQuoting(qualifier, dialect: dialect) {
-            out = self.quote(qualifier, with: dialect == .mysql ? 0x60 : 0x22)
-        } else {
-            out = qualifier
+            // The closing quote says which quote this is: the first byte is not one for PostgreSQL's `U&"…"`.
+            return self.quote(name, with: bytes[token.end - 1])
         }
-        return self.separated(out + [0x2E], replacing: token.start, token.start, in: bytes)
+        guard self.needsQuoting(name, dialect: dialect) else { return name }
+        return self.quote(name, with: dialect == .mysql ? 0x60 : 0x22)
     }
 
     /// `out` with a space before or after it where, written in place of `start..<end` with no space, it would fuse
