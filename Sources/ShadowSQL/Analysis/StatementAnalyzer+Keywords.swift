@@ -74,6 +74,11 @@ extension StatementAnalyzer {
                 self.onNamesTable = false
                 self.mode = .expectTable(.single)
             }
+        case .set where self.result.verb == .alter && next == .schema:
+            // `ALTER TABLE t SET SCHEMA s` moves the (shadow) table into a schema the lane does not rename: a base
+            // schema would then hold a table the lane wrote.
+            self.refuse(.unsupported("ALTER … SET SCHEMA (moving a table to another schema)"))
+            return self.end
         case .rename where self.result.verb == .alter:
             if next == .to || next == .as {
                 self.mode = .expectTable(.renameTarget)

@@ -83,7 +83,7 @@ extension StatementAnalyzer {
             self.refuse(.unanalysable("a U&\"…\" table name at byte \(self.tokens[i].start) cannot be mapped"))
             return self.end
         }
-        if qualifier < 0 && self.isCTEName(last) {
+        if qualifier < 0 && context.mayNameCTE && self.isCTEName(last) {
             self.mode = followUp
             return after
         }

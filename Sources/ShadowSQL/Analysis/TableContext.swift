@@ -18,8 +18,12 @@ struct TableContext: Sendable, Equatable {
     var requiresName = false
     /// Modifiers such as `LOW_PRIORITY`, `IGNORE`, `INTO`, `ONLY` may still be skipped.
     var modifiersAllowed = true
+    /// A name here may be a CTE of the statement's WITH: only where tables are read. The servers never take the
+    /// target of INSERT, UPDATE, DELETE or MERGE for a CTE (`WITH a AS (…) DELETE FROM a` deletes from table `a`),
+    /// so there a name is always a table, whatever the WITH declares.
+    var mayNameCTE = false
 
-    static let from = TableContext(list: true, alias: true, function: true, joins: true)
+    static let from = TableContext(list: true, alias: true, function: true, joins: true, mayNameCTE: true)
     static let insert = TableContext(alias: true, requiresName: true)
     static let update = TableContext(list: true, alias: true, joins: true, requiresName: true)
     static let deleteFrom = TableContext(list: true, alias: true, joins: true, requiresName: true)

@@ -40,6 +40,15 @@ extension SQLRewriter {
                     return self.unmappedRefusal(statement, lane: lane, table: table)
                 }
             case .rename(let newQualifier, let newName):
+                // PostgreSQL truncates identifiers to 63 bytes (with a NOTICE only): a longer shadow name would be
+                // cut back to the base name, and the statement would run on the base table.
+                if self.dialect == .postgres,
+                    let long = [newQualifier, newName].compactMap({ $0 }).first(where: { $0.count > Self.postgresNameLimit })
+                {
+                    let table = self.displayName(qualifier: reference.qualifier, name: reference.name, text: text)
+                    return self.refusal(lane, table, .unsupported,
+                        "statement refused: the shadow name '\(String(decoding: long, as: UTF8.self))' for table '\(table)' is longer than PostgreSQL's \(Self.postgresNameLimit)-byte limit, and the server would cut it back to another name; map '\(table)' to a shorter name in lanes.\(lane.lane).tables.map")
+                }
                 self.addEdits(qualifier: qualifier, name: name, newQualifier: newQualifier, newName: newName, text: text)
             }
         }
@@ -101,6 +110,9 @@ extension SQLRewriter {
         guard qualifier >= 0 else { return n }
         return String(decoding: text.logical(self.tokens[qualifier]), as: UTF8.self) + "." + n
     }
+
+    /// PostgreSQL's identifier limit (NAMEDATALEN − 1 bytes).
+    static let postgresNameLimit = 63
 
     func unmappedRefusal(_ statement: StatementAnalysis, lane: LaneMapping, table: String) -> Refusal {
         let verb = String(describing: statement.verb).uppercased()

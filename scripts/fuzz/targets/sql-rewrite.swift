@@ -2,7 +2,8 @@
 //  - The identity mapping (no tables, no suffix, nothing refused) returns the input byte for byte.
 //  - A renaming lane (suffix, explicit table map, database redirect) changes only identifiers: re-lexing the
 //    output gives the same token sequence (whitespace aside: a space may separate a newly quoted name from a
-//    neighbouring quoted one), and every token that is not a word or quoted identifier is byte-equal.
+//    neighbouring quoted one or a literal it would fuse with), and every token that is not a word or quoted
+//    identifier is byte-equal.
 import ShadowSQL
 
 let identity = LaneMapping(lane: "identity", unmappedWrites: .pass, unmappedReads: .pass)
@@ -11,6 +12,10 @@ let renaming = [
     LaneMapping(lane: "tables", tables: ["t": "t_shadow", "mse_demo.orders": "orders_gray"], sharedTables: ["ref"]),
     LaneMapping(lane: "databases", databases: ["mse_demo": "mse_demo_gray", "public": "gray"], unmappedWrites: .pass),
     LaneMapping(lane: "quoted", tableSuffix: "-Gray x", unmappedWrites: .pass, caseSensitiveNames: true),
+    // New names that would fuse with a neighbouring literal without a space: PostgreSQL `e'…'` and `u&'…'`, MySQL
+    // `x'…'` and `_charset'…'`, a number continued by `e5…`.
+    LaneMapping(lane: "fusing", tables: ["t": "e", "a": "x", "b": "e5x", "c": "_utf8", "d": "u", "mse_demo_table": "b"],
+                unmappedWrites: .pass),
 ]
 var rewriters = SQLDialect.allCases.map { SQLRewriter(dialect: $0) }
 var before: [Token] = []
