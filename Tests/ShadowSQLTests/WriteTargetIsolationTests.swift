@@ -33,6 +33,73 @@ import Testing
         #expect(refusal.rule == .unmappedWrites)
     }
 
+    @Test("MySQL: an executable comment is refused in a lane, whether the server would run it or skip it", arguments: [
+        "SELECT * FROM t /*!50700 JOIN u ON t.a = u.a */",
+        "/*!40101 SELECT * FROM t */",
+        "SELECT * FROM m; /*! DELETE FROM x */",
+        // MariaDB skips /*!50700…/*!99999 (quotes inside included), so the server would run the DELETE here.
+        "SELECT 1 /*!99999 ' */; DELETE FROM a; -- ' */",
+        // A /*! nested in an executed /*! ends it at the first */.
+        "UPDATE b /*! /*! , a */ SET a.x = 2 */*x*/3",
+        // Only an upper-case M makes a MariaDB executable comment.
+        "SELECT 1 /*m! ' */; DELETE FROM a; -- ' */",
+    ])
+    func executableCommentsRefused(_ sql: String) {
+        guard case .refused(let refusal) = outcome(sql, graySuffix, .mysql) else {
+            Issue.record("not refused: \(sql)")
+            return
+        }
+        #expect(refusal.rule == .unanalysable)
+        #expect(refusal.message.contains("executable comment"))
+    }
+
+    @Test("MySQL: `--` followed by DEL (0x7F) starts a comment, as on the server, so the table after it is seen")
+    func doubleDashBeforeDeleteIsAComment() {
+        #expect(rewritten("SELECT 1 --\u{7F} '\n; DELETE FROM a; -- '", graySuffix, .mysql)
+                == "SELECT 1 --\u{7F} '\n; DELETE FROM a_gray; -- '")
+    }
+
+    @Test("MySQL: statements that run another statement the lane cannot see are refused", arguments: [
+        "SET STATEMENT max_statement_time=10 FOR UPDATE b SET x=5",
+        "ANALYZE FORMAT=JSON UPDATE b SET x=11",
+        "DECLARE x INT; BEGIN UPDATE b SET x = 13; END",
+        "EXECUTE s",
+        "SELECT SETVAL(s, 1000)",
+        "INSERT INTO a VALUES (NEXTVAL(s))",
+        "INSERT INTO a VALUES (NEXT VALUE FOR s)",
+        "CREATE TABLE n (a int) ENGINE=MRG_MyISAM UNION=(m) INSERT_METHOD=LAST",
+        "ALTER TABLE n UNION=(m)",
+        "CREATE TABLE f (a int) ENGINE=FEDERATED CONNECTION='mysql://u@h/db/t'",
+    ])
+    func hiddenStatementsRefused(_ sql: String) {
+        guard case .refused(let refusal) = outcome(sql, graySuffix, .mysql) else {
+            Issue.record("not refused: \(sql)")
+            return
+        }
+        #expect(refusal.rule == .unsupported)
+    }
+
+    @Test("PostgreSQL: setval is refused in a lane; nextval (an id generator's call) is not")
+    func postgresSequences() {
+        #expect(rewritten("SELECT setval('s', 1000)", graySuffix, .postgres).hasPrefix("REFUSED:"))
+        #expect(rewritten("SELECT nextval('s')", graySuffix, .postgres) == "SELECT nextval('s')")
+    }
+
+    @Test("MySQL: RENAME TABLE … WAIT n / NOWAIT keeps every pair in the list")
+    func renameWaitKeepsTheList() {
+        #expect(rewritten("RENAME TABLE b NOWAIT TO y, a TO q", graySuffix, .mysql) == "RENAME TABLE b_gray NOWAIT TO y_gray, a_gray TO q_gray")
+        #expect(rewritten("RENAME TABLE b WAIT 1 TO y", graySuffix, .mysql) == "RENAME TABLE b_gray WAIT 1 TO y_gray")
+    }
+
+    @Test("MySQL: a multi-table DELETE's table named like an alias is still a table")
+    func deleteTableNamedLikeAlias() {
+        #expect(rewritten("DELETE c FROM b AS a, a AS c", graySuffix, .mysql) == "DELETE c FROM b_gray AS a, a_gray AS c")
+        #expect(rewritten("DELETE FROM c USING b AS a, a AS c", graySuffix, .mysql) == "DELETE FROM c USING b_gray AS a, a_gray AS c")
+        // Targets that are aliases stay aliases.
+        #expect(rewritten("DELETE a FROM t AS a", graySuffix, .mysql) == "DELETE a FROM t_gray AS a")
+        #expect(rewritten("DELETE FROM a USING t AS a", graySuffix, .mysql) == "DELETE FROM a USING t_gray AS a")
+    }
+
     @Test("PostgreSQL: a shadow name over 63 bytes is refused (the server would cut it back to the base name)")
     func longShadowNameRefused() {
         let base = String(repeating: "a", count: 60)

@@ -2,20 +2,22 @@
 /// Anything not listed is `.none` (an identifier or an uninteresting keyword).
 enum Keyword: UInt8, Sendable, CaseIterable {
     case none, abort, after, algorithm, all, alter, analyze, and, `as`, asc, attach, before, begin, by, call
-    case cascade, change, characteristics, check, checkpoint, checksum, close, cluster, column, columns, comment
+    case cascade, change, characteristics, connection, check, checkpoint, checksum, close, cluster, column, columns, comment
     case commit, concurrently, constraint, copy, create, cross, data, database, deallocate, declare, `default`
     case definer, delayed, delete, desc, describe, detach, discard, distinct, `do`, drop, dual, dumpfile, duplicate
     case `else`, end, event, except, exchange, execute, exists, explain, extended, `extension`, fetch, fields, first
     case flush, `for`, force, format, freeze, from, full, fulltext, function, global, grant, group, handler, having
     case help, high_priority, `if`, ignore, immediate, `in`, index, indexes, infile, inherit, inherits, inner
     case insert, intersect, into, `is`, join, key, keys, kill, lateral, left, like, limit, listen, load, local, lock
-    case low_priority, matched, materialized, merge, minus, mode, move, natural, no, not, notify, nowait, null, of
+    case low_priority, matched, materialized, merge, minus, mode, move, natural, next, nextval, no, not, notify, nowait
+    case null, of
     case offset, on, only, optimize, or, order, outer, outfile, partition, partitions, prepare, procedure, quick
     case read, recursive, references, refresh, reindex, release, rename, repair, replace, reset, restrict, returning
-    case revoke, right, role, rollback, savepoint, schema, security, select, sequence, session, set, share, show
+    case revoke, right, role, rollback, savepoint, schema, security, select, sequence, session, set, setval, share
+    case show, statement
     case skip, spatial, sql, start, status, stdin, straight_join, table, tables, tablesample, temp, temporary, then
     case to, transaction, trigger, truncate, `type`, union, unique, unlisten, unlock, unlogged, update, use, user
-    case using, vacuum, value, values, verbose, view, when, `where`, window, with, work, write, xa
+    case using, vacuum, value, values, verbose, view, wait, when, `where`, window, with, work, write, xa
 }
 
 extension Keyword {

@@ -11,23 +11,32 @@ struct SignificantToken: Sendable {
 
 /// Lexes a buffer into significant tokens, reusing the caller's array.
 enum SignificantTokens {
-    /// Fills `output` with the significant tokens of `bytes`. Returns whether the input had an unterminated
-    /// string, comment or quoted identifier.
+    /// What the lexer met besides the significant tokens.
+    struct Findings: OptionSet {
+        let rawValue: UInt8
+        /// An unterminated string, comment or quoted identifier.
+        static let unterminated = Findings(rawValue: 1)
+        /// A MySQL executable comment (`/*! … */`, `/*M! … */`, with or without a version).
+        static let executableComment = Findings(rawValue: 2)
+    }
+
+    /// Fills `output` with the significant tokens of `bytes`.
     @discardableResult
     static func collect(
         _ bytes: UnsafeRawBufferPointer,
         dialect: SQLDialect,
         into output: inout [SignificantToken]
-    ) -> Bool {
+    ) -> Findings {
         output.removeAll(keepingCapacity: true)
-        var sawUnterminated = false
+        var findings: Findings = []
         var tokenizer = SQLTokenizer(bytes, dialect: dialect)
         while let token = tokenizer.next() {
+            if token.kind == .executableCommentStart { findings.insert(.executableComment) }
             guard token.kind.isSignificant else { continue }
-            if token.kind == .unterminated { sawUnterminated = true }
+            if token.kind == .unterminated { findings.insert(.unterminated) }
             let keyword = token.kind == .word ? Keyword.lookup(bytes, token.start, token.end) : .none
             output.append(SignificantToken(kind: token.kind, keyword: keyword, start: token.start, end: token.end))
         }
-        return sawUnterminated
+        return findings
     }
 }

@@ -1,5 +1,11 @@
 /// Keywords met while walking expressions: the ones that start table lists or change the statement's kind.
 extension StatementAnalyzer {
+    /// Whether the token at `i` is the operator `=`.
+    func isEquals(_ i: Int) -> Bool {
+        guard let token = self.token(i), token.kind == .operator, token.end - token.start == 1 else { return false }
+        return self.text.bytes[token.start] == UInt8(ascii: "=")
+    }
+
     mutating func keywordSeen(_ i: Int, _ keyword: Keyword, atVerb: Bool) -> Int {
         let next = self.keyword(i + 1)
         let frame = self.frames[self.frames.count - 1]
@@ -56,7 +62,8 @@ extension StatementAnalyzer {
             }
         case .references:
             self.mode = .expectTable(.single)
-        case .attach, .detach where next == .partition && self.result.verb == .alter:
+        case .attach where next == .partition && self.result.verb == .alter,
+            .detach where next == .partition && self.result.verb == .alter:
             // PostgreSQL ALTER TABLE … ATTACH/DETACH PARTITION other_table.
             self.mode = .expectTable(.single)
             return i + 2
@@ -121,6 +128,25 @@ extension StatementAnalyzer {
             self.mode = .expectTable(.single)
         case .lock where atVerb && self.dialect == .postgres && next != .table:
             self.mode = .expectTable(.lock)
+        case .nextval where self.kind(i + 1) == .leftParen && self.dialect == .mysql,
+            .setval where self.kind(i + 1) == .leftParen:
+            // A sequence is not a table the lane maps: MariaDB names it like a table, PostgreSQL in a string.
+            // PostgreSQL's nextval('s') only takes a number from the base sequence (documented, and what an ORM's
+            // id generator runs); setval moves it.
+            self.refuse(.unsupported("\(self.spelling(keyword).uppercased())() of a sequence"))
+            return self.end
+        case .next where self.dialect == .mysql && next == .value && self.keyword(i + 2) == .for:
+            self.refuse(.unsupported("NEXT VALUE FOR a sequence"))
+            return self.end
+        case .union where self.dialect == .mysql && (self.result.verb == .create || self.result.verb == .alter)
+            && (self.isEquals(i + 1) || self.kind(i + 1) == .leftParen):
+            // A MERGE table's UNION=(t1, t2) writes those tables, which the lane does not rename.
+            self.refuse(.unsupported("a MERGE table's UNION=(…)"))
+            return self.end
+        case .connection where self.dialect == .mysql && (self.result.verb == .create || self.result.verb == .alter)
+            && (self.isEquals(i + 1) || self.kind(i + 1) == .string):
+            self.refuse(.unsupported("a table whose data lives elsewhere (CONNECTION=…)"))
+            return self.end
         case .union, .except, .intersect, .minus, .all, .distinct:
             self.verbPosition = next.startsStatement || self.kind(i + 1) == .leftParen
         default:

@@ -64,9 +64,20 @@ extension StatementAnalyzer {
                 self.setKind(.transactionControl, verb: verb)
                 return nil
             }
+            if self.dialect == .mysql && next == .statement {
+                // MariaDB `SET STATEMENT var = … FOR <statement>` runs the statement after FOR.
+                self.setKind(.other, verb: verb)
+                self.refuse(.unsupported("SET STATEMENT … FOR (the statement after FOR)"))
+                return nil
+            }
             self.setKind(.session, verb: verb)
             self.verbPosition = false
             return s + 1
+        case .declare where self.dialect == .mysql:
+            // MariaDB's Oracle mode: `DECLARE … BEGIN … END` is a compound statement whose body we would not see.
+            self.setKind(.other, verb: verb)
+            self.refuse(.unsupported("a DECLARE … BEGIN … END block"))
+            return nil
         case .use, .reset, .discard, .deallocate:
             self.setKind(.session, verb: verb)
             return nil
@@ -83,6 +94,9 @@ extension StatementAnalyzer {
             self.setKind(.session, verb: verb)
             if self.keyword(s + 1) == .immediate {
                 self.refuse(.unsupported("EXECUTE IMMEDIATE hides the statement text from the lane's rewriter"))
+            } else if self.dialect == .mysql {
+                // PREPARE … FROM is refused in a lane, so what a lane would EXECUTE was prepared outside it.
+                self.refuse(.unsupported("EXECUTE of a statement prepared with PREPARE … FROM outside the lane"))
             }
             return nil
         case .show:
@@ -93,6 +107,12 @@ extension StatementAnalyzer {
             self.setKind(.read, verb: verb)
             return self.explainStatement(s)
         case .analyze:
+            if self.dialect == .mysql && self.keyword(s + 1) == .format {
+                // MariaDB `ANALYZE FORMAT=JSON <statement>` runs the statement, like ANALYZE <statement>.
+                self.setKind(.other, verb: verb)
+                self.refuse(.unsupported("ANALYZE FORMAT=… <statement>"))
+                return nil
+            }
             if self.dialect == .mysql && self.keyword(s + 1).startsStatement {
                 // MariaDB ANALYZE <statement> runs the statement.
                 self.setKind(.read, verb: verb)

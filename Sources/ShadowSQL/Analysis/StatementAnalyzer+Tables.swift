@@ -159,9 +159,17 @@ extension StatementAnalyzer {
             if self.kind(i + 1) == .leftParen {
                 self.mode = .joinCondition(context)
             } else {
-                self.mode = .expectTable(context)
+                // `DELETE FROM c USING b AS a, a AS c`: the names after USING are tables, never the targets'
+                // aliases, even when one is named like an alias.
+                var next = context
+                next.mayBeAlias = false
+                self.mode = .expectTable(next)
             }
             return i + 1
+        case .nowait where context.renameList:
+            return i + 1  // MariaDB `RENAME TABLE a NOWAIT TO b`
+        case .wait where context.renameList && self.kind(i + 1) == .number:
+            return i + 2  // MariaDB `RENAME TABLE a WAIT 1 TO b`
         case .to where context.renameList:
             self.mode = .expectTable(TableContext(list: true, renameTarget: true, renameList: true, requiresName: true))
             return i + 1
@@ -205,8 +213,11 @@ extension StatementAnalyzer {
         case .ignore where self.token(i + 1)?.isName == true:
             return i + 1
         case .from:
+            // `DELETE FROM t1, t2 USING …`: the names after FROM are the targets and may be aliases declared in
+            // USING. After `DELETE t1, t2 FROM …` the FROM list holds the tables themselves: one of them named like
+            // an alias (`DELETE c FROM b AS a, a AS c`) is still a table, and must not be dropped as an alias.
             var context = TableContext.deleteFrom
-            context.mayBeAlias = self.dialect == .mysql
+            context.mayBeAlias = self.dialect == .mysql && !self.result.tables.contains { $0.mayBeAlias }
             self.mode = .expectTable(context)
             return i + 1
         default:

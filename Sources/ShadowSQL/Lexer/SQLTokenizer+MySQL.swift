@@ -10,8 +10,8 @@ extension SQLTokenizer {
         case 0x23:  // '#'
             return self.scanLineComment()
         case 0x2D where self.byte(at: self.position + 1) == 0x2D:
-            // "--" starts a comment only when followed by whitespace, a control byte or the end.
-            if let third = self.byte(at: self.position + 2), third > 0x20 {
+            // "--" starts a comment only when followed by whitespace, a control byte (DEL, 0x7F, is one) or the end.
+            if let third = self.byte(at: self.position + 2), third > 0x20, third != 0x7F {
                 self.position += 1
                 return .operator
             }

@@ -45,7 +45,7 @@ public struct ColumnRenamer: Sendable {
         let bytes = Array(sql.utf8)
         return bytes.withUnsafeBytes { buffer -> Outcome in
             var tokens: [SignificantToken] = []
-            if SignificantTokens.collect(buffer, dialect: self.dialect, into: &tokens) {
+            if SignificantTokens.collect(buffer, dialect: self.dialect, into: &tokens).contains(.unterminated) {
                 return .uncertain("the statement has an unterminated string, quoted name or comment")
             }
             let text = IdentifierText(bytes: buffer, dialect: self.dialect, caseSensitive: false)

@@ -42,14 +42,22 @@ public struct SQLRewriter: Sendable {
 
     private mutating func rewriteOnce(_ sql: UnsafeRawBufferPointer, lane: LaneMapping) -> RewriteOutcome {
         guard let mapping = self.prepared else { return .unchanged(StatementSummary(kinds: [])) }
-        let sawUnterminated = SignificantTokens.collect(sql, dialect: self.dialect, into: &self.tokens)
+        let findings = SignificantTokens.collect(sql, dialect: self.dialect, into: &self.tokens)
         self.plan.removeAll()
         self.kinds.removeAll(keepingCapacity: true)
         let text = IdentifierText(bytes: sql, dialect: self.dialect, caseSensitive: lane.caseSensitiveNames)
-        if sawUnterminated {
+        if findings.contains(.unterminated) {
             return .refused(
                 self.refusal(lane, nil, .unanalysable,
                     "the statement has an unterminated string, quoted name or comment and cannot be analysed"))
+        }
+        if findings.contains(.executableComment) {
+            // Whether the server runs a `/*! … */` or skips it (quotes inside and all) depends on its version and
+            // flavour (MariaDB skips /*!50700…/*!99999, runs only an upper-case /*M!), and a /*! nested in one
+            // ends it early: text the lane reads as SQL may be a comment to the server, or the reverse.
+            return .refused(
+                self.refusal(lane, nil, .unanalysable,
+                    "the statement has an executable comment (/*! … */ or /*M! … */), which the server may run or skip depending on its version; send the statement without it"))
         }
         var start = 0
         var index = 0
