@@ -95,6 +95,14 @@ import Testing
         #expect(rewritten("DELETE FROM a USING t AS a", graySuffix, .mysql) == "DELETE FROM a USING t_gray AS a")
     }
 
+    @Test("a table mapped into a shadow database under its own name is renamed; only the shadow itself is kept", arguments: SQLDialect.allCases)
+    func qualifiedMapValueWithTheSameName(_ dialect: SQLDialect) {
+        let m = LaneMapping(lane: "gray", tables: ["a": "shadow.a", "db.b": "shadow.b"], unmappedWrites: .reject)
+        #expect(rewritten("INSERT INTO a VALUES (1)", m, dialect) == "INSERT INTO shadow.a VALUES (1)")
+        #expect(rewritten("UPDATE db.b SET x = 1", m, dialect) == "UPDATE shadow.b SET x = 1")
+        #expect(rewritten("INSERT INTO shadow.a VALUES (1)", m, dialect) == "INSERT INTO shadow.a VALUES (1)")
+    }
+
     @Test("PostgreSQL: a shadow name over 63 bytes is refused (the server would cut it back to the base name)")
     func longShadowNameRefused() {
         let base = String(repeating: "a", count: 60)

@@ -90,7 +90,13 @@ final class PreparedMapping: @unchecked Sendable {
         if isEmpty { return .keep }
         // Already a shadow name: rewriting is idempotent.
         if let suffix = self.suffix, text.hasSuffix(name, suffix) { return .keep }
-        if self.tableValueNames.contains(nameHash), self.tables.contains(where: { text.equals(name, $0.value.name) }) {
+        if self.tableValueNames.contains(nameHash), self.tables.contains(where: { entry in
+            guard text.equals(name, entry.value.name) else { return false }
+            // `a: shadow_db.a` keeps the table's name: only `shadow_db.a` itself is the shadow, a bare `a` (or
+            // `base_db.a`) is the base table and is renamed below.
+            guard let valueQualifier = entry.value.qualifier else { return true }
+            return qualifier.map { text.equals($0, valueQualifier) } ?? false
+        }) {
             return .keep
         }
         if let qualifier, self.databaseValues.contains(where: { text.equals(qualifier, $0) }) { return .keep }
