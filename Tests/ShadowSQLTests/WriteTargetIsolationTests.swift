@@ -103,6 +103,24 @@ import Testing
         #expect(rewritten("INSERT INTO shadow.a VALUES (1)", m, dialect) == "INSERT INTO shadow.a VALUES (1)")
     }
 
+    @Test("MySQL: words MariaDB does not reserve name tables and aliases in UPDATE and DELETE lists")
+    func unreservedWordsAsNames() {
+        #expect(rewritten("UPDATE b local, a SET a.x = 15", graySuffix, .mysql) == "UPDATE b_gray local, a_gray SET a_gray.x = 15")
+        #expect(rewritten("UPDATE b value, a SET a.x = 1", graySuffix, .mysql) == "UPDATE b_gray value, a_gray SET a_gray.x = 1")
+        #expect(rewritten("UPDATE b JOIN value ON 1 SET value.x = 17", graySuffix, .mysql)
+                == "UPDATE b_gray JOIN value_gray ON 1 SET value_gray.x = 17")
+        #expect(rewritten("INSERT INTO t VALUE (1)", graySuffix, .mysql) == "INSERT INTO t_gray VALUE (1)")
+        #expect(rewritten("LOCK TABLES t READ LOCAL", graySuffix, .mysql) == "LOCK TABLES t_gray READ LOCAL")
+    }
+
+    @Test("MySQL: a string where a table's alias may be (ANSI_QUOTES) is refused, not read past", arguments: [
+        #"UPDATE b "x", a "y" SET "y".x = 16"#,
+        #"UPDATE b AS "x", a SET a.x = 16"#,
+    ])
+    func ansiQuotedAliasRefused(_ sql: String) {
+        #expect(refusalRule(sql, .mysql) == .unanalysable)
+    }
+
     @Test("PostgreSQL: a shadow name over 63 bytes is refused (the server would cut it back to the base name)")
     func longShadowNameRefused() {
         let base = String(repeating: "a", count: 60)

@@ -30,7 +30,9 @@ extension StatementAnalyzer {
                 self.refuse(.unanalysable("expected a table name at byte \(t.start), found a reserved word"))
                 return self.end
             }
-            if !context.requiresName && (t.keyword.endsTableReference || t.keyword.startsStatement) {
+            if !context.requiresName && (t.keyword.endsTableReference || t.keyword.startsStatement)
+                && !self.isUnreservedInMySQL(t.keyword)
+            {
                 self.mode = .expression
                 return i
             }
@@ -51,6 +53,17 @@ extension StatementAnalyzer {
             }
             self.mode = .expression
             return i
+        }
+    }
+
+    /// Words that end a table reference in PostgreSQL (or in one clause of MySQL) but that MariaDB does not
+    /// reserve: in MySQL they name tables and aliases (`UPDATE b local, a SET …`, `JOIN value ON …`), and reading
+    /// them as the end of the table list would hide the tables after them.
+    func isUnreservedInMySQL(_ keyword: Keyword) -> Bool {
+        guard self.dialect == .mysql else { return false }
+        switch keyword {
+        case .local, .value, .only, .of, .skip, .nowait, .tablesample, .matched, .minus: return true
+        default: return false
         }
     }
 
@@ -126,6 +139,11 @@ extension StatementAnalyzer {
         case .quotedIdentifier where context.alias:
             self.recordAlias(i)
             return i + 1
+        case .string where context.alias && self.dialect == .mysql:
+            // `"x"` after a table is an alias under ANSI_QUOTES (which the lexer does not model: it reads a
+            // string), and otherwise not SQL at all; reading on as an expression would hide the tables after it.
+            self.refuse(.unanalysable("a string where a table's alias may be, at byte \(t.start) (ANSI_QUOTES is not supported in lanes)"))
+            return self.end
         case .leftParen:
             return nil  // a column list or index hint list; the mode stays.
         case .word:
@@ -139,6 +157,10 @@ extension StatementAnalyzer {
             if context.alias, let next = self.token(i + 1), next.isName, !next.keyword.startsStatement {
                 self.recordAlias(i + 1)
                 return i + 2
+            }
+            if context.alias && self.dialect == .mysql && self.kind(i + 1) == .string {
+                self.refuse(.unanalysable("a string as a table's alias, at byte \(t.start) (ANSI_QUOTES is not supported in lanes)"))
+                return self.end
             }
             self.mode = .expression
             return nil
@@ -188,7 +210,9 @@ extension StatementAnalyzer {
         case .local where self.result.verb == .lock:
             return i + 1
         default:
-            if context.alias && !t.keyword.endsTableReference && !t.keyword.startsStatement {
+            let unreservedAlias = self.isUnreservedInMySQL(t.keyword)
+                && (self.result.verb == .update || self.result.verb == .delete)
+            if context.alias && (!t.keyword.endsTableReference || unreservedAlias) && !t.keyword.startsStatement {
                 self.recordAlias(i)
                 return i + 1
             }
