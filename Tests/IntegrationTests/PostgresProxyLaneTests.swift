@@ -93,6 +93,25 @@ struct PostgresProxyLaneTests {
         }
     }
 
+    @Test("with standard_conforming_strings off, a lane statement that would hide a write is refused; base is untouched")
+    func standardConformingStringsOffRefused() async throws {
+        try await withProxy { proxy in
+            let marker = postgresUniqueName("scs")
+            try proxy.server.direct("INSERT INTO mse_demo_table (location) VALUES ('\(marker)')")
+            let connection = try connect(proxy, options: "-c shadow.lane=gray")
+            defer { connection.close() }
+            try connection.simpleQuery("SET standard_conforming_strings = off")
+            // The server reads one string and a DELETE; a lexer assuming the setting on would read two strings.
+            let hidden = "SELECT 'x\\' , ' ; DELETE FROM mse_demo_table WHERE location = '\(marker)' ; -- '"
+            let error = #expect(throws: DatabaseClientError.self) { try connection.simpleQuery(hidden) }
+            #expect(error?.message.contains("standard_conforming_strings is off") == true)
+            #expect(try counts(proxy, marker) == ("1", "0"))
+            try connection.simpleQuery("SET standard_conforming_strings = on")
+            try connection.simpleQuery("INSERT INTO mse_demo_table (location) VALUES ('\(marker)')")
+            #expect(try counts(proxy, marker) == ("1", "1"))
+        }
+    }
+
     @Test("a session switch to an unknown lane is refused naming the configured lanes")
     func unknownSessionLane() async throws {
         try await withProxy { proxy in

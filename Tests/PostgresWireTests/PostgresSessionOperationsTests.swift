@@ -94,3 +94,69 @@ struct PostgresSessionOperationsTests {
         #expect(m.isIdleOutsideTransaction)
     }
 }
+
+/// Settings the server reports that change how statements are lexed.
+@Suite("PostgreSQL session state machine: lexing settings")
+struct PostgresLexingSettingsTests {
+    typealias Helpers = PostgresSessionStateMachineTests
+
+    static func parameter(_ name: String, _ value: String) -> PostgresFrame {
+        Helpers.backend("S", Array(name.utf8) + [0] + Array(value.utf8) + [0])
+    }
+
+    static func outcome(_ m: inout PostgresSessionStateMachine, _ sql: String) -> PostgresStatementEvent.Outcome? {
+        _ = m.frontendFrameReceived(PostgresSessionOperationsTests.query(sql))
+        let outcome = m.lastStatement?.outcome
+        _ = m.backendFrameReceived(Helpers.backend("Z", [UInt8(ascii: "I")]))
+        return outcome
+    }
+
+    @Test("with standard_conforming_strings off, lane statements are refused and base statements pass; on again, lanes work")
+    func standardConformingStringsOff() {
+        var m = Helpers.ready(lane: "gray")
+        _ = m.backendFrameReceived(Self.parameter("standard_conforming_strings", "off"))
+        guard case .refused(let refusal) = Self.outcome(&m, #"SELECT 'x\' , ' ; DELETE FROM a WHERE id = 1 ; -- '"#) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(refusal.message.contains("standard_conforming_strings is off"))
+        _ = m.backendFrameReceived(Self.parameter("standard_conforming_strings", "on"))
+        guard case .rewritten = Self.outcome(&m, "DELETE FROM a WHERE id = 1") else {
+            Issue.record("expected a rewrite")
+            return
+        }
+        var base = Helpers.ready()
+        _ = base.backendFrameReceived(Self.parameter("standard_conforming_strings", "off"))
+        guard case .forwarded = Self.outcome(&base, "DELETE FROM a WHERE id = 1") else {
+            Issue.record("expected the base statement to pass")
+            return
+        }
+    }
+
+    @Test("only a statement that is exactly a reset of the lexing settings passes while they are off")
+    func restoresLexing() {
+        for sql in ["SET standard_conforming_strings = on", "set session standard_conforming_strings to 'on';",
+                    "RESET ALL", "SET client_encoding TO 'UTF8'", "DISCARD ALL"] {
+            #expect(PostgresSessionStateMachine.restoresLexing(ByteBuffer(string: sql)), "\(sql)")
+        }
+        for sql in ["SET standard_conforming_strings = on; DELETE FROM a", "SET standard_conforming_strings = off",
+                    #"SET standard_conforming_strings = 'on\'"#, "SELECT 1"] {
+            #expect(!PostgresSessionStateMachine.restoresLexing(ByteBuffer(string: sql)), "\(sql)")
+        }
+    }
+
+    @Test("a client-only encoding whose second bytes can be a backslash (SJIS, BIG5, GBK…) refuses lane statements")
+    func clientEncodingHazard() {
+        var m = Helpers.ready(lane: "gray")
+        _ = m.backendFrameReceived(Self.parameter("client_encoding", "SJIS"))
+        guard case .refused(let refusal) = Self.outcome(&m, "SELECT 1") else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(refusal.message.contains("client_encoding is SJIS"))
+        _ = m.backendFrameReceived(Self.parameter("client_encoding", "UTF8"))
+        #expect(m.lexingHazard == nil)
+        _ = m.backendFrameReceived(Self.parameter("client_encoding", "LATIN1"))
+        #expect(m.lexingHazard == nil)
+    }
+}

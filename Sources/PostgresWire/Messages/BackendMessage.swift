@@ -41,6 +41,8 @@ public enum BackendMessage: Sendable, Hashable {
     case commandComplete(tag: String)
     /// `E`.
     case errorResponse
+    /// `S` with the parameter's name and value (`standard_conforming_strings`, `client_encoding`, …).
+    case parameterStatus(name: String, value: String)
     /// Any other message; its bytes are relayed untouched.
     case other(BackendMessageID?)
 
@@ -67,6 +69,9 @@ public enum BackendMessage: Sendable, Hashable {
             self = .commandComplete(tag: tag)
         case .errorResponse:
             self = .errorResponse
+        case .parameterStatus:
+            guard let name = body.readPostgresCString(), let value = body.readPostgresCString() else { throw malformed() }
+            self = .parameterStatus(name: name, value: value)
         default:
             self = .other(id)
         }

@@ -31,6 +31,15 @@ public enum PostgresRefusals {
                 + "configured lanes are: \(known.joined(separator: ", ")); reconnect or switch lanes")
     }
 
+    /// A refusal for a lane statement the proxy cannot read as the server will, because of a session setting.
+    public static func unreadable(_ name: String, reason: String) -> Refusal {
+        Refusal(
+            lane: name, table: nil, rule: .unanalysable,
+            message:
+                "statement refused in lane \(name): \(reason), so the proxy cannot read statements the way the server will; "
+                + "use client_encoding UTF8 and standard_conforming_strings on for lane traffic")
+    }
+
     /// A refusal for a per-statement lane that lives on another server than the connection's.
     public static func otherServer(_ name: String, setting: String) -> Refusal {
         Refusal(

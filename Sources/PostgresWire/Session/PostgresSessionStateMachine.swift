@@ -56,6 +56,13 @@ public struct PostgresSessionStateMachine: Sendable {
     public private(set) var laneSetting = SessionLaneSetting()
     /// The last transaction status the server reported (`I`, `T`, `E`).
     public private(set) var transactionStatus: UInt8 = UInt8(ascii: "I")
+    /// What the server reported of the settings that change how statements are lexed (ParameterStatus): with
+    /// `standard_conforming_strings` off a backslash escapes in `'…'`, and under client-only encodings (SJIS, BIG5,
+    /// GBK, UHC, GB18030, JOHAB) a character's second byte can be a backslash. The proxy's lexer assumes neither,
+    /// so lane statements are refused while either holds (nil: nothing to fear).
+    public private(set) var lexingHazard: String?
+    private var standardConformingStringsOff = false
+    private var clientEncodingHazard: String?
 
     private var pending: [PendingResponse] = []
     private var pendingHead = 0
@@ -301,6 +308,9 @@ public struct PostgresSessionStateMachine: Sendable {
         if routing.backend(for: listener, lane: lane) != backend {
             return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), laneName, hint != nil, effects)
         }
+        if let lexingHazard, !Self.restoresLexing(sql) {
+            return (.refused(PostgresRefusals.unreadable(laneName, reason: lexingHazard)), laneName, hint != nil, effects)
+        }
         let outcome = sql.withUnsafeReadableBytes { rewriter.rewrite($0, lane: lane.mapping) }
         switch outcome {
         case .unchanged: return (.original, laneName, hint != nil, effects)
@@ -391,6 +401,7 @@ public struct PostgresSessionStateMachine: Sendable {
         } catch {
             return .protocolViolation(PostgresWireError(.malformedMessage, "\(error)"))
         }
+        if case .parameterStatus(let name, let value) = message { parameterReported(name, value) }
         switch phase {
         case .startup, .closed:
             return .forward
@@ -410,6 +421,58 @@ public struct PostgresSessionStateMachine: Sendable {
         case .ready:
             return commandResponse(message, frame: frame)
         }
+    }
+
+    /// Whether `sql` is exactly a statement that puts the lexing settings back (`SET standard_conforming_strings =
+    /// on`, `SET client_encoding TO 'UTF8'`, their RESETs, `RESET ALL`, `DISCARD ALL`), judged on its bytes alone —
+    /// the lexer cannot be trusted while the settings are off — so a lane can leave the state it refuses in.
+    static func restoresLexing(_ sql: ByteBuffer) -> Bool {
+        guard sql.readableBytes <= 80 else { return false }
+        var words: [String] = []
+        var current = ""
+        for byte in sql.readableBytesView {
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ";"):
+                if !current.isEmpty { words.append(current) }
+                current = ""
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "_"), UInt8(ascii: "="), UInt8(ascii: "'"):
+                current.append(Character(Unicode.Scalar(byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0))))
+            default:
+                return false
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        if words.first == "set", words.count > 1, words[1] == "session" { words.remove(at: 1) }
+        switch words {
+        case ["reset", "all"], ["discard", "all"], ["reset", "standard_conforming_strings"], ["reset", "client_encoding"]:
+            return true
+        case ["set", "standard_conforming_strings", "=", "on"], ["set", "standard_conforming_strings", "to", "on"],
+            ["set", "standard_conforming_strings", "=", "'on'"], ["set", "standard_conforming_strings", "to", "'on'"],
+            ["set", "standard_conforming_strings=on"], ["set", "standard_conforming_strings='on'"]:
+            return true
+        case ["set", "client_encoding", "=", "'utf8'"], ["set", "client_encoding", "to", "'utf8'"],
+            ["set", "client_encoding", "=", "utf8"], ["set", "client_encoding", "to", "utf8"], ["set", "names", "'utf8'"]:
+            return true
+        default:
+            return false
+        }
+    }
+
+    private mutating func parameterReported(_ name: String, _ value: String) {
+        switch name.lowercased() {
+        case "standard_conforming_strings":
+            standardConformingStringsOff = value.lowercased() != "on"
+        case "client_encoding":
+            let encoding = value.uppercased().replacingOccurrences(of: "_", with: "")
+            let hazardous = ["SJIS", "SHIFTJIS", "BIG5", "GBK", "UHC", "GB18030", "JOHAB", "WIN932", "WIN936", "WIN949", "WIN950"]
+            clientEncodingHazard = hazardous.contains(encoding) ? "client_encoding is \(value)" : nil
+        default:
+            return
+        }
+        let reasons = [standardConformingStringsOff ? "standard_conforming_strings is off" : nil, clientEncodingHazard]
+            .compactMap { $0 }
+        lexingHazard = reasons.isEmpty ? nil : reasons.joined(separator: " and ")
     }
 
     /// The length of the run of whole DataRow messages at the start of `bytes` (raw messages, type byte included),
@@ -496,7 +559,7 @@ public struct PostgresSessionStateMachine: Sendable {
                 break
             }
             return .forward
-        case .authentication, .backendKeyData:
+        case .authentication, .backendKeyData, .parameterStatus:
             return .forward
         }
     }
