@@ -74,6 +74,17 @@ import Testing
         return nil
     }
 
+    @Test("whole-server and whole-database operations are refused in a lane; the same on one table is renamed")
+    func serverWideRefused() {
+        #expect(refusalRule("SET GLOBAL init_connect = 'x'", .mysql) == .unsupported)
+        #expect(refusalRule("SET @@global.max_connections = 10", .mysql) == .unsupported)
+        #expect(refusalRule("SET @@session.sql_mode = ''", .mysql) == nil)
+        #expect(refusalRule("VACUUM FULL", .postgres) == .unsupported)
+        #expect(refusalRule("CLUSTER", .postgres) == .unsupported)
+        #expect(rewritten("VACUUM a", graySuffix, .postgres) == "VACUUM a_gray")
+        #expect(rewritten("ANALYZE", graySuffix, .postgres) == "ANALYZE")
+    }
+
     @Test("PostgreSQL: setval is refused in a lane; nextval (an id generator's call) is not")
     func postgresSequences() {
         #expect(rewritten("SELECT setval('s', 1000)", graySuffix, .postgres).hasPrefix("REFUSED:"))

@@ -64,6 +64,12 @@ extension StatementAnalyzer {
                 self.setKind(.transactionControl, verb: verb)
                 return nil
             }
+            if self.dialect == .mysql && (next == .global || self.startsWithGlobalVariable(s + 1)) {
+                // `SET GLOBAL init_connect = '…'` and the like change the server for every connection and lane.
+                self.setKind(.other, verb: verb)
+                self.refuse(.unsupported("SET GLOBAL (a setting of the whole server)"))
+                return nil
+            }
             if self.dialect == .mysql && next == .statement {
                 // MariaDB `SET STATEMENT var = … FOR <statement>` runs the statement after FOR.
                 self.setKind(.other, verb: verb)
@@ -286,10 +292,27 @@ extension StatementAnalyzer {
             }
             break
         }
+        if self.dialect == .postgres && j >= self.end && self.result.verb != .analyze {
+            // VACUUM or CLUSTER with no table works on every table of the database, the base ones included.
+            self.refuse(.unsupported("\(self.spelling(self.result.verb).uppercased()) without a table name"))
+            return nil
+        }
         if self.dialect == .postgres && self.keyword(j) != .table {
             self.mode = .expectTable(.maintenance)
         }
         return j
+    }
+
+    /// Whether the token at `i` is a MySQL `@@global.name` (or `@@persist.`) variable.
+    func startsWithGlobalVariable(_ i: Int) -> Bool {
+        guard let token = self.token(i), token.kind == .variable else { return false }
+        let bytes = self.text.bytes
+        let prefixes = ["@@global.", "@@persist.", "@@persist_only."]
+        return prefixes.contains { prefix in
+            let p = Array(prefix.utf8)
+            guard token.end - token.start > p.count else { return false }
+            return p.indices.allSatisfy { ByteClass.lower(bytes[token.start + $0]) == p[$0] }
+        }
     }
 
     /// `COPY t [(cols)] FROM|TO …` or `COPY (query) TO …`.
