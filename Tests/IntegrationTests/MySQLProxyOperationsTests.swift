@@ -160,9 +160,17 @@ struct MySQLProxyOperationsTests {
         let regrayed = LaneConfiguration(
             name: "gray", mapping: LaneMapping(lane: "gray", databases: ["mse_demo": "mse_demo_gray"], unmappedWrites: .pass))
         proxy.context.routing.replace(with: table(proxy, lanes: [regrayed]))
-        try gray.execute("INSERT INTO mse_demo.mse_demo_table (location) VALUES ('\(marker)')")
+        // The server is still in mse_demo, which the lane now maps to mse_demo_gray: statements are refused until the
+        // database is selected again in the lane (an unqualified write would otherwise land in base).
+        let moved = #expect(throws: DatabaseClientError.self) {
+            try gray.execute("INSERT INTO mse_demo_table (location) VALUES ('\(marker)')")
+        }
+        #expect(moved?.message.contains("database-level lanes are connection-level") == true)
+        try gray.execute("USE mse_demo")
+        try gray.execute("INSERT INTO mse_demo_table (location) VALUES ('\(marker)')")
         let direct = try proxy.direct()
         #expect(try count(direct, "mse_demo_gray.mse_demo_table", location: marker) == 1)
+        #expect(try count(direct, "mse_demo.mse_demo_table", location: marker) == 0)
         // The lane goes away: the session is refused, with the lanes that exist.
         let renamed = LaneConfiguration(name: "gray2", mapping: LaneMapping(lane: "gray2", tableSuffix: "_gray"))
         proxy.context.routing.replace(with: table(proxy, lanes: [renamed]))
@@ -171,7 +179,8 @@ struct MySQLProxyOperationsTests {
         }
         #expect(error?.message.contains("no longer configured") == true, "\(String(describing: error))")
         #expect(error?.message.contains("gray2") == true)
-        // The connection stays usable for a lane that exists.
+        // The connection stays usable for a lane that exists, once the database is selected in it.
+        try gray.execute("/* lane=gray2 */ USE mse_demo")
         try gray.execute("/* lane=gray2 */ INSERT INTO mse_demo_table (location) VALUES ('\(marker)')")
         #expect(try count(direct, "mse_demo_table", location: marker) == 0)
         #expect(try count(direct, "mse_demo_table_gray", location: marker) == 2)

@@ -418,6 +418,7 @@ import Testing
         var machine = Wire.commandPhase(attributes: [("lane", "db")])
         let packet = try #require(machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: TextCommand.encode(.initDB, text: Array("mse_demo".utf8)))).backendPacket)
         #expect(TextCommand.text(of: packet.payload) == ByteBuffer(string: "mse_demo_db"))
+        _ = machine.backendFrameReceived(Wire.ok(seq: 1))
         #expect(machine.currentDatabase == "mse_demo")
     }
 
@@ -519,6 +520,7 @@ import Testing
         var machine = Wire.commandPhase(attributes: [("lane", "db")])
         let packet = try #require(machine.clientPacketReceived(Wire.query("USE mse_demo")).backendPacket)
         #expect(TextCommand.text(of: packet.payload) == ByteBuffer(string: "USE `mse_demo_db`"))
+        _ = machine.backendFrameReceived(Wire.ok(seq: 1))
         #expect(machine.currentDatabase == "mse_demo")
         var base = Wire.commandPhase()
         let query = Wire.query("USE mse_demo")

@@ -5,6 +5,9 @@ import NIOCore
 public struct ChangeUser: Sendable, Hashable {
     public var username: String
     public var database: String?
+    /// Where the database name lies in the payload (offsets from its reader index, NUL excluded); nil when the
+    /// packet ends before the database field.
+    public var databaseRange: Range<Int>?
     public var attributes: [String: String]
 
     public init(payload: ByteBuffer, capabilities: MySQLCapabilities) throws {
@@ -17,7 +20,10 @@ public struct ChangeUser: Sendable, Hashable {
         } else {
             _ = try buffer.readMySQLNullTerminatedString()
         }
+        let start = buffer.readerIndex - payload.readerIndex
         let db = buffer.readableBytes > 0 ? try buffer.readMySQLNullTerminatedString() : ""
+        let end = buffer.readerIndex - payload.readerIndex  // past the NUL, when the field was there
+        databaseRange = end > start ? start..<(end - 1) : nil
         database = db.isEmpty ? nil : db
         attributes = [:]
         guard buffer.readableBytes >= 2 else { return }
@@ -30,5 +36,20 @@ public struct ChangeUser: Sendable, Hashable {
                 attributes[key] = try attrs.readLengthEncodedString()
             }
         }
+    }
+
+    /// `payload` (the bytes this packet was read from) with the database name replaced by `database`, every other
+    /// byte kept; nil when the packet has no database field.
+    public func replacingDatabase(in payload: ByteBuffer, with database: String) -> ByteBuffer? {
+        guard let range = databaseRange,
+            let head = payload.getSlice(at: payload.readerIndex, length: range.lowerBound),
+            let tail = payload.getSlice(at: payload.readerIndex + range.upperBound, length: payload.readableBytes - range.upperBound)
+        else { return nil }
+        var out = ByteBuffer()
+        out.reserveCapacity(head.readableBytes + database.utf8.count + tail.readableBytes)
+        out.writeImmutableBuffer(head)
+        out.writeString(database)
+        out.writeImmutableBuffer(tail)
+        return out
     }
 }

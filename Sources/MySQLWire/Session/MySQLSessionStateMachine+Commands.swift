@@ -51,9 +51,20 @@ extension MySQLSessionStateMachine {
             if routing.backend(for: settings.listener, lane: newLane) != backend {
                 return refuse(packet, .proxyRefusal("shadowgate: COM_CHANGE_USER to user '\(change.username)' would need another server (lane '\(newLane?.name ?? routing.label.baseLane)'); open a new connection instead"))
             }
+            // The database of a change of user follows the lane the change leads to, as the handshake's does.
+            let selection = Self.selection(change.database, lane: newLane)
+            var forwarded = packet
+            if let server = selection.server, server != change.database {
+                guard let payload = change.replacingDatabase(in: packet.payload, with: server) else {
+                    return refuse(packet, .proxyRefusal("shadowgate: malformed COM_CHANGE_USER"))
+                }
+                forwarded = MySQLPacket(sequenceID: packet.sequenceID, payload: payload)
+            }
             pendingReset = .changeUser(user: change.username, attributeLane: attributeLane)
+            // Without a database the server leaves the session in none.
+            pendingDatabase = PendingDatabase(selections: [selection], errorLeavesUnchanged: false)
             tracker.expect(.authentication)
-            return .sendToBackend(packet)
+            return .sendToBackend(forwarded)
         case .resetConnection:
             pendingReset = .resetConnection
             tracker.expect(.single)
@@ -99,7 +110,7 @@ extension MySQLSessionStateMachine {
         let hint = text.withUnsafeReadableBytes { hints.lane(in: $0, dialect: .mysql) }
         let effects = text.withUnsafeReadableBytes { SessionStatementScanner.effects(in: $0, dialect: .mysql) }
         // A refused statement never reaches the server, so its session effects must not stick either.
-        let sessionBefore = (sessionLane, currentDatabase)
+        let sessionBefore = sessionLane
         for effect in effects {
             switch effect {
             case .setVariable(let name, let value, _) where name.lowercased() == routing.label.mysqlSessionVariable.lowercased():
@@ -119,8 +130,6 @@ extension MySQLSessionStateMachine {
                     return refuse(packet, otherServer(target?.name ?? routing.label.baseLane))
                 }
                 sessionLane = value
-            case .useDatabase(let db):
-                currentDatabase = db
             default:
                 break
             }
@@ -130,7 +139,7 @@ extension MySQLSessionStateMachine {
         let fromHint: Bool
         switch decision {
         case .refuse(let err):
-            (sessionLane, currentDatabase) = sessionBefore
+            sessionLane = sessionBefore
             statementEvent = MySQLStatementEvent(
                 lane: Self.reportedLane(hint ?? currentLaneName, in: routing), sql: text,
                 outcome: .refused(Refusal(lane: hint ?? currentLaneName ?? routing.label.baseLane, table: nil, rule: .unsupported, message: err.message)))
@@ -138,10 +147,23 @@ extension MySQLSessionStateMachine {
         case .lane(let l, let h): lane = l; fromHint = h
         }
         let laneName = lane?.name ?? routing.label.baseLane
+        // Only a COM_QUERY runs a `USE`; one sent on its own selects the database rather than running in it.
+        let uses: [String] = command == .query ? effects.compactMap { if case .useDatabase(let db) = $0 { return db }; return nil } : []
+        let single = uses.isEmpty || text.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .mysql).count == 1 }
+        var refusal: ERRPacket? = nil
+        if let lane { refusal = backslashRefusal(text, lane: lane) }
+        if refusal == nil, uses.isEmpty || !single { refusal = databaseLaneConflict(lane) }
+        if let refusal {
+            sessionLane = sessionBefore
+            statementEvent = MySQLStatementEvent(
+                lane: Self.reportedLane(lane?.name, in: routing), sql: text,
+                outcome: .refused(Refusal(lane: laneName, table: nil, rule: .unsupported, message: refusal.message)))
+            return refuse(packet, refusal)
+        }
         if mirroredLanes.contains(laneName),
             let reason = text.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .mysql) })
         {
-            (sessionLane, currentDatabase) = sessionBefore
+            sessionLane = sessionBefore
             let message = "shadowgate: refused in lane '\(laneName)', whose writes are mirrored (dual_write): \(reason); "
                 + "run it directly on both databases, or through a listener without dual-write"
             statementEvent = MySQLStatementEvent(
@@ -150,6 +172,10 @@ extension MySQLSessionStateMachine {
             return refuse(packet, .proxyRefusal(message))
         }
         if command == .stmtPrepare { pendingPrepare = Prepared(lane: lane?.name, fromHint: fromHint) }
+        // Set before the rewrite; a refusal by the rewriter clears it. (A mapped `USE` in a multi-statement query is
+        // refused below, so every selection here is the one the server makes.)
+        pendingDatabase = uses.isEmpty ? nil : PendingDatabase(
+            selections: uses.map { Self.selection($0, lane: lane) }, errorLeavesUnchanged: single)
         tracker.expect(command == .query ? .result(binary: false) : .prepareOK)
         let capture = capturesStatements
         // The text is only built when dual-write captures it (an autoclosure: building it cost an allocation and a
@@ -172,9 +198,9 @@ extension MySQLSessionStateMachine {
             // The rewriter renames tables only, so a `USE` of a database the lane maps must be the whole query: in
             // a multi-statement query the statements after it would run in the base database, and replacing the
             // query by the mapped `USE` would drop the others.
-            let single = text.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .mysql).count == 1 }
             guard single else {
-                (sessionLane, currentDatabase) = sessionBefore
+                pendingDatabase = nil
+                sessionLane = sessionBefore
                 let message = "shadowgate: `USE \(db)` in lane '\(lane.name)', which maps that database to '\(mapped)', "
                     + "must be sent as a statement of its own, not in a multi-statement query (the statements around it "
                     + "would run in the wrong database); send it alone, or select the database when connecting"
@@ -206,7 +232,8 @@ extension MySQLSessionStateMachine {
         case .refused(let refusal):
             tracker.expect(.idle)
             pendingPrepare = nil
-            (sessionLane, currentDatabase) = sessionBefore
+            pendingDatabase = nil
+            sessionLane = sessionBefore
             statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .refused(refusal))
             let err: ERRPacket = (refusal.rule == .unmappedWrites || refusal.rule == .unmappedReads)
                 ? .tableRefusal(refusal.message) : .proxyRefusal(refusal.message)
@@ -245,13 +272,16 @@ extension MySQLSessionStateMachine {
     mutating func initDB(_ packet: MySQLPacket) -> Action {
         var text = TextCommand.text(of: packet.payload)
         let db = text.readString(length: text.readableBytes) ?? ""
-        currentDatabase = db
-        tracker.expect(.single)
-        guard case .lane(let lane?, _) = laneFor(hint: nil), let mapped = lane.mapping.databases[db] else {
-            if case .refuse(let err) = laneFor(hint: nil) { tracker.expect(.idle); return refuse(packet, err) }
-            return .sendToBackend(packet)
+        let lane: LaneConfiguration?
+        switch laneFor(hint: nil) {
+        case .refuse(let err): return refuse(packet, err)
+        case .lane(let l, _): lane = l
         }
-        return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(.initDB, text: Array(mapped.utf8))))
+        let selection = Self.selection(db, lane: lane)
+        pendingDatabase = PendingDatabase(selections: [selection], errorLeavesUnchanged: true)
+        tracker.expect(.single)
+        guard let server = selection.server, server != db else { return .sendToBackend(packet) }
+        return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: TextCommand.encode(.initDB, text: Array(server.utf8))))
     }
 
     /// Statement-id commands: the statement must be used in the lane it was prepared in.
@@ -308,7 +338,7 @@ extension MySQLSessionStateMachine {
     /// The first `USE` among `effects` of a database `lane` maps, with the database it maps to.
     static func mappedUse(in effects: [SessionEffect], lane: LaneConfiguration) -> (String, String)? {
         for effect in effects {
-            if case .useDatabase(let db) = effect, let mapped = lane.mapping.databases[db] { return (db, mapped) }
+            if case .useDatabase(let db) = effect, let mapped = mappedDatabase(db, in: lane) { return (db, mapped) }
         }
         return nil
     }

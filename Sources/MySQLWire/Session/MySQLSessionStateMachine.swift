@@ -105,7 +105,13 @@ public struct MySQLSessionStateMachine: Sendable {
     public private(set) var isCommandPhase = false
     /// The server this connection talks to.
     public internal(set) var backend: Endpoint
+    /// The database the client selected last (before any lane mapping), once the server accepted it.
     public internal(set) var currentDatabase: String?
+    /// The databases the server's session may be in: one, except after a command that selected some and failed
+    /// partway (a multi-statement query with `USE`, a change of user), when each of them may be it.
+    var databases: [DatabaseSelection] = [DatabaseSelection()]
+    /// The selection the command in flight makes once the server accepts it.
+    var pendingDatabase: PendingDatabase?
     public internal(set) var inTransaction = false
     var tracker = ResponseTracker(deprecateEOF: false)
     var prepared: [UInt32: Prepared] = [:]
@@ -249,6 +255,7 @@ public struct MySQLSessionStateMachine: Sendable {
             let greeting = try HandshakeV10(payload: frame.payload)
             serverThreadID = greeting.connectionID
             clientThreadID = greeting.connectionID
+            tracker.serverStatus = MySQLServerStatus(rawValue: greeting.statusFlags)
             let masked = try HandshakeV10.maskCapabilities(in: frame.payload, tls: settings.clientTLS)
             serverCapabilities = greeting.capabilities.masked(tls: false)
             state = .awaitingResponse(greeting: greeting, tlsDone: false)
@@ -337,10 +344,11 @@ public struct MySQLSessionStateMachine: Sendable {
             connectionLane = routing.lane(forUser: response.username)
         }
         response.capabilities = response.capabilities.masked(tls: false)
-        if let db = response.database, !db.isEmpty {
-            currentDatabase = db
-            if let mapped = connectionLane?.mapping.databases[db] { response.database = mapped }
-        }
+        let requested = response.database.flatMap { $0.isEmpty ? nil : $0 }
+        let selection = Self.selection(requested, lane: connectionLane)
+        databases = [selection]
+        currentDatabase = requested
+        if requested != nil { response.database = selection.server }
         clientCapabilities = response.capabilities
         let target = routing.backend(for: settings.listener, lane: connectionLane)
         if target != settings.listener.backend {
@@ -388,6 +396,7 @@ public struct MySQLSessionStateMachine: Sendable {
         do {
             let greeting = try HandshakeV10(payload: frame.payload)
             serverThreadID = greeting.connectionID
+            tracker.serverStatus = MySQLServerStatus(rawValue: greeting.statusFlags)
             guard let plugin = greeting.authPluginName else {
                 return close(MySQLWireError(.unexpectedPacket, "lane server greeting names no auth plugin"))
             }
@@ -426,6 +435,7 @@ public struct MySQLSessionStateMachine: Sendable {
             case 0x00:
                 state = .command
                 sequenceOffset = 0
+                if let status = ResponseTracker.status(of: frame.payload) { tracker.serverStatus = status }
                 return .sendToClient(translated)
             case ERRPacket.header:
                 state = .closed
@@ -458,15 +468,17 @@ public struct MySQLSessionStateMachine: Sendable {
         let mayComplete = !capturesStatements && statementInFlight == nil && pendingReset == nil && pendingPrepare == nil
         let run = tracker.answerRun(in: received, mayComplete: mayComplete)
         guard let completion = run.completion else { return (run.length, false) }
-        answerCompleted(status: completion.status)
+        answerCompleted(status: completion.status, error: completion.error)
         return (run.length, true)
     }
 
     /// What every completed answer updates, whether its end came in a run or frame by frame: the count the handler
-    /// times round trips by, and the transaction state from the final OK/EOF.
-    mutating func answerCompleted(status: MySQLServerStatus?) {
+    /// times round trips by, the transaction state from the final OK/EOF, and the database the command selected.
+    /// (The tracker itself keeps the status flags of every OK/EOF, for NO_BACKSLASH_ESCAPES.)
+    mutating func answerCompleted(status: MySQLServerStatus?, error: Bool) {
         completedAnswers &+= 1
         if let status { inTransaction = status.contains(.inTransaction) }
+        if pendingDatabase != nil { databaseChangeCompleted(error: error) }
     }
 
     mutating func commandResponseFrame(_ frame: MySQLFrame) -> Action {
@@ -493,7 +505,7 @@ public struct MySQLSessionStateMachine: Sendable {
             lastPrepareRefused = false
             pendingPrepare = nil
         case .complete(let status, let error):
-            answerCompleted(status: status)
+            answerCompleted(status: status, error: error)
             if let statement = statementInFlight {
                 statementInFlight = nil
                 let ok = error ? nil : (try? OKPacket(payload: frame.payload))

@@ -45,6 +45,10 @@ public struct ResponseTracker: Sendable, Hashable {
     }
 
     public private(set) var expectation: Expectation = .idle
+    /// The status flags of the last OK or EOF the server sent (any of them: a final one, one inside a multi-result
+    /// chain, the EOF after column definitions), or those the greeting and login set. They are session state the
+    /// server reports with every OK/EOF, such as SERVER_STATUS_NO_BACKSLASH_ESCAPES; kept across commands.
+    public var serverStatus: MySQLServerStatus?
     /// Whether the client negotiated CLIENT_DEPRECATE_EOF (result sets end with an OK, not EOF).
     public var deprecateEOF: Bool
     private var inContinuation = false
@@ -84,7 +88,11 @@ public struct ResponseTracker: Sendable, Hashable {
             return .continuing  // unreachable: ``step(_:)`` decides every frame of these
         case .authentication:
             switch first {
-            case 0x00: expectation = .idle; return .complete(status: Self.status(of: payload), error: false)
+            case 0x00:
+                expectation = .idle
+                let status = Self.status(of: payload)
+                if let status { serverStatus = status }
+                return .complete(status: status, error: false)
             case ERRPacket.header: expectation = .idle; return .complete(status: nil, error: true)
             default: return .continuing
             }
@@ -127,6 +135,7 @@ public struct ResponseTracker: Sendable, Hashable {
             return .continuing
         case .prepareParamsEOF(let columns):
             guard EOFPacket.isEOF(payload) else { throw MySQLWireError(.unexpectedPacket, "expected EOF after parameters") }
+            if let status = Self.status(of: payload) { serverStatus = status }
             expectation = columns > 0 ? .prepareColumns(remaining: columns) : .idle
             return columns > 0 ? .continuing : .complete(status: nil, error: false)
         case .prepareColumns(let remaining):
@@ -142,12 +151,15 @@ public struct ResponseTracker: Sendable, Hashable {
             return .complete(status: nil, error: false)
         case .prepareColumnsEOF:
             guard EOFPacket.isEOF(payload) else { throw MySQLWireError(.unexpectedPacket, "expected EOF after columns") }
+            if let status = Self.status(of: payload) { serverStatus = status }
             expectation = .idle
             return .complete(status: nil, error: false)
         case .fieldList:
             if first == ERRPacket.header || EOFPacket.isEOF(payload) {
                 expectation = .idle
-                return .complete(status: Self.status(of: payload), error: first == ERRPacket.header)
+                let status = Self.status(of: payload)
+                if let status { serverStatus = status }
+                return .complete(status: status, error: first == ERRPacket.header)
             }
             return .continuing
         }
@@ -212,7 +224,9 @@ public struct ResponseTracker: Sendable, Hashable {
         switch expectation {
         case .single:
             expectation = .idle
-            return .complete(status: Self.status(ofRaw: payload), error: first == ERRPacket.header)
+            let status = Self.status(ofRaw: payload)
+            if let status { serverStatus = status }
+            return .complete(status: status, error: first == ERRPacket.header)
         case .result(let binary):
             switch first {
             case 0x00:
@@ -235,7 +249,9 @@ public struct ResponseTracker: Sendable, Hashable {
             return .continuing
         case .columnsEOF(let binary):
             guard first == 0xFE, payload.count < 9 else { return nil }
-            let status = Self.status(ofRaw: payload) ?? []
+            let seen = Self.status(ofRaw: payload)
+            if let seen { serverStatus = seen }
+            let status = seen ?? []
             if status.contains(.cursorExists) { return finishResult(status) }
             expectation = .rows(binary: binary)
             return .continuing
@@ -282,6 +298,7 @@ public struct ResponseTracker: Sendable, Hashable {
     public var prepareFinishedWithoutDefinitions: Bool { expectation == .idle }
 
     private mutating func finishResult(_ status: MySQLServerStatus?) -> Outcome {
+        if let status { serverStatus = status }
         if let status, status.contains(.moreResultsExist) {
             expectation = .result(binary: false)
             return .continuing

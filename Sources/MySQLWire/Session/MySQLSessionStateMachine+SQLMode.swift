@@ -1,0 +1,57 @@
+import NIOCore
+import ShadowConfig
+import ShadowSQL
+
+/// The session's sql_mode as far as it changes how the server reads statement text.
+extension MySQLSessionStateMachine {
+    /// The refusal of a statement in a non-base lane that the proxy cannot read the way the server will because of
+    /// NO_BACKSLASH_ESCAPES; nil when it can.
+    ///
+    /// The proxy's lexer always reads `\` in a string as an escape. With NO_BACKSLASH_ESCAPES the server does not,
+    /// so `SELECT '\'; DELETE FROM a; -- '` is one statement to the proxy and two to the server. Text without a
+    /// backslash byte lexes the same in both modes (the mode changes nothing else in how the server splits text
+    /// into tokens), so only statements with a backslash are refused while the server reports the mode
+    /// (SERVER_STATUS_NO_BACKSLASH_ESCAPES in its last OK/EOF). The server reads each statement of a multi-statement
+    /// query only after running the ones before it, so a query that may change sql_mode (a `SET … sql_mode`, or an
+    /// `EXECUTE` of a prepared `SET`) and has a backslash is refused too when it has more than one statement.
+    func backslashRefusal(_ text: ByteBuffer, lane: LaneConfiguration) -> ERRPacket? {
+        let hasBackslash = text.withUnsafeReadableBytes { $0.contains(UInt8(ascii: "\\")) }
+        guard hasBackslash else { return nil }
+        if tracker.serverStatus?.contains(.noBackslashEscapes) == true {
+            return .proxyRefusal(
+                "shadowgate: refused in lane '\(lane.name)': the session's sql_mode has NO_BACKSLASH_ESCAPES, and the "
+                    + "proxy cannot read a statement with a backslash the way the server will (it reads \\ in a string "
+                    + "as an escape); turn NO_BACKSLASH_ESCAPES off for lane traffic (SET sql_mode = …), or send the "
+                    + "statement without backslashes")
+        }
+        let mayChangeMode = text.withUnsafeReadableBytes { bytes in
+            Self.containsCaseInsensitive(bytes, "sql_mode") || Self.containsCaseInsensitive(bytes, "execute")
+        }
+        guard mayChangeMode else { return nil }
+        let statements = text.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .mysql).count }
+        guard statements > 1 else { return nil }
+        return .proxyRefusal(
+            "shadowgate: refused in lane '\(lane.name)': a multi-statement query that may change sql_mode (SET … "
+                + "sql_mode, EXECUTE) must not contain backslashes: the server reads the statements after the change "
+                + "in the new mode (NO_BACKSLASH_ESCAPES changes what \\ means), the proxy cannot; send the change on its own")
+    }
+
+    /// Whether `bytes` contain `needle` (ASCII, lower case) in any letter case.
+    static func containsCaseInsensitive(_ bytes: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+        let pattern = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        guard pattern.count <= bytes.count, let first = pattern.first else { return false }
+        var index = 0
+        while index <= bytes.count - pattern.count {
+            if bytes[index] | 0x20 == first {
+                var matched = true
+                for offset in 1..<pattern.count where bytes[index + offset] | 0x20 != pattern[offset] | 0x20 {
+                    matched = false
+                    break
+                }
+                if matched { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+}
