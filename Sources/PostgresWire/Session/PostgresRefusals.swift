@@ -49,14 +49,87 @@ public enum PostgresRefusals {
         )
     }
 
-    /// A refusal for executing a prepared statement in a lane other than the one it was prepared in.
-    public static func preparedInOtherLane(statement: String, preparedIn: String, now: String) -> Refusal {
-        let shown = statement.isEmpty ? "the unnamed statement" : "prepared statement \"\(statement)\""
+    /// A refusal for a per-statement lane whose database is not the connection's: the lane's `databases` map
+    /// redirects the startup database, and this connection was not redirected (or was redirected elsewhere).
+    public static func otherDatabase(
+        _ name: String, laneDatabase: String, connectionDatabase: String, setting: String
+    ) -> Refusal {
+        Refusal(
+            lane: name, table: nil, rule: .unsupported,
+            message:
+                "lane \(name) runs in database \(laneDatabase), but this connection is on database \(connectionDatabase), "
+                + "so the statement would run there; label the connection (startup parameter or "
+                + "options='-c \(setting)=\(name)') so that it is redirected at startup instead")
+    }
+
+    /// A refusal for running a prepared statement (Bind, SQL EXECUTE) or a portal (Execute) in a lane other than
+    /// the one it was prepared or bound in.
+    public static func preparedInOtherLane(
+        portal: Bool = false, name: String, preparedIn: String, now: String, nowIsBase: Bool = false
+    ) -> Refusal {
+        let shown =
+            portal
+            ? (name.isEmpty ? "the unnamed portal" : "portal \"\(name)\"")
+            : (name.isEmpty ? "the unnamed statement" : "prepared statement \"\(name)\"")
+        let verb = portal ? "bound" : "prepared"
+        let why =
+            nowIsBase
+            ? "it was rewritten for lane \(preparedIn), and the base lane must not write that lane's shadow tables"
+            : "its text was routed for lane \(preparedIn), so it could write tables lane \(now) must not write"
+        let fix = portal ? "bind it again" : "prepare it again (with a new name, or after DEALLOCATE/Close)"
         return Refusal(
             lane: now, table: nil, rule: .unsupported,
+            message: "\(shown) was \(verb) in lane \(preparedIn) and cannot run in lane \(now): \(why); \(fix) in lane \(now)")
+    }
+
+    /// A refusal for a prepared statement or portal the proxy did not see created, used outside the base lane: the
+    /// lane it was prepared in cannot be checked.
+    public static func unknownPrepared(portal: Bool, name: String, lane: String) -> Refusal {
+        let shown =
+            portal
+            ? (name.isEmpty ? "the unnamed portal" : "portal \"\(name)\"")
+            : (name.isEmpty ? "the unnamed statement" : "prepared statement \"\(name)\"")
+        return Refusal(
+            lane: lane, table: nil, rule: .unsupported,
             message:
-                "\(shown) was prepared in lane \(preparedIn) and cannot run in lane \(now); prepare it again after switching lanes"
-        )
+                "\(shown) is not known to Shadowgate (it was not created through this session, or not by a statement "
+                + "Shadowgate follows), so the lane it belongs to cannot be checked; \(portal ? "bind" : "prepare") it in lane \(lane) first")
+    }
+
+    /// A refusal for `EXECUTE` of a name the proxy cannot read (a `U&"…"` identifier).
+    public static func unreadablePreparedName(lane: String) -> Refusal {
+        Refusal(
+            lane: lane, table: nil, rule: .unsupported,
+            message:
+                "EXECUTE names its prepared statement in a form Shadowgate cannot read (U&\"…\"), so its lane cannot be "
+                + "checked; use a plain or double-quoted name")
+    }
+
+    /// A refusal for `set_config` of the lane setting: the server would switch lanes without the proxy knowing.
+    public static func laneSetByFunction(setting: String, lane: String) -> Refusal {
+        Refusal(
+            lane: lane, table: nil, rule: .unsupported,
+            message:
+                "set_config('\(setting)', …) cannot be followed by Shadowgate (the server would switch lanes while the "
+                + "proxy keeps routing in lane \(lane)); use SET \(setting) = … or SET LOCAL \(setting) = … instead")
+    }
+
+    /// A refusal while the lane is unknown after ROLLBACK TO SAVEPOINT in a transaction that set the lane.
+    public static func laneUnknownAfterRollbackTo(setting: String, lane: String) -> Refusal {
+        Refusal(
+            lane: lane, table: nil, rule: .unsupported,
+            message:
+                "the lane of this session is unknown after ROLLBACK TO SAVEPOINT (the transaction set \(setting) and "
+                + "Shadowgate could not match the savepoint); end the transaction with COMMIT or ROLLBACK first")
+    }
+
+    /// A FATAL refusal for a StartupMessage that carries a parameter more than once.
+    public static func duplicateStartupParameter(_ name: String, lane: String) -> Refusal {
+        Refusal(
+            lane: lane, table: nil, rule: .unsupported,
+            message:
+                "startup parameter \"\(name)\" is given more than once; the server would use the last copy, so "
+                + "Shadowgate cannot route the connection safely; send each startup parameter once")
     }
 
     /// The ErrorResponse for a refusal.

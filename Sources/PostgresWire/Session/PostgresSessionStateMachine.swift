@@ -18,11 +18,14 @@ public struct PostgresSessionStateMachine: Sendable {
     }
 
     /// What a prepared statement or portal remembers about the lane it was prepared in.
-    struct PreparedInfo: Sendable {
+    struct PreparedInfo: Sendable, Hashable {
         var lane: String
-        /// Prepared with a per-statement hint: the lane travels with the statement.
+        /// Prepared with a per-statement hint on a protocol Parse: the lane travels with the statement to its Binds
+        /// (a Bind has no text to carry a hint). SQL `PREPARE` never sets it: its `EXECUTE` is routed on its own.
         var hinted: Bool
         var effects: [SessionEffect]
+        /// The transaction-control and prepared-statement statements the text runs (matched to its tags).
+        var operations: [SessionOperation] = []
     }
 
     enum CopyState: Sendable {
@@ -52,6 +55,10 @@ public struct PostgresSessionStateMachine: Sendable {
     public private(set) var connectionLane: String
     /// The server this connection talks to.
     public private(set) var backend: Endpoint
+    /// The database the client asked for at startup, and the one the server was sent (different when the
+    /// connection's lane redirects it).
+    public private(set) var requestedDatabase = ""
+    public private(set) var database = ""
     /// The session switch.
     public private(set) var laneSetting = SessionLaneSetting()
     /// The last transaction status the server reported (`I`, `T`, `E`).
@@ -66,6 +73,17 @@ public struct PostgresSessionStateMachine: Sendable {
 
     private var pending: [PendingResponse] = []
     private var pendingHead = 0
+    /// The sequence number of `pending[0]` (messages sent so far minus those in the array), so that in-flight
+    /// indexes survive compaction.
+    private var pendingBase = 0
+    /// The sequence number of the last in-flight message that ends with ReadyForQuery (Query, Sync); -1 if none.
+    private var lastBoundarySeq = -1
+    /// In-flight messages (sequence numbers, ascending) that create or drop the statement or portal of a name, so
+    /// that a Bind or Execute need not look at the whole pipeline (a JDBC batch sends thousands of them).
+    private var inFlight: [InFlightKey: [Int]] = [:]
+    /// In-flight messages that drop every statement (DEALLOCATE ALL, DISCARD ALL) or every portal (also COMMIT,
+    /// ROLLBACK run by Execute).
+    private var inFlightDropAll: [PreparedKind: [Int]] = [:]
     private var errorSinceReady = false
     private var copy: CopyState = .none
     /// The proxy failed the client's COPY FROM STDIN (its data outgrew the dual-write capture limit): the client's
@@ -139,6 +157,8 @@ public struct PostgresSessionStateMachine: Sendable {
                 phase = .authenticating
                 connectionLane = decision.laneName
                 backend = decision.backend
+                requestedDatabase = decision.requestedDatabase
+                database = decision.database
                 let preamble =
                     decision.mustNegotiateProtocolVersion
                     ? PostgresMessageEncoder.negotiateProtocolVersion(
@@ -192,32 +212,42 @@ public struct PostgresSessionStateMachine: Sendable {
         case .parse(let name, let sql, let types):
             return parse(name: name, sql: sql, parameterTypes: types)
         case .bind(let portal, let statement):
-            let info = statements[statement]
-            if let info, !info.hinted, info.lane != currentLane {
-                let refusal = PostgresRefusals.preparedInOtherLane(
-                    statement: statement, preparedIn: info.lane, now: currentLane)
+            let candidates = possible(.statement, statement)
+            if let refusal = preparedUseRefusal(
+                .statement, name: statement, candidates: candidates, lane: currentLane, followHints: true)
+            {
                 lastStatement = PostgresStatementEvent(
                     lane: currentLane, sql: ByteBuffer(), outcome: .refused(refusal), hinted: false)
-                portals[portal] = nil
                 capture?.closed(kind: UInt8(ascii: "P"), name: portal)
-                enqueue(.bind(refusal: refusal))
+                enqueue(.bind(refusal: refusal, portal: portal, info: nil))
                 return .send(PostgresMessageEncoder.bind(portal: portal, statement: Self.refusedStandInName))
             }
-            portals[portal] = info
+            var info = candidates.compactMap { $0 }.last ?? PreparedInfo(lane: currentLane, hinted: false, effects: [])
+            if !info.hinted { info.lane = currentLane }
             capture?.bound(portal: portal, statement: statement, frame: frame)
-            enqueue(.bind(refusal: nil))
+            enqueue(.bind(refusal: nil, portal: portal, info: info))
             return .forward
         case .describe:
             enqueue(.describe)
             return .forward
         case .execute(let portal, _):
+            let candidates = possible(.portal, portal)
+            if let refusal = preparedUseRefusal(
+                .portal, name: portal, candidates: candidates, lane: currentLane, followHints: true)
+            {
+                lastStatement = PostgresStatementEvent(
+                    lane: currentLane, sql: ByteBuffer(), outcome: .refused(refusal), hinted: false)
+                capture?.executed(portal: Self.refusedStandInName)
+                enqueue(.execute(refusal: refusal, effects: [], operations: []))
+                return .send(PostgresMessageEncoder.execute(portal: Self.refusedStandInName))
+            }
             capture?.executed(portal: portal)
-            enqueue(.execute(effects: portals[portal]?.effects ?? []))
+            let info = candidates.compactMap { $0 }.last
+            enqueue(.execute(refusal: nil, effects: info?.effects ?? [], operations: info?.operations ?? []))
             return .forward
         case .close(let kind, let name):
-            if kind == UInt8(ascii: "S") { statements[name] = nil } else { portals[name] = nil }
             capture?.closed(kind: kind, name: name)
-            enqueue(.close)
+            enqueue(.close(kind: kind, name: name))
             return .forward
         case .sync:
             enqueue(.sync)
@@ -247,8 +277,8 @@ public struct PostgresSessionStateMachine: Sendable {
             copy = .none
             return .forward
         case .functionCall:
-            if routing.isBase(currentLane) {
-                enqueue(.query(refusal: nil, effects: []))
+            if routing.isBase(currentLane) && !laneSetting.uncertain {
+                enqueue(.query(refusal: nil, effects: [], operations: []))
                 lastStatement = PostgresStatementEvent(
                     lane: currentLane, sql: ByteBuffer(), outcome: .forwarded, hinted: false)
                 return .forward
@@ -257,7 +287,7 @@ public struct PostgresSessionStateMachine: Sendable {
             let refusal = Refusal(
                 lane: currentLane, table: nil, rule: .routines,
                 message: "function calls by OID (FunctionCall message) cannot be isolated in lane \(currentLane)")
-            enqueue(.query(refusal: refusal, effects: []))
+            enqueue(.query(refusal: refusal, effects: [], operations: []))
             lastStatement = PostgresStatementEvent(
                 lane: currentLane, sql: ByteBuffer(), outcome: .refused(refusal), hinted: false)
             return .send(PostgresMessageEncoder.query(sql: Self.refusedStandIn))
@@ -275,47 +305,129 @@ public struct PostgresSessionStateMachine: Sendable {
         case refused(Refusal)
     }
 
-    private mutating func route(_ sql: ByteBuffer) -> (Routed, lane: String, hinted: Bool, effects: [SessionEffect]) {
+    private mutating func route(_ sql: ByteBuffer) -> (
+        Routed, lane: String, hinted: Bool, effects: [SessionEffect], operations: [SessionOperation]
+    ) {
         let (hint, effects) = sql.withUnsafeReadableBytes { raw in
             (hints.lane(in: raw, dialect: .postgres), SessionStatementScanner.effects(in: raw, dialect: .postgres))
         }
         let laneName = hint ?? currentLane
+        let scan = sql.withUnsafeReadableBytes { PreparedStatementScanner.scan($0, lane: laneName, setting: setting) }
+        if let refusal = sessionRefusal(scan, lane: laneName) {
+            return (.refused(refusal), laneName, hint != nil, effects, [])
+        }
+        let (routed, hinted) = routeStatement(sql, laneName: laneName, hint: hint, effects: effects)
+        if case .refused = routed { return (routed, laneName, hinted, effects, []) }
+        return (routed, laneName, hinted, effects, scan.operations)
+    }
+
+    /// Refusals that follow from the session rather than from the statement's tables: the lane setting changed by
+    /// `set_config`, a lane the proxy lost track of after ROLLBACK TO SAVEPOINT, and SQL `EXECUTE` of a statement
+    /// prepared in another lane (or one the proxy does not know, outside the base lane).
+    private func sessionRefusal(_ scan: PreparedStatementScan, lane: String) -> Refusal? {
+        if scan.setsLaneSettingByFunction {
+            return PostgresRefusals.laneSetByFunction(setting: setting, lane: lane)
+        }
+        if laneSetting.uncertain && !scan.onlyEndsTransaction {
+            return PostgresRefusals.laneUnknownAfterRollbackTo(setting: setting, lane: lane)
+        }
+        enum Local {
+            case prepared(PreparedInfo)
+            case gone
+        }
+        var local: [String: Local] = [:]
+        var allGone = false
+        for item in scan.items {
+            switch item {
+            case .operation(.prepare(let name, let preparedLane)):
+                local[name] = .prepared(PreparedInfo(lane: preparedLane, hinted: false, effects: []))
+            case .operation(.deallocate(let name)):
+                local[name] = .gone
+            case .operation(.deallocateAll), .operation(.discardAll):
+                local.removeAll()
+                allGone = true
+            case .execute(let name):
+                guard let name else { return PostgresRefusals.unreadablePreparedName(lane: lane) }
+                let candidates: [PreparedInfo?]
+                switch local[name] {
+                case .prepared(let info): candidates = [info]
+                case .gone: candidates = [nil]
+                case nil: candidates = allGone ? [nil] : possible(.statement, name)
+                }
+                if let refusal = preparedUseRefusal(
+                    .statement, name: name, candidates: candidates, lane: lane, followHints: false)
+                {
+                    return refusal
+                }
+            case .operation:
+                break
+            }
+        }
+        return nil
+    }
+
+    private mutating func routeStatement(
+        _ sql: ByteBuffer, laneName: String, hint: String?, effects: [SessionEffect]
+    ) -> (Routed, hinted: Bool) {
         if mirroredLanes.contains(laneName),
             let reason = sql.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .postgres) })
         {
             let message = "refused in lane \(laneName), whose writes are mirrored (dual_write): \(reason); run it "
                 + "directly on both databases, or through a listener without dual-write"
-            return (.refused(Refusal(lane: laneName, table: nil, rule: .unsupported, message: message)), laneName, hint != nil, effects)
+            return (.refused(Refusal(lane: laneName, table: nil, rule: .unsupported, message: message)), hint != nil)
         }
         if routing.isBase(laneName) {
-            if listener.backend != backend {
-                return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), laneName, hint != nil, effects)
+            // On a connection redirected to another server or database, a statement that only switches lanes
+            // still runs, so the session can switch back to a lane that lives there.
+            let onlySwitches = hint == nil && Self.onlySwitchesLane(sql, effects: effects, setting: setting)
+            if listener.backend != backend && !onlySwitches {
+                return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), hint != nil)
             }
-            return (.original, laneName, hint != nil, effects)
+            if database != requestedDatabase && !onlySwitches {
+                return (
+                    .refused(
+                        PostgresRefusals.otherDatabase(
+                            laneName, laneDatabase: requestedDatabase, connectionDatabase: database, setting: setting)),
+                    hint != nil
+                )
+            }
+            return (.original, hint != nil)
         }
         guard let lane = routing.lane(named: laneName) else {
             // Switching the lane (SET/RESET of the lane setting, DISCARD ALL) touches no table: let the session
             // leave a lane that does not exist.
             if hint == nil, Self.onlySwitchesLane(sql, effects: effects, setting: setting) {
-                return (.original, laneName, false, effects)
+                return (.original, false)
             }
             let refusal =
                 hint == nil && laneName == connectionLane
                 ? PostgresRefusals.laneRemoved(laneName, routing: routing)
                 : PostgresRefusals.unknownLane(laneName, routing: routing)
-            return (.refused(refusal), laneName, hint != nil, effects)
+            return (.refused(refusal), hint != nil)
         }
-        if routing.backend(for: listener, lane: lane) != backend {
-            return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), laneName, hint != nil, effects)
+        let onlySwitches = hint == nil && Self.onlySwitchesLane(sql, effects: effects, setting: setting)
+        if routing.backend(for: listener, lane: lane) != backend && !onlySwitches {
+            return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), hint != nil)
+        }
+        // A lane that redirects the startup database runs only on connections redirected at startup: anywhere
+        // else its statements would run in the database the connection is on (a base database).
+        let laneDatabase = lane.mapping.databases[requestedDatabase] ?? requestedDatabase
+        if laneDatabase != database && !onlySwitches {
+            return (
+                .refused(
+                    PostgresRefusals.otherDatabase(
+                        laneName, laneDatabase: laneDatabase, connectionDatabase: database, setting: setting)),
+                hint != nil
+            )
         }
         if let lexingHazard, !Self.restoresLexing(sql) {
             return (.refused(PostgresRefusals.unreadable(laneName, reason: lexingHazard)), laneName, hint != nil, effects)
         }
         let outcome = sql.withUnsafeReadableBytes { rewriter.rewrite($0, lane: lane.mapping) }
         switch outcome {
-        case .unchanged: return (.original, laneName, hint != nil, effects)
-        case .rewritten(let bytes, _): return (.rewritten(bytes), laneName, hint != nil, effects)
-        case .refused(let refusal): return (.refused(refusal), laneName, hint != nil, effects)
+        case .unchanged: return (.original, hint != nil)
+        case .rewritten(let bytes, _): return (.rewritten(bytes), hint != nil)
+        case .refused(let refusal): return (.refused(refusal), hint != nil)
         }
     }
 
@@ -335,41 +447,41 @@ public struct PostgresSessionStateMachine: Sendable {
     }
 
     private mutating func simpleQuery(_ sql: ByteBuffer) -> PostgresFrontendAction {
-        let (routed, lane, hinted, effects) = route(sql)
+        let (routed, lane, hinted, effects, operations) = route(sql)
         record(routed, lane: lane, hinted: hinted, sql: sql)
         switch routed {
         case .original:
             capture?.queried(sql: Array(sql.readableBytesView), lane: lane)
-            enqueue(.query(refusal: nil, effects: effects))
+            enqueue(.query(refusal: nil, effects: effects, operations: operations))
             return .forward
         case .rewritten(let bytes):
             capture?.queried(sql: bytes, lane: lane)
-            enqueue(.query(refusal: nil, effects: effects))
+            enqueue(.query(refusal: nil, effects: effects, operations: operations))
             return .send(PostgresMessageEncoder.query(sql: bytes))
         case .refused(let refusal):
-            enqueue(.query(refusal: refusal, effects: []))
+            enqueue(.query(refusal: refusal, effects: [], operations: []))
             return .send(PostgresMessageEncoder.query(sql: Self.refusedStandIn))
         }
     }
 
     private mutating func parse(name: String, sql: ByteBuffer, parameterTypes: ByteBuffer) -> PostgresFrontendAction {
-        let (routed, lane, hinted, effects) = route(sql)
+        let (routed, lane, hinted, effects, operations) = route(sql)
         record(routed, lane: lane, hinted: hinted, sql: sql)
+        // Recorded only when ParseComplete arrives: a Parse the server rejects (42P05, a syntax error) leaves the
+        // statement it already has, and so does a refused one.
+        let info = PreparedInfo(lane: lane, hinted: hinted, effects: effects, operations: operations)
         switch routed {
         case .original:
-            statements[name] = PreparedInfo(lane: lane, hinted: hinted, effects: effects)
             capture?.parsed(name: name, sql: Array(sql.readableBytesView), lane: lane)
-            enqueue(.parse(refusal: nil))
+            enqueue(.parse(refusal: nil, name: name, info: info))
             return .forward
         case .rewritten(let bytes):
-            statements[name] = PreparedInfo(lane: lane, hinted: hinted, effects: effects)
             capture?.parsed(name: name, sql: bytes, lane: lane)
-            enqueue(.parse(refusal: nil))
+            enqueue(.parse(refusal: nil, name: name, info: info))
             return .send(PostgresMessageEncoder.parse(statement: name, sql: bytes, parameterTypes: parameterTypes))
         case .refused(let refusal):
-            statements[name] = nil
             capture?.closed(kind: UInt8(ascii: "S"), name: name)
-            enqueue(.parse(refusal: refusal))
+            enqueue(.parse(refusal: refusal, name: name, info: nil))
             return .send(
                 PostgresMessageEncoder.parse(
                     statement: name, sql: Self.refusedStandIn, parameterTypes: ByteBuffer(bytes: [0, 0])))
@@ -497,9 +609,14 @@ public struct PostgresSessionStateMachine: Sendable {
     private mutating func commandResponse(_ message: BackendMessage, frame: PostgresFrame) -> PostgresBackendAction {
         switch message {
         case .readyForQuery(let status):
+            // A simple Query or a failed Parse also drops the server's unnamed statement; its record is kept
+            // anyway: a stale record can only refuse a Bind the server would reject, while a missing one would let
+            // a base-lane Bind through unchecked.
             while let head = popHead() {
                 if head.endsWithReadyForQuery { break }
             }
+            // Outside a transaction block every portal is gone.
+            if status == UInt8(ascii: "I") { portals.removeAll() }
             capture?.ready(statusBefore: transactionStatus, status: status, errorSeen: errorSinceReady)
             transactionStatus = status
             laneSetting.readyForQuery(status: status, errorSeen: errorSinceReady)
@@ -521,7 +638,7 @@ public struct PostgresSessionStateMachine: Sendable {
             }
             return replacement.map { .replace($0) } ?? .forward
         case .commandComplete(let tag):
-            laneSetting.commandCompleted(tag: tag)
+            commandCompleted(tag: tag)
             if capture != nil {
                 if case .execute = peekHead() {
                     capture?.commandCompleted(tag: tag, isExecute: true)
@@ -530,15 +647,15 @@ public struct PostgresSessionStateMachine: Sendable {
                 }
             }
             switch peekHead() {
-            case .execute(let effects):
+            case .execute(_, let effects, _):
                 _ = popHead()
                 if Self.isSessionTag(tag) {
                     for effect in effects { laneSetting.apply(effect, setting: setting) }
                 }
-            case .query(let refusal, var effects):
+            case .query(let refusal, var effects, let operations):
                 if Self.isSessionTag(tag), !effects.isEmpty {
                     laneSetting.apply(effects.removeFirst(), setting: setting)
-                    replaceHead(.query(refusal: refusal, effects: effects))
+                    replaceHead(.query(refusal: refusal, effects: effects, operations: operations))
                 }
             default:
                 break
@@ -548,7 +665,16 @@ public struct PostgresSessionStateMachine: Sendable {
         case .other(let id):
             switch id {
             case .parseComplete, .bindComplete, .closeComplete:
-                _ = popHead()
+                switch popHead() {
+                case .parse(nil, let name, let info?):
+                    statements[name] = info
+                case .bind(nil, let portal, let info?):
+                    portals[portal] = info
+                case .close(let kind, let name):
+                    if kind == UInt8(ascii: "S") { statements[name] = nil } else { portals[name] = nil }
+                default:
+                    break
+                }
             case .rowDescription, .noData:
                 if case .describe = peekHead() { _ = popHead() }
             case .emptyQueryResponse, .portalSuspended:
@@ -562,6 +688,135 @@ public struct PostgresSessionStateMachine: Sendable {
         case .authentication, .backendKeyData, .parameterStatus:
             return .forward
         }
+    }
+
+    /// Follows a CommandComplete tag: the statement of the head Query or Execute that produced it (matched in
+    /// order) creates or drops prepared statements, moves between savepoints, or ends the transaction.
+    private mutating func commandCompleted(tag: String) {
+        var operation: SessionOperation?
+        switch peekHead() {
+        case .query(let refusal, let effects, var operations):
+            if let i = operations.firstIndex(where: { $0.produces(tag: tag) }) {
+                operation = operations.remove(at: i)
+                replaceHead(.query(refusal: refusal, effects: effects, operations: operations))
+            }
+        case .execute(let refusal, let effects, var operations):
+            if let i = operations.firstIndex(where: { $0.produces(tag: tag) }) {
+                operation = operations.remove(at: i)
+                replaceHead(.execute(refusal: refusal, effects: effects, operations: operations))
+            }
+        default:
+            break
+        }
+        switch operation {
+        case .prepare(let name, let lane):
+            statements[name] = PreparedInfo(lane: lane, hinted: false, effects: [])
+        case .deallocate(let name):
+            statements[name] = nil
+        case .deallocateAll:
+            statements.removeAll()
+        case .discardAll:
+            statements.removeAll()
+            portals.removeAll()
+        case .savepoint(let name):
+            laneSetting.savepoint(name)
+        case .release(let name):
+            laneSetting.release(name)
+        case .rollbackTo(let name):
+            laneSetting.rollback(toSavepoint: name)
+        case .endTransaction, nil:
+            if tag == "COMMIT" || tag == "ROLLBACK" || tag == "PREPARE TRANSACTION" { portals.removeAll() }
+            laneSetting.commandCompleted(tag: tag)
+        }
+    }
+
+    enum PreparedKind: Hashable {
+        case statement
+        case portal
+    }
+
+    struct InFlightKey: Hashable {
+        var kind: PreparedKind
+        var name: String
+    }
+
+    /// What a prepared statement or portal named `name` may be when the server reaches the next message sent now:
+    /// the proxy's record, changed by the messages still in flight. A change in the same pipeline segment (no Sync
+    /// or Query since) is certain, because a failure there makes the server skip the next message too; one in an
+    /// earlier segment may or may not have happened, so both outcomes are kept. nil means absent (or unknown).
+    func possible(_ kind: PreparedKind, _ name: String) -> [PreparedInfo?] {
+        let committed = kind == .statement ? statements[name] : portals[name]
+        let head = pendingBase + pendingHead
+        let keyed = inFlight[InFlightKey(kind: kind, name: name)] ?? []
+        // The latest change decides alone when it is in the current segment (every later one is too).
+        var latest = keyed.last.flatMap { $0 >= head ? $0 : nil } ?? -1
+        if let dropAll = inFlightDropAll[kind]?.last, dropAll >= head, dropAll > latest { latest = dropAll }
+        if latest > lastBoundarySeq {
+            if let change = Self.changes(of: pending[latest - pendingBase], kind, name).last { return [change] }
+            return [committed]
+        }
+        // Otherwise each change may or may not have happened. Drops only add "absent", which never decides a
+        // check while any statement is possible, so only the keyed changes are walked.
+        var states: [PreparedInfo?] = [committed]
+        for seq in keyed where seq >= head {
+            states += Self.changes(of: pending[seq - pendingBase], kind, name)
+        }
+        return states
+    }
+
+    static func changes(of response: PendingResponse, _ kind: PreparedKind, _ name: String) -> [PreparedInfo?] {
+        func applying(_ operations: [SessionOperation]) -> [PreparedInfo?] {
+            var out: [PreparedInfo?] = []
+            for op in operations {
+                switch (op, kind) {
+                case (.prepare(let n, let lane), .statement) where n == name:
+                    out.append(PreparedInfo(lane: lane, hinted: false, effects: []))
+                case (.deallocate(let n), .statement) where n == name: out.append(nil)
+                case (.deallocateAll, .statement), (.discardAll, _): out.append(nil)
+                case (.endTransaction, .portal): out.append(nil)
+                default: break
+                }
+            }
+            return out
+        }
+        switch response {
+        case .parse(let refusal, let n, let info) where kind == .statement && n == name:
+            return refusal == nil ? [info] : []
+        case .bind(nil, let p, let info) where kind == .portal && p == name:
+            return [info]
+        case .close(let k, let n) where n == name && (k == UInt8(ascii: "S")) == (kind == .statement):
+            return [nil]
+        case .query(let refusal, _, let operations):
+            return refusal == nil ? applying(operations) : []
+        case .execute(nil, _, let operations):
+            return applying(operations)
+        default:
+            return []
+        }
+    }
+
+    /// Whether a statement or portal that may be any of `candidates` can run in `lane`: one prepared or bound in
+    /// another lane cannot (either way: a base statement would write base tables from a lane, a lane's statement
+    /// would write its shadow tables from base), and outside the base lane one the proxy does not know cannot
+    /// either, since its lane cannot be checked.
+    func preparedUseRefusal(
+        _ kind: PreparedKind, name: String, candidates: [PreparedInfo?], lane: String, followHints: Bool
+    ) -> Refusal? {
+        if laneSetting.uncertain {
+            return PostgresRefusals.laneUnknownAfterRollbackTo(setting: setting, lane: lane)
+        }
+        let known = candidates.compactMap { $0 }
+        if known.isEmpty {
+            return routing.isBase(lane) ? nil : PostgresRefusals.unknownPrepared(portal: kind == .portal, name: name, lane: lane)
+        }
+        for info in known where !(followHints && info.hinted) {
+            let same = info.lane == lane || (routing.isBase(info.lane) && routing.isBase(lane))
+            if !same {
+                return PostgresRefusals.preparedInOtherLane(
+                    portal: kind == .portal, name: name, preparedIn: info.lane, now: lane, nowIsBase: routing.isBase(lane))
+            }
+        }
+        return nil
     }
 
     static func isSessionTag(_ tag: String) -> Bool {
@@ -585,9 +840,39 @@ public struct PostgresSessionStateMachine: Sendable {
     private mutating func enqueue(_ response: PendingResponse) {
         if pendingHead > 64 && pendingHead * 2 > pending.count {
             pending.removeFirst(pendingHead)
+            pendingBase += pendingHead
             pendingHead = 0
+            let base = pendingBase
+            for (key, seqs) in inFlight {
+                let kept = seqs.filter { $0 >= base }
+                inFlight[key] = kept.isEmpty ? nil : kept
+            }
+            for (kind, seqs) in inFlightDropAll { inFlightDropAll[kind] = seqs.filter { $0 >= base } }
         }
+        let seq = pendingBase + pending.count
         pending.append(response)
+        func note(_ kind: PreparedKind, _ name: String) { inFlight[InFlightKey(kind: kind, name: name), default: []].append(seq) }
+        func noteAll(_ kind: PreparedKind) { inFlightDropAll[kind, default: []].append(seq) }
+        switch response {
+        case .parse(nil, let name, _): note(.statement, name)
+        case .bind(nil, let portal, _): note(.portal, portal)
+        case .close(let kind, let name): note(kind == UInt8(ascii: "S") ? .statement : .portal, name)
+        case .query(nil, _, let operations), .execute(nil, _, let operations):
+            for op in operations {
+                switch op {
+                case .prepare(let name, _), .deallocate(let name): note(.statement, name)
+                case .deallocateAll: noteAll(.statement)
+                case .discardAll:
+                    noteAll(.statement)
+                    noteAll(.portal)
+                case .endTransaction: noteAll(.portal)
+                case .savepoint, .release, .rollbackTo: break
+                }
+            }
+        default:
+            break
+        }
+        if response.endsWithReadyForQuery { lastBoundarySeq = seq }
     }
 
     private func peekHead() -> PendingResponse? {
@@ -599,8 +884,11 @@ public struct PostgresSessionStateMachine: Sendable {
         defer {
             pendingHead += 1
             if pendingHead == pending.count {
+                pendingBase += pending.count
                 pending.removeAll(keepingCapacity: true)
                 pendingHead = 0
+                inFlight.removeAll(keepingCapacity: true)
+                inFlightDropAll.removeAll(keepingCapacity: true)
             }
         }
         return pending[pendingHead]

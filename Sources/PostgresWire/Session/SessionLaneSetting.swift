@@ -18,6 +18,23 @@ public struct SessionLaneSetting: Sendable, Hashable {
     /// A SET LOCAL in the still-open transaction.
     public private(set) var local: Value?
 
+    /// A savepoint of the open transaction and the setting's values when it was made: ROLLBACK TO it restores
+    /// them, RELEASE keeps the values made since.
+    public struct Savepoint: Sendable, Hashable {
+        /// The name as the server folds it; nil when the proxy could not read it.
+        public var name: String?
+        public var pendingInTransaction: Value?
+        public var local: Value?
+    }
+
+    /// The open transaction's savepoints, innermost last.
+    public private(set) var savepoints: [Savepoint] = []
+    /// A RELEASE named a savepoint the proxy did not know: the stack may be wrong from here on.
+    private var savepointsLost = false
+    /// ROLLBACK TO could not be matched to a savepoint while the transaction had set the lane: the server's value
+    /// is unknown until the transaction ends, and statements are refused until then.
+    public private(set) var uncertain = false
+
     public init() {}
 
     /// The lane the session switch names now, or nil when it is at its startup value.
@@ -52,17 +69,53 @@ public struct SessionLaneSetting: Sendable, Hashable {
     /// The transaction committed (COMMIT, or an implicit transaction ended without error).
     public mutating func commit() {
         if let pending = pendingInTransaction { session = pending }
-        pendingInTransaction = nil
-        local = nil
+        endTransaction()
     }
 
     /// The transaction rolled back.
     public mutating func rollback() {
+        endTransaction()
+    }
+
+    private mutating func endTransaction() {
         pendingInTransaction = nil
         local = nil
+        savepoints.removeAll()
+        savepointsLost = false
+        uncertain = false
+    }
+
+    /// `SAVEPOINT name` completed.
+    public mutating func savepoint(_ name: String?) {
+        savepoints.append(Savepoint(name: name, pendingInTransaction: pendingInTransaction, local: local))
+    }
+
+    /// `RELEASE [SAVEPOINT] name` completed: the savepoint and those after it are gone, the values stay.
+    public mutating func release(_ name: String?) {
+        guard let name, let i = savepoints.lastIndex(where: { $0.name == name }) else {
+            savepointsLost = true
+            return
+        }
+        savepoints.removeSubrange(i...)
+    }
+
+    /// `ROLLBACK TO [SAVEPOINT] name` completed: the values return to what they were at the savepoint, which
+    /// stays; later savepoints are gone. When the savepoint cannot be matched and the transaction set the lane,
+    /// the lane becomes ``uncertain``.
+    public mutating func rollback(toSavepoint name: String?) {
+        guard !savepointsLost, let name, let i = savepoints.lastIndex(where: { $0.name == name }) else {
+            if pendingInTransaction != nil || local != nil || savepoints.contains(where: { $0.pendingInTransaction != nil || $0.local != nil }) {
+                uncertain = true
+            }
+            return
+        }
+        pendingInTransaction = savepoints[i].pendingInTransaction
+        local = savepoints[i].local
+        savepoints.removeSubrange((i + 1)...)
     }
 
     /// Follows a command tag: COMMIT commits, ROLLBACK (also the tag of COMMIT in an aborted transaction) rolls back.
+    /// The caller tells ROLLBACK TO SAVEPOINT (the same tag) apart and calls ``rollback(toSavepoint:)`` instead.
     public mutating func commandCompleted(tag: String) {
         if tag == "COMMIT" || tag == "PREPARE TRANSACTION" {
             commit()

@@ -14,6 +14,9 @@ public struct StartupRouting: Sendable {
     public var backend: Endpoint
     /// What to send the server.
     public var startup: StartupMessage
+    /// The database the client asked for (`database`, else `user`), and the one sent to the server.
+    public var requestedDatabase: String
+    public var database: String
     /// `_pq_.` protocol options the client asked for that the proxy does not support (reported in
     /// NegotiateProtocolVersion), and whether it must be sent (minor version > 0 or such options).
     public var unsupportedProtocolOptions: [String]
@@ -29,6 +32,12 @@ public struct StartupRouting: Sendable {
         var unsupported: [String] = []
         var labelled: String?
         var options: StartupOptions?
+        // The server uses the last copy of a repeated parameter, and the proxy routes by one copy: refuse rather
+        // than route by a copy the server ignores (a lane's database redirect would miss the database used).
+        var seen = Set<String>()
+        for (name, _) in startup.parameters where !seen.insert(name.lowercased()).inserted {
+            return .failure(PostgresRefusals.duplicateStartupParameter(name, lane: routing.label.baseLane))
+        }
         for (name, value) in startup.parameters {
             if name.hasPrefix("_pq_.") {
                 unsupported.append(name)
@@ -41,6 +50,13 @@ public struct StartupRouting: Sendable {
             parameters.append((name, value))
         }
         if let fromOptions = options?.value(of: setting) { labelled = fromOptions }
+        // The lane setting given twice (as a parameter and in options, or twice in options): the server applies
+        // them in an order of its own, so refuse unless every copy names the same lane.
+        var copies = (options?.settings ?? []).filter { $0.name.lowercased() == settingLower }.map(\.value)
+        copies += startup.parameters.filter { $0.name.lowercased() == settingLower }.map(\.value)
+        if Set(copies).count > 1 {
+            return .failure(PostgresRefusals.duplicateStartupParameter(setting, lane: routing.label.baseLane))
+        }
 
         var laneName = routing.label.baseLane
         if let labelled {
@@ -62,9 +78,11 @@ public struct StartupRouting: Sendable {
                 parameters[index].value = options.removing(setting)
             }
         }
+        let requested = startup.value(of: "database") ?? startup.value(of: "user") ?? ""
+        var database = requested
         if let lane {
-            let database = startup.value(of: "database") ?? startup.value(of: "user") ?? ""
-            if let target = lane.mapping.databases[database] {
+            if let target = lane.mapping.databases[requested] {
+                database = target
                 if let index = parameters.firstIndex(where: { $0.name == "database" }) {
                     parameters[index].value = target
                 } else {
@@ -78,6 +96,8 @@ public struct StartupRouting: Sendable {
                 lane: lane,
                 backend: routing.backend(for: listener, lane: lane),
                 startup: StartupMessage(protocolVersion: 0x0003_0000, parameters: parameters),
+                requestedDatabase: requested,
+                database: database,
                 unsupportedProtocolOptions: unsupported,
                 mustNegotiateProtocolVersion: startup.minorVersion > 0 || !unsupported.isEmpty
             ))

@@ -53,6 +53,7 @@ def until_ready():
         if t == b"Z": return {"types": types, "errors": errors, "status": body.decode()}
 params = cstr("user") + cstr(user) + cstr("database") + cstr(db)
 if options: params += cstr("options") + cstr(options)
+for k, v in (json.loads(sys.argv[8]) if len(sys.argv) > 8 else []): params += cstr(k) + cstr(v)
 body = struct.pack("!I", 196608) + params + b"\0"
 sock.sendall(struct.pack("!I", len(body) + 4) + body)
 print(json.dumps(until_ready()), flush=True)
@@ -70,15 +71,17 @@ else:
     send(b"X", b"")
 """#
 
-    /// Runs `steps` on one connection; the first result is the login's.
+    /// Runs `steps` on one connection; the first result is the login's. `extraParameters` (`[name, value]` pairs)
+    /// are appended to the StartupMessage after `options`.
     static func run(
         port: Int, user: String = "shadow_trust", database: String = "mse_demo", options: String = "",
-        directTLS: Bool = false, steps: [[Message]]
+        directTLS: Bool = false, extraParameters: [[String]] = [], steps: [[Message]]
     ) throws -> (alpn: String?, results: [StepResult]) {
         let stepsJSON = String(decoding: try JSONEncoder().encode(steps), as: UTF8.self)
+        let extraJSON = String(decoding: try JSONEncoder().encode(extraParameters), as: UTF8.self)
         let output = try PostgresClientProcess.run(
             "python3",
-            ["-c", script, "127.0.0.1", "\(port)", user, database, options, directTLS ? "1" : "0", stepsJSON])
+            ["-c", script, "127.0.0.1", "\(port)", user, database, options, directTLS ? "1" : "0", stepsJSON, extraJSON])
         guard output.status == 0 else {
             throw PostgresTestError("raw client failed (\(output.status)): \(output.stderr)\n\(output.stdout)")
         }
