@@ -421,7 +421,7 @@ public struct PostgresSessionStateMachine: Sendable {
             )
         }
         if let lexingHazard, !Self.restoresLexing(sql) {
-            return (.refused(PostgresRefusals.unreadable(laneName, reason: lexingHazard)), laneName, hint != nil, effects)
+            return (.refused(PostgresRefusals.unreadable(laneName, reason: lexingHazard)), hint != nil)
         }
         let outcome = sql.withUnsafeReadableBytes { rewriter.rewrite($0, lane: lane.mapping) }
         switch outcome {
