@@ -9,8 +9,10 @@ import Testing
 
 /// Large packets, TLS, the lane server at handshake, and faults, through the in-process proxy.
 @Suite struct MySQLProxyFaultTests {
-    func withProxy<T>(backend: Endpoint? = nil, tls: TLSFiles? = nil, _ body: (MySQLTestProxy) async throws -> T) async throws -> T {
-        try await MySQLTestProxy.with(backend: backend, tls: tls, body)
+    func withProxy<T>(
+        backend: Endpoint? = nil, tls: TLSFiles? = nil, ownLoops: Bool = false, _ body: (MySQLTestProxy) async throws -> T
+    ) async throws -> T {
+        try await MySQLTestProxy.with(backend: backend, tls: tls, ownLoops: ownLoops, body)
     }
 
     /// Pseudo-random bytes (every byte value occurs, so escaping and 0xFB/0xFE/0xFF bytes are exercised).
@@ -36,7 +38,7 @@ import Testing
 
     @Test("a 17 MiB blob goes through the proxy in both directions (continuation packets) unchanged")
     func largePayloadBaseLane() async throws {
-        try await withProxy { proxy in
+        try await withProxy(ownLoops: true) { proxy in
             let table = TestEnvironment.uniqueName("blob")
             let direct = try proxy.direct()
             try direct.execute("CREATE TABLE \(table) (id INT PRIMARY KEY, b LONGBLOB)")
@@ -58,7 +60,7 @@ import Testing
 
     @Test("a 17 MiB blob written in lane gray lands in the shadow table and reads back whole")
     func largePayloadGrayLane() async throws {
-        try await withProxy { proxy in
+        try await withProxy(ownLoops: true) { proxy in
             let table = TestEnvironment.uniqueName("blobg")
             let direct = try proxy.direct()
             try direct.execute("CREATE TABLE \(table) (id INT PRIMARY KEY, b LONGBLOB)")

@@ -145,6 +145,20 @@ struct PostgresLexingSettingsTests {
         }
     }
 
+    @Test("SET of the lane setting in a query with other statements is refused: the proxy decides one lane per query")
+    func laneSwitchAmongOtherStatements() {
+        var m = Helpers.ready()
+        guard case .refused(let refusal) = Self.outcome(&m, "SET shadow.lane = 'gray'; INSERT INTO a VALUES (1)") else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(refusal.message.contains("as a query of its own"))
+        guard case .forwarded = Self.outcome(&m, "SET shadow.lane = 'gray'") else {
+            Issue.record("a lone SET of the lane passes")
+            return
+        }
+    }
+
     @Test("a client-only encoding whose second bytes can be a backslash (SJIS, BIG5, GBK…) refuses lane statements")
     func clientEncodingHazard() {
         var m = Helpers.ready(lane: "gray")

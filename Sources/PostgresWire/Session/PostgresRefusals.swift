@@ -106,6 +106,16 @@ public enum PostgresRefusals {
     }
 
     /// A refusal for `set_config` of the lane setting: the server would switch lanes without the proxy knowing.
+    public static func laneSwitchAmongOtherStatements(setting: String, lane: String) -> Refusal {
+        Refusal(
+            lane: lane, table: nil, rule: .unsupported,
+            message:
+                "SET \(setting) in a query with other statements: the proxy decides one lane per query, so the statements "
+                + "after the SET would run in lane \(lane) while the server runs them in the new one; send SET \(setting) "
+                + "as a query of its own")
+    }
+
+    /// A refusal for `set_config` of the lane setting, which the proxy cannot follow.
     public static func laneSetByFunction(setting: String, lane: String) -> Refusal {
         Refusal(
             lane: lane, table: nil, rule: .unsupported,

@@ -313,6 +313,10 @@ public struct PostgresSessionStateMachine: Sendable {
         }
         let laneName = hint ?? currentLane
         let scan = sql.withUnsafeReadableBytes { PreparedStatementScanner.scan($0, lane: laneName, setting: setting) }
+        if Self.switchesLaneBeforeWork(sql, effects: effects, scan: scan, setting: setting) {
+            return (.refused(PostgresRefusals.laneSwitchAmongOtherStatements(setting: setting, lane: laneName)), laneName,
+                    hint != nil, effects, [])
+        }
         if let refusal = sessionRefusal(scan, lane: laneName) {
             return (.refused(refusal), laneName, hint != nil, effects, [])
         }
@@ -429,6 +433,21 @@ public struct PostgresSessionStateMachine: Sendable {
         case .rewritten(let bytes, _): return (.rewritten(bytes), hint != nil)
         case .refused(let refusal): return (.refused(refusal), hint != nil)
         }
+    }
+
+    /// Whether `sql` sets the lane and also holds a statement that works on data (anything but session and
+    /// transaction control, or an `EXECUTE`): the proxy routes a whole query in one lane, the one before the SET, while
+    /// the server runs the statements after it in the new lane.
+    static func switchesLaneBeforeWork(
+        _ sql: ByteBuffer, effects: [SessionEffect], scan: PreparedStatementScan, setting: String
+    ) -> Bool {
+        let switches = effects.contains {
+            if case .setVariable(let name, _, _) = $0 { name.lowercased() == setting.lowercased() } else { false }
+        }
+        guard switches else { return false }
+        if scan.items.contains(where: { if case .execute = $0 { true } else { false } }) { return true }
+        let kinds = sql.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .postgres) }
+        return kinds.contains { $0 != .session && $0 != .transactionControl }
     }
 
     /// Whether every statement in `sql` is a session statement changing the lane setting (or resetting all).

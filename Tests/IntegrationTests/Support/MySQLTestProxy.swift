@@ -17,6 +17,8 @@ struct MySQLTestProxy {
     let port: Int
     /// The routing source, registry and statistics the listener reports to.
     let context: ListenerContext
+    /// Event loops of this proxy alone (shut down by ``stop()``); nil when it shares the process-wide ones.
+    var ownLoops: MultiThreadedEventLoopGroup? = nil
 
     /// The lanes every MySQL integration test uses:
     /// - gray: shadow tables (`T → T_gray`), user gray_app;
@@ -47,32 +49,36 @@ struct MySQLTestProxy {
     static func start(
         env: TestEnvironment, backend: Endpoint? = nil, tls: TLSFiles? = nil, handshakeTimeout: Double = 5,
         backendTLS: Bool = false, listenerName: String = listenerName, logLevel: Logger.Level = .info,
-        logHandler: (@Sendable (String) -> any LogHandler)? = nil
+        logHandler: (@Sendable (String) -> any LogHandler)? = nil, ownLoops: Bool = false
     ) async throws -> MySQLTestProxy {
         let config = configuration(
             env: env, backend: backend, tls: tls, handshakeTimeout: handshakeTimeout, backendTLS: backendTLS,
             listenerName: listenerName)
-        return try await start(env: env, configuration: config, logLevel: logLevel, logHandler: logHandler)
+        return try await start(env: env, configuration: config, logLevel: logLevel, logHandler: logHandler, ownLoops: ownLoops)
     }
 
     /// Starts the first listener of `configuration` with a fresh routing source, registry and statistics.
     static func start(
         env: TestEnvironment, configuration config: ShadowgateConfiguration, logLevel: Logger.Level = .info,
-        logHandler: (@Sendable (String) -> any LogHandler)? = nil
+        logHandler: (@Sendable (String) -> any LogHandler)? = nil, ownLoops: Bool = false
     ) async throws -> MySQLTestProxy {
+        // A test that sends 16 MiB statements keeps an event loop busy for seconds in a debug build (a lane
+        // rewrites them on the loop): on loops of its own it cannot hold up the connections of other tests.
+        let owned = ownLoops ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         var logger = logHandler.map { Logger(label: "mysql-proxy-test", factory: $0) } ?? Logger(label: "mysql-proxy-test")
         logger.logLevel = logLevel
         let context = ListenerContext(
             routing: RoutingSource(RoutingTable(configuration: config)), connections: ConnectionRegistry(),
-            statistics: LaneStatistics(), group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            statistics: LaneStatistics(), group: owned ?? MultiThreadedEventLoopGroup.singleton, logger: logger)
         let listener = MySQLListener(configuration: config.listeners[0], context: context)
         try await listener.start()
         let port = listener.localAddress?.port ?? 0
-        return MySQLTestProxy(env: env, listener: listener, port: port, context: context)
+        return MySQLTestProxy(env: env, listener: listener, port: port, context: context, ownLoops: owned)
     }
 
     func stop() async {
         await listener.shutdown(gracefulDeadline: .now() + .seconds(2))
+        try? await ownLoops?.shutdownGracefully()
     }
 
     /// Connects libmariadb through the proxy.
@@ -139,10 +145,10 @@ enum MySQLCommandLineClient {
 extension MySQLTestProxy {
     /// Runs `body` against a proxy in front of the real servers and stops the proxy afterwards, also on failure.
     static func with<T>(
-        backend: Endpoint? = nil, tls: TLSFiles? = nil, _ body: (MySQLTestProxy) async throws -> T
+        backend: Endpoint? = nil, tls: TLSFiles? = nil, ownLoops: Bool = false, _ body: (MySQLTestProxy) async throws -> T
     ) async throws -> T {
         let env = try TestEnvironment.load()
-        let proxy = try await MySQLTestProxy.start(env: env, backend: backend, tls: tls)
+        let proxy = try await MySQLTestProxy.start(env: env, backend: backend, tls: tls, ownLoops: ownLoops)
         do {
             let result = try await body(proxy)
             await proxy.stop()
