@@ -120,3 +120,40 @@ import Testing
         }
     }
 }
+
+/// The connection character set, through the in-process proxy against MariaDB.
+@Suite struct MySQLProxyCharsetTests {
+    @Test("in a gbk connection a gray statement with non-ASCII bytes is refused and writes nothing; utf8mb4 passes it")
+    func gbkConnectionRefusesNonASCII() async throws {
+        try await MySQLTestProxy.with { proxy in
+            let marker = TestEnvironment.uniqueName("gbk")
+            let out = try MySQLPythonClient.run("""
+                import os, pymysql
+                def conn(charset):
+                    c = pymysql.connect(host='127.0.0.1', port=int(os.environ['P_PORT']), user=os.environ['P_USER'],
+                                        password=os.environ['P_PASS'], database='mse_demo', charset=charset,
+                                        autocommit=True, defer_connect=True)
+                    c._connect_attrs['lane'] = 'gray'
+                    c.connect()
+                    return c
+                marker = os.environ['MARKER']
+                for charset in ['gbk', 'utf8mb4']:
+                    c = conn(charset)
+                    try:
+                        with c.cursor() as cur:
+                            cur.execute("INSERT INTO mse_demo_table (location) VALUES (%s)", (marker + '-é',))
+                        print(charset, 'ok')
+                    except pymysql.err.MySQLError as e:
+                        print(charset, 'refused', 'character set is gbk' in str(e), str(e)[:200])
+                """, environment: [
+                    "P_PORT": "\(proxy.port)", "P_USER": proxy.env.mysql.user, "P_PASS": proxy.env.mysql.password,
+                    "MARKER": marker,
+                ])
+            #expect(out.contains("gbk refused True"), "\(out)")
+            #expect(out.contains("utf8mb4 ok"), "\(out)")
+            let direct = try proxy.direct()
+            #expect(Int(try direct.query("SELECT COUNT(*) FROM mse_demo.mse_demo_table WHERE location LIKE '\(marker)%'").scalar ?? "") == 0)
+            #expect(Int(try direct.query("SELECT COUNT(*) FROM mse_demo.mse_demo_table_gray WHERE location LIKE '\(marker)%'").scalar ?? "") == 1)
+        }
+    }
+}

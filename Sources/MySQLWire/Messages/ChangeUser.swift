@@ -9,6 +9,8 @@ public struct ChangeUser: Sendable, Hashable {
     /// packet ends before the database field.
     public var databaseRange: Range<Int>?
     public var attributes: [String: String]
+    /// The collation id the client asks for (`character_set_client`); nil when the packet ends before it.
+    public var characterSet: UInt16?
 
     public init(payload: ByteBuffer, capabilities: MySQLCapabilities) throws {
         var buffer = payload
@@ -27,7 +29,7 @@ public struct ChangeUser: Sendable, Hashable {
         database = db.isEmpty ? nil : db
         attributes = [:]
         guard buffer.readableBytes >= 2 else { return }
-        _ = buffer.readInteger(endianness: .little, as: UInt16.self)
+        characterSet = buffer.readInteger(endianness: .little, as: UInt16.self)
         if capabilities.contains(.pluginAuth), buffer.readableBytes > 0 { _ = try buffer.readMySQLNullTerminatedString() }
         if capabilities.contains(.connectAttributes), buffer.readableBytes > 0 {
             var attrs = try buffer.readLengthEncodedSlice()

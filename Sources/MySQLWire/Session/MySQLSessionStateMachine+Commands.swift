@@ -61,6 +61,8 @@ extension MySQLSessionStateMachine {
                 forwarded = MySQLPacket(sequenceID: packet.sequenceID, payload: payload)
             }
             pendingReset = .changeUser(user: change.username, attributeLane: attributeLane)
+            // The character set the change of user asks for (taken as sent: a failed change of user ends the session).
+            clientCharset = change.characterSet.map(ClientCharset.init(collation:)) ?? .other("unknown after COM_CHANGE_USER")
             // Without a database the server leaves the session in none.
             pendingDatabase = PendingDatabase(selections: [selection], errorLeavesUnchanged: false)
             tracker.expect(.authentication)
@@ -111,6 +113,8 @@ extension MySQLSessionStateMachine {
         let effects = text.withUnsafeReadableBytes { SessionStatementScanner.effects(in: $0, dialect: .mysql) }
         // A refused statement never reaches the server, so its session effects must not stick either.
         let sessionBefore = sessionLane
+        let charsetBefore = clientCharset
+        let charsetAfter = command == .query ? text.withUnsafeReadableBytes { charsetBefore.after($0) } : charsetBefore
         for effect in effects {
             switch effect {
             case .setVariable(let name, let value, _) where name.lowercased() == routing.label.mysqlSessionVariable.lowercased():
@@ -151,7 +155,7 @@ extension MySQLSessionStateMachine {
         let uses: [String] = command == .query ? effects.compactMap { if case .useDatabase(let db) = $0 { return db }; return nil } : []
         let single = uses.isEmpty || text.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .mysql).count == 1 }
         var refusal: ERRPacket? = nil
-        if let lane { refusal = backslashRefusal(text, lane: lane) }
+        if let lane { refusal = backslashRefusal(text, lane: lane) ?? charsetRefusal(text, lane: lane, charsets: [charsetBefore, charsetAfter]) }
         if refusal == nil, uses.isEmpty || !single { refusal = databaseLaneConflict(lane) }
         if let refusal {
             sessionLane = sessionBefore
@@ -160,10 +164,13 @@ extension MySQLSessionStateMachine {
                 outcome: .refused(Refusal(lane: laneName, table: nil, rule: .unsupported, message: refusal.message)))
             return refuse(packet, refusal)
         }
+        // From here on the statement goes to the server unless the rewriter refuses it (which restores this).
+        clientCharset = charsetAfter
         if mirroredLanes.contains(laneName),
             let reason = text.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .mysql) })
         {
             sessionLane = sessionBefore
+            clientCharset = charsetBefore
             let message = "shadowgate: refused in lane '\(laneName)', whose writes are mirrored (dual_write): \(reason); "
                 + "run it directly on both databases, or through a listener without dual-write"
             statementEvent = MySQLStatementEvent(
@@ -201,6 +208,7 @@ extension MySQLSessionStateMachine {
             guard single else {
                 pendingDatabase = nil
                 sessionLane = sessionBefore
+                clientCharset = charsetBefore
                 let message = "shadowgate: `USE \(db)` in lane '\(lane.name)', which maps that database to '\(mapped)', "
                     + "must be sent as a statement of its own, not in a multi-statement query (the statements around it "
                     + "would run in the wrong database); send it alone, or select the database when connecting"
@@ -234,6 +242,7 @@ extension MySQLSessionStateMachine {
             pendingPrepare = nil
             pendingDatabase = nil
             sessionLane = sessionBefore
+            clientCharset = charsetBefore
             statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .refused(refusal))
             let err: ERRPacket = (refusal.rule == .unmappedWrites || refusal.rule == .unmappedReads)
                 ? .tableRefusal(refusal.message) : .proxyRefusal(refusal.message)

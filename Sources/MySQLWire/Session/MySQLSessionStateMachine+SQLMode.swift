@@ -36,6 +36,17 @@ extension MySQLSessionStateMachine {
                 + "in the new mode (NO_BACKSLASH_ESCAPES changes what \\ means), the proxy cannot; send the change on its own")
     }
 
+    /// The refusal of a lane statement with bytes above 0x7F while the connection character set (before the
+    /// statement, or as its SETs leave it) is not one the proxy reads as the server does (``ClientCharset``).
+    func charsetRefusal(_ text: ByteBuffer, lane: LaneConfiguration, charsets: [ClientCharset]) -> ERRPacket? {
+        guard case .other(let name)? = charsets.first(where: { !$0.readsAsUTF8 }) else { return nil }
+        guard text.withUnsafeReadableBytes({ $0.contains { $0 >= 0x80 } }) else { return nil }
+        return .proxyRefusal(
+            "shadowgate: refused in lane '\(lane.name)': the connection character set is \(name), and the proxy reads "
+                + "statements as UTF-8; with bytes above 0x7F the server may split this one differently (a gbk character "
+                + "can end in a backslash byte, latin1 reads 0xA0 as a space); use utf8mb4 for lane traffic (SET NAMES utf8mb4)")
+    }
+
     /// Whether `bytes` contain `needle` (ASCII, lower case) in any letter case.
     static func containsCaseInsensitive(_ bytes: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
         let pattern = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)

@@ -92,6 +92,10 @@ public struct MySQLSessionStateMachine: Sendable {
     var sequenceOffset: UInt8 = 0
     var serverCapabilities: MySQLCapabilities = []
     public internal(set) var clientCapabilities: MySQLCapabilities = []
+    /// The connection character set as the session's statements left it (``ClientCharset``), and the one the
+    /// handshake asked for (COM_RESET_CONNECTION returns to it).
+    public internal(set) var clientCharset: ClientCharset = .readsAsUTF8
+    var handshakeCharset: ClientCharset = .readsAsUTF8
     public internal(set) var user: String = "" { didSet { identityGeneration &+= 1 } }
     /// The lane from the connection attribute or the login user; nil is base.
     public internal(set) var connectionLane: LaneConfiguration? { didSet { identityGeneration &+= 1 } }
@@ -329,6 +333,8 @@ public struct MySQLSessionStateMachine: Sendable {
         var response: HandshakeResponse41
         do { response = try HandshakeResponse41(payload: packet.payload) } catch { return close(error) }
         user = response.username
+        handshakeCharset = ClientCharset(collation: UInt16(response.characterSet))
+        clientCharset = handshakeCharset
         let errorSeq = packet.sequenceID &+ 1
         // Lane: connection attribute, then login user.
         if let label = response.attribute(routing.label.key) {
@@ -529,7 +535,7 @@ public struct MySQLSessionStateMachine: Sendable {
         lastPreparedID = nil
         switch reset {
         case .resetConnection:
-            break
+            clientCharset = handshakeCharset
         case .changeUser(let newUser, let attributeLane):
             user = newUser
             removedConnectionLane = nil

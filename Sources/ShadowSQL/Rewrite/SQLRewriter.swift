@@ -24,11 +24,6 @@ public struct SQLRewriter: Sendable {
         if self.prepared?.source != lane {
             self.prepared = PreparedMapping(lane, dialect: self.dialect)
         }
-        if let hazard = CharacterSetHazard.find(in: sql, dialect: self.dialect) {
-            return .refused(
-                self.refusal(lane, nil, .unanalysable,
-                    "the statement has \(hazard), which the server may read differently under a connection character set other than UTF-8; use utf8mb4 (MySQL) or UTF8 (PostgreSQL) for lane traffic, and send binary data as a hex literal (X'…') or as a parameter of a server-side prepared statement"))
-        }
         let outcome = self.rewriteOnce(sql, lane: lane)
         guard case .rewritten(let output, let summary) = outcome else { return outcome }
         // A renamed statement must read the same as the original: a second pass over the output renames nothing
