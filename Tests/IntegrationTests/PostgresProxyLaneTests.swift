@@ -16,30 +16,15 @@ struct PostgresProxyLaneTests {
     ]
 
     func withProxy(tls: Bool = false, _ body: (PostgresTestProxy) async throws -> Void) async throws {
-        let server = try PostgresTestServer.fromEnvironment()
-        let proxy = try await PostgresTestProxy.start(server: server, lanes: Self.lanes, tls: tls)
-        do {
-            try await body(proxy)
-        } catch {
-            await proxy.stop()
-            throw error
-        }
-        await proxy.stop()
+        try await PostgresTestProxy.with(lanes: Self.lanes, tls: tls, body)
     }
 
     func connect(_ proxy: PostgresTestProxy, options: String? = nil) throws -> PostgresConnection {
-        try PostgresConnection(
-            configuration: .init(
-                host: "127.0.0.1", port: proxy.port, user: proxy.server.user, password: proxy.server.password,
-                database: "mse_demo", options: options))
+        try proxy.connect(options: options)
     }
 
-    /// (rows in the base table, rows in the gray table) with `location = marker`.
     func counts(_ proxy: PostgresTestProxy, _ marker: String, table: String = "mse_demo_table") throws -> (String, String) {
-        (
-            try proxy.server.direct("SELECT count(*) FROM \(table) WHERE location = '\(marker)'"),
-            try proxy.server.direct("SELECT count(*) FROM \(table)_gray WHERE location = '\(marker)'")
-        )
+        try proxy.counts(marker, table: table)
     }
 
     @Test(

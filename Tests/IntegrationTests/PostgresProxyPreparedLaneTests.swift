@@ -17,31 +17,14 @@ struct PostgresProxyPreparedLaneTests {
     ]
 
     func withProxy(_ body: (PostgresTestProxy) async throws -> Void) async throws {
-        let server = try PostgresTestServer.fromEnvironment()
-        let proxy = try await PostgresTestProxy.start(server: server, lanes: Self.lanes)
-        do {
-            try await body(proxy)
-        } catch {
-            await proxy.stop()
-            throw error
-        }
-        await proxy.stop()
+        try await PostgresTestProxy.with(lanes: Self.lanes, body)
     }
 
     func connect(_ proxy: PostgresTestProxy, options: String? = nil) throws -> PostgresConnection {
-        try PostgresConnection(
-            configuration: .init(
-                host: "127.0.0.1", port: proxy.port, user: proxy.server.user, password: proxy.server.password,
-                database: "mse_demo", options: options))
+        try proxy.connect(options: options)
     }
 
-    /// (rows in the base table, rows in the gray table) with `location = marker`.
-    func counts(_ proxy: PostgresTestProxy, _ marker: String) throws -> (String, String) {
-        (
-            try proxy.server.direct("SELECT count(*) FROM mse_demo_table WHERE location = '\(marker)'"),
-            try proxy.server.direct("SELECT count(*) FROM mse_demo_table_gray WHERE location = '\(marker)'")
-        )
-    }
+    func counts(_ proxy: PostgresTestProxy, _ marker: String) throws -> (String, String) { try proxy.counts(marker) }
 
     func insert(_ marker: String) -> String { "INSERT INTO mse_demo_table (location) VALUES ('\(marker)')" }
 

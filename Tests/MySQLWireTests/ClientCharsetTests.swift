@@ -1,4 +1,5 @@
 import NIOCore
+import ShadowSQL
 import Testing
 
 @testable import MySQLWire
@@ -6,7 +7,7 @@ import Testing
 /// The connection character set, followed so that a lane refuses what the server may split differently.
 @Suite struct ClientCharsetTests {
     func after(_ start: ClientCharset, _ sql: String) -> ClientCharset {
-        Array(sql.utf8).withUnsafeBytes { start.after($0) }
+        start.after(SessionStatementScanner.effects(in: sql, dialect: .mysql))
     }
 
     @Test("handshake collations of utf8mb3, utf8mb4, ascii and binary read as UTF-8; gbk and latin1 do not")

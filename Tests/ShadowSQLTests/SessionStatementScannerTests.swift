@@ -13,7 +13,10 @@ let sessionCases: [(SQLDialect, String, [SessionEffect])] = [
     (.mysql, "SET @a = (1, 2), @b = 'c'", [
         .setVariable(name: "a", value: "(1, 2)", scope: .session), .setVariable(name: "b", value: "c", scope: .session),
     ]),
-    (.mysql, "SET NAMES utf8mb4", []),
+    (.mysql, "SET NAMES utf8mb4", [.setCharacterSet("utf8mb4")]),
+    (.mysql, "SET NAMES 'gbk' COLLATE 'gbk_bin'; SET CHARACTER SET latin1", [.setCharacterSet("gbk"), .setCharacterSet("latin1")]),
+    (.mysql, "SET SESSION character_set_client = CONCAT('g', 'bk'), @lane = 'gray'",
+     [.setCharacterSet(nil), .setVariable(name: "lane", value: "gray", scope: .session)]),
     (.mysql, "SET @@session.sql_mode = ''", []),
     (.mysql, "USE db", [.useDatabase("db")]),
     (.mysql, "use `my``db`", [.useDatabase("my`db")]),

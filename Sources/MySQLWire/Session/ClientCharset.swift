@@ -41,81 +41,14 @@ public enum ClientCharset: Sendable, Hashable {
 
     public var readsAsUTF8: Bool { self == .readsAsUTF8 }
 
-    /// The character set after the statements in `sql` ran: `SET NAMES x`, `SET CHARACTER SET x`, `SET CHARSET x`
-    /// and assignments to `character_set_client` (`@@…`, `@@session.…` included); the last one wins. A value the
-    /// proxy cannot read (an expression, a variable, DEFAULT) counts as another character set.
-    public func after(_ sql: UnsafeRawBufferPointer) -> ClientCharset {
-        guard Self.mentionsCharset(sql) else { return self }
+    /// The character set after a query's session effects (``SessionEffect/setCharacterSet(_:)``, which
+    /// ``SessionStatementScanner`` reads from `SET NAMES`, `SET CHARACTER SET`, `SET CHARSET` and assignments to
+    /// `character_set_client`); the last one wins, and a value only the server knows counts as another character set.
+    public func after(_ effects: [SessionEffect]) -> ClientCharset {
         var result = self
-        var tokenizer = SQLTokenizer(sql, dialect: .mysql)
-        var statement: [Token] = []
-        func finish() {
-            if let value = Self.assignedCharset(statement, sql) { result = value }
-            statement.removeAll(keepingCapacity: true)
+        for case .setCharacterSet(let name) in effects {
+            result = name.map(ClientCharset.init(name:)) ?? .other("a value only the server knows")
         }
-        while let token = tokenizer.next() {
-            if token.kind == .semicolon {
-                finish()
-            } else if token.kind.isSignificant {
-                statement.append(token)
-            }
-        }
-        finish()
         return result
-    }
-
-    static func mentionsCharset(_ sql: UnsafeRawBufferPointer) -> Bool {
-        MySQLSessionStateMachine.containsCaseInsensitive(sql, "names")
-            || MySQLSessionStateMachine.containsCaseInsensitive(sql, "charset")
-            || MySQLSessionStateMachine.containsCaseInsensitive(sql, "character")
-    }
-
-    /// The character set a SET statement's tokens assign, or nil when it assigns none.
-    static func assignedCharset(_ tokens: [Token], _ sql: UnsafeRawBufferPointer) -> ClientCharset? {
-        func text(_ i: Int) -> String {
-            String(decoding: UnsafeRawBufferPointer(rebasing: sql[tokens[i].start..<tokens[i].end]), as: UTF8.self)
-        }
-        func word(_ i: Int) -> String? { i < tokens.count ? text(i).lowercased() : nil }
-        guard word(0) == "set" else { return nil }
-        var found: ClientCharset?
-        var i = 1
-        while i < tokens.count {
-            let current = word(i) ?? ""
-            var valueAt: Int?
-            if current == "names" || current == "charset" {
-                valueAt = i + 1
-            } else if current == "character", word(i + 1) == "set" {
-                valueAt = i + 2
-            } else if current == "character_set_client" || current == "@@character_set_client"
-                || current.hasSuffix(".character_set_client")
-            {
-                let operatorAt = i + 1
-                if let op = word(operatorAt), op == "=" || op == ":=" { valueAt = operatorAt + 1 }
-            }
-            if let at = valueAt {
-                found = Self.value(at: at, tokens, sql, text: text)
-                i = at + 1
-            } else {
-                i += 1
-            }
-        }
-        return found
-    }
-
-    private static func value(
-        at i: Int, _ tokens: [Token], _ sql: UnsafeRawBufferPointer, text: (Int) -> String
-    ) -> ClientCharset {
-        guard i < tokens.count else { return .other("a missing value") }
-        // An expression, not a plain name: the value is only known to the server.
-        if i + 1 < tokens.count, tokens[i + 1].kind != .comma, tokens[i + 1].kind != .word { return .other("an expression") }
-        let raw = text(i)
-        switch tokens[i].kind {
-        case .word:
-            return raw.lowercased() == "default" ? .other("the server default") : ClientCharset(name: raw)
-        case .string, .quotedIdentifier:
-            return ClientCharset(name: String(raw.dropFirst().dropLast()))
-        default:
-            return .other(raw)
-        }
     }
 }

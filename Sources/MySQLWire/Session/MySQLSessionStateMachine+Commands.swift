@@ -114,7 +114,7 @@ extension MySQLSessionStateMachine {
         // A refused statement never reaches the server, so its session effects must not stick either.
         let sessionBefore = sessionLane
         let charsetBefore = clientCharset
-        let charsetAfter = command == .query ? text.withUnsafeReadableBytes { charsetBefore.after($0) } : charsetBefore
+        let charsetAfter = command == .query ? charsetBefore.after(effects) : charsetBefore
         for effect in effects {
             switch effect {
             case .setVariable(let name, let value, _) where name.lowercased() == routing.label.mysqlSessionVariable.lowercased():

@@ -370,6 +370,19 @@ public struct PostgresSessionStateMachine: Sendable {
         return nil
     }
 
+    /// The refusal when `laneName` runs on `server` in `database` and this connection is elsewhere. A statement that
+    /// only switches lanes still runs, so a session can switch back to the lane its connection lives in.
+    private func placementRefusal(
+        _ laneName: String, server: Endpoint, database laneDatabase: String, sql: ByteBuffer, hint: String?,
+        effects: [SessionEffect]
+    ) -> Refusal? {
+        guard server != backend || laneDatabase != database else { return nil }
+        if hint == nil && Self.onlySwitchesLane(sql, effects: effects, setting: setting) { return nil }
+        if server != backend { return PostgresRefusals.otherServer(laneName, setting: setting) }
+        return PostgresRefusals.otherDatabase(
+            laneName, laneDatabase: laneDatabase, connectionDatabase: database, setting: setting)
+    }
+
     private mutating func routeStatement(
         _ sql: ByteBuffer, laneName: String, hint: String?, effects: [SessionEffect]
     ) -> (Routed, hinted: Bool) {
@@ -383,17 +396,10 @@ public struct PostgresSessionStateMachine: Sendable {
         if routing.isBase(laneName) {
             // On a connection redirected to another server or database, a statement that only switches lanes
             // still runs, so the session can switch back to a lane that lives there.
-            let onlySwitches = hint == nil && Self.onlySwitchesLane(sql, effects: effects, setting: setting)
-            if listener.backend != backend && !onlySwitches {
-                return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), hint != nil)
-            }
-            if database != requestedDatabase && !onlySwitches {
-                return (
-                    .refused(
-                        PostgresRefusals.otherDatabase(
-                            laneName, laneDatabase: requestedDatabase, connectionDatabase: database, setting: setting)),
-                    hint != nil
-                )
+            if let refusal = placementRefusal(
+                laneName, server: listener.backend, database: requestedDatabase, sql: sql, hint: hint, effects: effects)
+            {
+                return (.refused(refusal), hint != nil)
             }
             return (.original, hint != nil)
         }
@@ -409,20 +415,13 @@ public struct PostgresSessionStateMachine: Sendable {
                 : PostgresRefusals.unknownLane(laneName, routing: routing)
             return (.refused(refusal), hint != nil)
         }
-        let onlySwitches = hint == nil && Self.onlySwitchesLane(sql, effects: effects, setting: setting)
-        if routing.backend(for: listener, lane: lane) != backend && !onlySwitches {
-            return (.refused(PostgresRefusals.otherServer(laneName, setting: setting)), hint != nil)
-        }
         // A lane that redirects the startup database runs only on connections redirected at startup: anywhere
         // else its statements would run in the database the connection is on (a base database).
-        let laneDatabase = lane.mapping.databases[requestedDatabase] ?? requestedDatabase
-        if laneDatabase != database && !onlySwitches {
-            return (
-                .refused(
-                    PostgresRefusals.otherDatabase(
-                        laneName, laneDatabase: laneDatabase, connectionDatabase: database, setting: setting)),
-                hint != nil
-            )
+        if let refusal = placementRefusal(
+            laneName, server: routing.backend(for: listener, lane: lane),
+            database: lane.mapping.databases[requestedDatabase] ?? requestedDatabase, sql: sql, hint: hint, effects: effects)
+        {
+            return (.refused(refusal), hint != nil)
         }
         if let lexingHazard, !Self.restoresLexing(sql) {
             return (.refused(PostgresRefusals.unreadable(laneName, reason: lexingHazard)), hint != nil)
@@ -457,7 +456,7 @@ public struct PostgresSessionStateMachine: Sendable {
             switch effect {
             case .setVariable(let name, _, _): return name.lowercased() == setting.lowercased()
             case .resetAll: return true
-            case .useDatabase: return false
+            case .useDatabase, .setCharacterSet: return false
             }
         }
         guard laneOnly else { return false }

@@ -61,7 +61,7 @@ public struct SessionLaneSetting: Sendable, Hashable {
         case .resetAll:
             pendingInTransaction = .startup
             local = nil
-        case .useDatabase:
+        case .useDatabase, .setCharacterSet:
             break
         }
     }

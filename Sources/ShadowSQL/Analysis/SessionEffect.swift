@@ -13,4 +13,7 @@ public enum SessionEffect: Sendable, Hashable {
     case resetAll
     /// `USE db` (MySQL).
     case useDatabase(String)
+    /// `SET NAMES x`, `SET CHARACTER SET x`, `SET CHARSET x` or an assignment to `character_set_client` (MySQL):
+    /// the connection character set; nil when only the server knows the value (an expression, a variable).
+    case setCharacterSet(String?)
 }

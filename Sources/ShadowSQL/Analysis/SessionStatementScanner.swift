@@ -85,12 +85,36 @@ public enum SessionStatementScanner {
         }
     }
 
-    /// `SET @a = 1, @lane := 'gray'`: user variables only.
+    /// `SET @a = 1, @lane := 'gray'` (user variables), and the connection character set: `SET NAMES x [COLLATE y]`,
+    /// `SET CHARACTER SET x`, `SET CHARSET x`, `SET [SESSION] character_set_client = x` (`@@…` forms included).
     static func mysqlSet(_ t: [SignificantToken], _ sql: UnsafeRawBufferPointer, _ text: IdentifierText,
         into effects: inout [SessionEffect])
     {
+        func word(_ i: Int) -> String? {
+            guard i < t.count, t[i].kind == .word || t[i].kind == .variable else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: sql[t[i].start..<t[i].end]), as: UTF8.self).lowercased()
+        }
+        // The value of a character set: one name or string, then nothing but COLLATE; anything else is an expression.
+        func charset(_ v: Int, end: Int) -> String? {
+            guard v < end, t[v].kind == .word || t[v].kind == .string || t[v].kind == .quotedIdentifier,
+                v + 1 == end || word(v + 1) == "collate"
+            else { return nil }
+            return self.value(t, v, v + 1, sql, .mysql).map { $0.hasPrefix("`") ? String($0.dropFirst().dropLast()) : $0 }
+        }
+        switch word(1) {
+        case "names", "charset":
+            effects.append(.setCharacterSet(charset(2, end: t.count)))
+            return
+        case "character" where t.count > 2 && t[2].keyword == .set:
+            effects.append(.setCharacterSet(charset(3, end: t.count)))
+            return
+        default:
+            break
+        }
         var i = 1
         while i < t.count {
+            if t[i].keyword == .session || t[i].keyword == .local { i += 1 }
+            guard i < t.count else { break }
             // One assignment: target, `=` or `:=`, expression up to a top-level comma.
             let target = t[i]
             var j = i + 1
@@ -108,6 +132,10 @@ public enum SessionStatementScanner {
             {
                 let name = self.variableName(target, sql)
                 effects.append(.setVariable(name: name, value: self.value(t, valueStart, j, sql, .mysql), scope: .session))
+            } else if valueStart > i + 1, let name = word(i), name == "character_set_client" || name.hasSuffix(".character_set_client")
+                || name == "@@character_set_client"
+            {
+                effects.append(.setCharacterSet(charset(valueStart, end: j)))
             }
             i = j + 1
         }

@@ -1,3 +1,4 @@
+import DatabaseClients
 import Foundation
 import Logging
 import NIOCore
@@ -165,6 +166,36 @@ final class PostgresTestProxy: @unchecked Sendable {
     func stop() async {
         await listener.shutdown(gracefulDeadline: .now() + .seconds(2))
         try? await group.shutdownGracefully()
+    }
+
+    /// Runs `body` with a proxy of `lanes` in front of the environment's server, stopping it afterwards.
+    static func with(lanes: [LaneConfiguration], tls: Bool = false, _ body: (PostgresTestProxy) async throws -> Void)
+        async throws
+    {
+        let proxy = try await start(server: try PostgresTestServer.fromEnvironment(), lanes: lanes, tls: tls)
+        do {
+            try await body(proxy)
+        } catch {
+            await proxy.stop()
+            throw error
+        }
+        await proxy.stop()
+    }
+
+    /// A libpq connection through the proxy to `mse_demo`.
+    func connect(options: String? = nil) throws -> PostgresConnection {
+        try PostgresConnection(
+            configuration: .init(
+                host: "127.0.0.1", port: port, user: server.user, password: server.password, database: "mse_demo",
+                options: options))
+    }
+
+    /// (rows in the base table, rows in its `_gray` shadow) with `location = marker`.
+    func counts(_ marker: String, table: String = "mse_demo_table") throws -> (String, String) {
+        (
+            try server.direct("SELECT count(*) FROM \(table) WHERE location = '\(marker)'"),
+            try server.direct("SELECT count(*) FROM \(table)_gray WHERE location = '\(marker)'")
+        )
     }
 }
 
