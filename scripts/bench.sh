@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-swift build -c release --product shadowgate
-swift build -c release --package-path Benchmarks/RelayFloor
+bash scripts/build-release.sh --product shadowgate
+bash scripts/build-release.sh --package-path Benchmarks/RelayFloor
 dir=$(mktemp -d /tmp/shadowgate-bench.XXXXXX)
 trap 'bash scripts/servers.sh stop "$dir"; rm -rf "$dir"' EXIT
 bash scripts/servers.sh start "$dir"

@@ -38,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-swift build -c release --product shadowgate
+bash scripts/build-release.sh --product shadowgate
 bash scripts/servers.sh start "$dir"
 # shellcheck disable=SC1091
 . "$dir/env.sh"

@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 command -v sysbench >/dev/null || { echo "sysbench is required (apt-get install sysbench)" >&2; exit 2; }
 if [ -z "$binaries" ]; then
-  swift build -c release --product shadowgate >/dev/null
+  bash scripts/build-release.sh --product shadowgate >/dev/null
   binaries=.build/release/shadowgate
 fi
 first_binary=${binaries%%,*}

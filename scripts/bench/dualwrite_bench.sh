@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 command -v sysbench >/dev/null || { echo "sysbench is required (apt-get install sysbench)" >&2; exit 2; }
-swift build -c release --product shadowgate >/dev/null
+bash scripts/build-release.sh --product shadowgate >/dev/null
 bin=.build/release/shadowgate
 # shellcheck source=scripts/bench/lib.sh
 source scripts/bench/lib.sh

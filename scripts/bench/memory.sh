@@ -18,7 +18,7 @@ need=$((2 * clients + 256))
 [ "$(ulimit -n)" -ge "$need" ] || ulimit -n "$need" || { echo "memory.sh: ulimit -n $need refused" >&2; exit 1; }
 kernel_max=$(cat /proc/sys/fs/file-max)
 [ "$kernel_max" -ge $((4 * clients)) ] || { echo "memory.sh: fs.file-max $kernel_max is too low for $clients clients" >&2; exit 1; }
-nice -n 19 swift build -c release --product shadowgate
+nice -n 19 bash scripts/build-release.sh --product shadowgate
 dir=$(mktemp -d /tmp/shadowgate-memory.XXXXXX)
 trap 'bash scripts/servers.sh stop "$dir"; rm -rf "$dir"' EXIT
 bash scripts/servers.sh start "$dir" --max-connections $((clients + 100))

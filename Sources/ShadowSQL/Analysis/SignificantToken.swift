@@ -20,12 +20,14 @@ enum SignificantTokens {
         static let executableComment = Findings(rawValue: 2)
     }
 
-    /// Fills `output` with the significant tokens of `bytes`.
+    /// Fills `output` with the significant tokens of `bytes`; with `keywords: false` every token's keyword is
+    /// `.none` until ``resolveKeywords(_:in:)`` (a statement whose shape was seen before needs none).
     @discardableResult
     static func collect(
         _ bytes: UnsafeRawBufferPointer,
         dialect: SQLDialect,
-        into output: inout [SignificantToken]
+        into output: inout [SignificantToken],
+        keywords: Bool = true
     ) -> Findings {
         output.removeAll(keepingCapacity: true)
         var findings: Findings = []
@@ -34,9 +36,16 @@ enum SignificantTokens {
             if token.kind == .executableCommentStart { findings.insert(.executableComment) }
             guard token.kind.isSignificant else { continue }
             if token.kind == .unterminated { findings.insert(.unterminated) }
-            let keyword = token.kind == .word ? Keyword.lookup(bytes, token.start, token.end) : .none
+            let keyword = keywords && token.kind == .word ? Keyword.lookup(bytes, token.start, token.end) : .none
             output.append(SignificantToken(kind: token.kind, keyword: keyword, start: token.start, end: token.end))
         }
         return findings
+    }
+
+    /// Looks up the keyword of every word in `tokens`, collected from `bytes` with `keywords: false`.
+    static func resolveKeywords(_ tokens: inout [SignificantToken], in bytes: UnsafeRawBufferPointer) {
+        for index in tokens.indices where tokens[index].kind == .word {
+            tokens[index].keyword = Keyword.lookup(bytes, tokens[index].start, tokens[index].end)
+        }
     }
 }

@@ -8,13 +8,25 @@ struct RewritePlan: Sendable {
     }
 
     private(set) var edits: [Edit] = []
+    /// The same edits by token position, for ``RewriteShapeCache``: filled by ``replace(token:in:insertBefore:with:)``.
+    private(set) var tokenEdits: [RewriteShapeCache.TokenEdit] = []
 
     var isEmpty: Bool { self.edits.isEmpty }
 
-    mutating func removeAll() { self.edits.removeAll(keepingCapacity: true) }
+    mutating func removeAll() {
+        self.edits.removeAll(keepingCapacity: true)
+        self.tokenEdits.removeAll(keepingCapacity: true)
+    }
 
     mutating func replace(_ start: Int, _ end: Int, with replacement: [UInt8]) {
         self.edits.append(Edit(start: start, end: end, replacement: replacement))
+    }
+
+    /// Replaces token `index` of `tokens` (or inserts before it), and remembers the edit by token position.
+    mutating func replace(token index: Int, in tokens: [SignificantToken], insertBefore: Bool, with replacement: [UInt8]) {
+        let token = tokens[index]
+        self.replace(token.start, insertBefore ? token.start : token.end, with: replacement)
+        self.tokenEdits.append(.init(token: index, insertBefore: insertBefore, replacement: replacement))
     }
 
     /// Applies the edits; `nil` if two edits overlap (an analyzer bug: the caller refuses rather than guess).

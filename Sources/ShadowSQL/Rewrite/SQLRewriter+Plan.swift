@@ -49,28 +49,29 @@ extension SQLRewriter {
                     return self.refusal(lane, table, .unsupported,
                         "statement refused: the shadow name '\(String(decoding: long, as: UTF8.self))' for table '\(table)' is longer than PostgreSQL's \(Self.postgresNameLimit)-byte limit, and the server would cut it back to another name; map '\(table)' to a shorter name in lanes.\(lane.lane).tables.map")
                 }
-                self.addEdits(qualifier: qualifier, name: name, newQualifier: newQualifier, newName: newName, text: text)
+                self.addEdits(qualifier: reference.qualifier, name: reference.name, newQualifier: newQualifier, newName: newName,
+                    text: text)
             }
         }
         self.renameQualifiers(statement, text: text)
         return nil
     }
 
-    mutating func addEdits(qualifier: SignificantToken?, name: SignificantToken, newQualifier: [UInt8]?,
-        newName: [UInt8]?, text: IdentifierText)
-    {
+    /// Edits for one renamed reference: `qualifier` and `name` are token positions (`qualifier` -1 when absent).
+    mutating func addEdits(qualifier: Int, name: Int, newQualifier: [UInt8]?, newName: [UInt8]?, text: IdentifierText) {
         let bytes = text.bytes
         if let newQualifier {
-            if let qualifier {
-                self.plan.replace(qualifier.start, qualifier.end,
-                    with: NameRenderer.render(newQualifier, like: qualifier, in: bytes, dialect: self.dialect))
+            if qualifier >= 0 {
+                self.plan.replace(token: qualifier, in: self.tokens, insertBefore: false,
+                    with: NameRenderer.render(newQualifier, like: self.tokens[qualifier], in: bytes, dialect: self.dialect))
             } else {
-                self.plan.replace(name.start, name.start,
-                    with: NameRenderer.renderQualifier(newQualifier, before: name, in: bytes, dialect: self.dialect))
+                self.plan.replace(token: name, in: self.tokens, insertBefore: true,
+                    with: NameRenderer.renderQualifier(newQualifier, before: self.tokens[name], in: bytes, dialect: self.dialect))
             }
         }
         if let newName {
-            self.plan.replace(name.start, name.end, with: NameRenderer.render(newName, like: name, in: bytes, dialect: self.dialect))
+            self.plan.replace(token: name, in: self.tokens, insertBefore: false,
+                with: NameRenderer.render(newName, like: self.tokens[name], in: bytes, dialect: self.dialect))
         }
     }
 
@@ -92,12 +93,12 @@ extension SQLRewriter {
                     continue
                 }
                 if let newName {
-                    self.plan.replace(table.start, table.end,
+                    self.plan.replace(token: qualifierReference.table, in: self.tokens, insertBefore: false,
                         with: NameRenderer.render(newName, like: table, in: text.bytes, dialect: self.dialect))
                 }
                 if let newQualifier, qualifierReference.database >= 0 {
                     let database = self.tokens[qualifierReference.database]
-                    self.plan.replace(database.start, database.end,
+                    self.plan.replace(token: qualifierReference.database, in: self.tokens, insertBefore: false,
                         with: NameRenderer.render(newQualifier, like: database, in: text.bytes, dialect: self.dialect))
                 }
                 break
