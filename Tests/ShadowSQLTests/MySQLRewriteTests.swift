@@ -146,7 +146,6 @@ let mysqlSuffixCases: [(String, String)] = [
     ("OPTIMIZE TABLE t", "OPTIMIZE TABLE t_gray"),
     ("CHECK TABLE t", "CHECK TABLE t_gray"),
     ("FLUSH TABLES t", "FLUSH TABLES t_gray"),
-    ("FLUSH TABLES WITH READ LOCK", "="),
     ("HANDLER t OPEN", "HANDLER t_gray OPEN"),
     ("BEGIN", "="),
     ("START TRANSACTION READ ONLY", "="),

@@ -82,7 +82,39 @@ import Testing
         #expect(refusalRule("VACUUM FULL", .postgres) == .unsupported)
         #expect(refusalRule("CLUSTER", .postgres) == .unsupported)
         #expect(rewritten("VACUUM a", graySuffix, .postgres) == "VACUUM a_gray")
-        #expect(rewritten("ANALYZE", graySuffix, .postgres) == "ANALYZE")
+        #expect(refusalRule("ANALYZE", .postgres) == .unsupported)
+        #expect(refusalRule("ANALYZE VERBOSE", .postgres) == .unsupported)
+        #expect(rewritten("ANALYZE a", graySuffix, .postgres) == "ANALYZE a_gray")
+    }
+
+    @Test("statements that act beyond the lane's tables are refused in a lane: accounts, replication, locks and signals of the whole server",
+          arguments: [
+              ("SET PASSWORD FOR bob = PASSWORD('x')", SQLDialect.mysql), ("SET PASSWORD = 'x'", .mysql),
+              ("set password for 'bob'@'%' = 'x'", .mysql), ("SET DEFAULT ROLE r FOR bob", .mysql),
+              ("RESET MASTER", .mysql), ("RESET SLAVE ALL", .mysql), ("RESET QUERY CACHE", .mysql),
+              ("START SLAVE", .mysql), ("START REPLICA", .mysql), ("FLUSH TABLES WITH READ LOCK", .mysql),
+              ("FLUSH PRIVILEGES", .mysql), ("FLUSH TABLES", .mysql), ("FLUSH LOGS", .mysql),
+              ("LOAD INDEX INTO CACHE t", .mysql),
+              ("NOTIFY ch", .postgres), ("NOTIFY ch, 'payload'", .postgres), ("CHECKPOINT", .postgres),
+              ("LOAD 'auto_explain'", .postgres), ("REINDEX DATABASE d", .postgres), ("REINDEX SYSTEM d", .postgres),
+              ("REINDEX SCHEMA public", .postgres), ("REINDEX (VERBOSE) DATABASE d", .postgres),
+          ])
+    func beyondTheLaneRefused(_ sql: String, _ dialect: SQLDialect) {
+        #expect(refusalRule(sql, dialect) == .unsupported, "\(sql)")
+    }
+
+    @Test("session and transaction statements that look like the refused ones still pass in a lane")
+    func lookalikesPass() {
+        #expect(rewritten("START TRANSACTION", graySuffix, .mysql) == "START TRANSACTION")
+        #expect(rewritten("KILL QUERY 5", graySuffix, .mysql) == "KILL QUERY 5")
+        #expect(rewritten("START TRANSACTION READ ONLY", graySuffix, .mysql) == "START TRANSACTION READ ONLY")
+        #expect(rewritten("SET ROLE r", graySuffix, .mysql) == "SET ROLE r")
+        #expect(rewritten("UPDATE a SET password = 'x'", graySuffix, .mysql) == "UPDATE a_gray SET password = 'x'")
+        #expect(rewritten("LOAD DATA INFILE 'f' INTO TABLE a", graySuffix, .mysql) == "LOAD DATA INFILE 'f' INTO TABLE a_gray")
+        #expect(rewritten("FLUSH TABLES a WITH READ LOCK", graySuffix, .mysql) == "FLUSH TABLES a_gray WITH READ LOCK")
+        #expect(rewritten("RESET ALL", graySuffix, .postgres) == "RESET ALL")
+        #expect(rewritten("LISTEN ch", graySuffix, .postgres) == "LISTEN ch")
+        #expect(rewritten("REINDEX TABLE a", graySuffix, .postgres) == "REINDEX TABLE a_gray")
     }
 
     @Test("PostgreSQL: setval is refused in a lane; nextval (an id generator's call) is not")

@@ -22,6 +22,12 @@ extension StatementAnalyzer {
         case .insert, .replace, .update, .delete, .merge:
             self.setKind(.write, verb: verb)
             return s
+        case .load where self.dialect == .postgres || self.keyword(s + 1) == .index:
+            // PostgreSQL LOAD 'library' loads code into the server process; MySQL LOAD INDEX INTO CACHE names
+            // tables in a form the lane does not rename.
+            self.setKind(.other, verb: verb)
+            self.refuse(.unsupported(self.dialect == .postgres ? "LOAD of a server library" : "LOAD INDEX INTO CACHE"))
+            return nil
         case .truncate, .load:
             self.setKind(.write, verb: verb)
             return s
@@ -53,6 +59,18 @@ extension StatementAnalyzer {
             self.setKind(.other, verb: verb)
             self.refuse(.unsupported("a BEGIN … END compound statement"))
             return nil
+        case .start where self.dialect == .mysql && self.keyword(s + 1) != .transaction:
+            // START SLAVE / REPLICA / GROUP_REPLICATION: the server's replication, shared by every lane.
+            self.setKind(.other, verb: verb)
+            self.refuse(.unsupported("START of something other than a transaction (replication is the whole server's)"))
+            return nil
+        case .reset where self.dialect == .mysql:
+            // RESET MASTER deletes the binary logs, RESET SLAVE/REPLICA the replication state, RESET QUERY CACHE
+            // empties the cache of every connection: all of them the whole server's. (PostgreSQL RESET is a
+            // session setting.)
+            self.setKind(.other, verb: verb)
+            self.refuse(.unsupported("RESET (it acts on the whole server)"))
+            return nil
         case .begin, .start, .commit, .rollback, .savepoint, .release, .xa, .end, .abort:
             self.setKind(.transactionControl, verb: verb)
             return nil
@@ -68,6 +86,12 @@ extension StatementAnalyzer {
                 // `SET GLOBAL init_connect = '…'` and the like change the server for every connection and lane.
                 self.setKind(.other, verb: verb)
                 self.refuse(.unsupported("SET GLOBAL (a setting of the whole server)"))
+                return nil
+            }
+            if self.dialect == .mysql && (self.isWord(s + 1, "password") || (next == .default && self.keyword(s + 2) == .role)) {
+                // Both write the server's account tables (mysql.global_priv), which no lane can map.
+                self.setKind(.other, verb: verb)
+                self.refuse(.unsupported(next == .default ? "SET DEFAULT ROLE (it changes an account)" : "SET PASSWORD (it changes an account)"))
                 return nil
             }
             if self.dialect == .mysql && next == .statement {
@@ -141,10 +165,26 @@ extension StatementAnalyzer {
                 return nil
             }
             return s + 1
+        case .flush where !(self.keyword(s + 1) == .tables || self.keyword(s + 1) == .table)
+            || !(self.token(s + 2)?.isName ?? false) || self.keyword(s + 2) == .with,
+            .checkpoint, .notify:
+            // FLUSH without a table list (all tables with a read lock, privileges, logs, caches), CHECKPOINT and
+            // NOTIFY (every listener, base ones included, receives it and may act on it) act beyond the lane.
+            // `FLUSH TABLES t, u …` names its tables and is renamed. (KILL passes: drivers cancel a query that
+            // timed out with `KILL QUERY id` on a second connection of the same lane; see MySQLThreadDirectory.)
+            self.setKind(.other, verb: verb)
+            self.refuse(.unsupported("\(self.spelling(verb).uppercased()) (it acts beyond the lane's tables)"))
+            return nil
+        case .reindex where self.dialect == .postgres && (self.keyword(s + 1) == .database || self.keyword(s + 1) == .schema
+            || self.isWord(s + 1, "system") || (self.kind(s + 1) == .leftParen && self.reindexesWhole(s))):
+            // REINDEX DATABASE / SYSTEM / SCHEMA rebuilds the indexes of every table in them, the base ones included.
+            self.setKind(.other, verb: verb)
+            self.refuse(.unsupported("REINDEX of a whole database, schema or the system catalogs"))
+            return nil
         case .lock, .handler, .optimize, .repair, .check, .checksum, .flush, .reindex, .refresh:
             self.setKind(verb == .handler ? .read : .other, verb: verb)
             return s
-        case .unlock, .kill, .listen, .notify, .unlisten, .checkpoint, .fetch, .move, .close, .help:
+        case .unlock, .kill, .listen, .unlisten, .fetch, .move, .close, .help:
             self.setKind(verb == .help ? .read : .other, verb: verb)
             return nil
         case .declare:
@@ -292,8 +332,9 @@ extension StatementAnalyzer {
             }
             break
         }
-        if self.dialect == .postgres && j >= self.end && self.result.verb != .analyze {
-            // VACUUM or CLUSTER with no table works on every table of the database, the base ones included.
+        if self.dialect == .postgres && j >= self.end {
+            // VACUUM, CLUSTER or ANALYZE with no table works on every table of the database, the base ones
+            // included (ANALYZE rewrites their statistics).
             self.refuse(.unsupported("\(self.spelling(self.result.verb).uppercased()) without a table name"))
             return nil
         }
@@ -301,6 +342,21 @@ extension StatementAnalyzer {
             self.mode = .expectTable(.maintenance)
         }
         return j
+    }
+
+    /// Whether the token at `i` is the bare word `lowercase` (for words the keyword table does not list: adding
+    /// them there would change how names spelled like them are read elsewhere).
+    func isWord(_ i: Int, _ lowercase: String) -> Bool {
+        guard let token = self.token(i), token.kind == .word, token.end - token.start == lowercase.utf8.count else { return false }
+        let bytes = self.text.bytes
+        return lowercase.utf8.enumerated().allSatisfy { ByteClass.lower(bytes[token.start + $0.offset]) == $0.element }
+    }
+
+    /// `REINDEX (options) DATABASE|SYSTEM|SCHEMA …`: the word after the option list.
+    func reindexesWhole(_ s: Int) -> Bool {
+        var j = s + 1
+        while j < self.end && self.tokens[j].kind != .rightParen { j += 1 }
+        return self.keyword(j + 1) == .database || self.keyword(j + 1) == .schema || self.isWord(j + 1, "system")
     }
 
     /// Whether the token at `i` is a MySQL `@@global.name` (or `@@persist.`) variable.
