@@ -27,14 +27,7 @@ struct PostgresProxyIntegrationTests {
             LaneConfiguration(
                 name: "shadowsrv", mapping: LaneMapping(lane: "shadowsrv", unmappedWrites: .pass),
                 backends: ["orders-pg": Endpoint(host: server.host, port: server.shadowPort)]))
-        let proxy = try await PostgresTestProxy.start(server: server, lanes: lanes, tls: tls, backendTLS: backendTLS)
-        do {
-            try await body(proxy)
-        } catch {
-            await proxy.stop()
-            throw error
-        }
-        await proxy.stop()
+        try await PostgresTestProxy.with(server: server, lanes: lanes, tls: tls, backendTLS: backendTLS, body)
     }
 
     @Test("a base-lane insert through the proxy lands in the base table")

@@ -348,8 +348,7 @@ extension StatementAnalyzer {
     /// them there would change how names spelled like them are read elsewhere).
     func isWord(_ i: Int, _ lowercase: String) -> Bool {
         guard let token = self.token(i), token.kind == .word, token.end - token.start == lowercase.utf8.count else { return false }
-        let bytes = self.text.bytes
-        return lowercase.utf8.enumerated().allSatisfy { ByteClass.lower(bytes[token.start + $0.offset]) == $0.element }
+        return self.startsLowercased(token, with: lowercase)
     }
 
     /// `REINDEX (options) DATABASE|SYSTEM|SCHEMA …`: the word after the option list.
@@ -362,13 +361,15 @@ extension StatementAnalyzer {
     /// Whether the token at `i` is a MySQL `@@global.name` (or `@@persist.`) variable.
     func startsWithGlobalVariable(_ i: Int) -> Bool {
         guard let token = self.token(i), token.kind == .variable else { return false }
-        let bytes = self.text.bytes
-        let prefixes = ["@@global.", "@@persist.", "@@persist_only."]
-        return prefixes.contains { prefix in
-            let p = Array(prefix.utf8)
-            guard token.end - token.start > p.count else { return false }
-            return p.indices.allSatisfy { ByteClass.lower(bytes[token.start + $0]) == p[$0] }
+        return ["@@global.", "@@persist.", "@@persist_only."].contains { prefix in
+            token.end - token.start > prefix.utf8.count && self.startsLowercased(token, with: prefix)
         }
+    }
+
+    /// Whether `token`'s bytes, lower-cased, begin with `prefix` (which the caller checked fits in the token).
+    func startsLowercased(_ token: SignificantToken, with prefix: String) -> Bool {
+        let bytes = self.text.bytes
+        return prefix.utf8.enumerated().allSatisfy { ByteClass.lower(bytes[token.start + $0.offset]) == $0.element }
     }
 
     /// `COPY t [(cols)] FROM|TO …` or `COPY (query) TO …`.

@@ -168,11 +168,14 @@ final class PostgresTestProxy: @unchecked Sendable {
         try? await group.shutdownGracefully()
     }
 
-    /// Runs `body` with a proxy of `lanes` in front of the environment's server, stopping it afterwards.
-    static func with(lanes: [LaneConfiguration], tls: Bool = false, _ body: (PostgresTestProxy) async throws -> Void)
-        async throws
-    {
-        let proxy = try await start(server: try PostgresTestServer.fromEnvironment(), lanes: lanes, tls: tls)
+    /// Runs `body` with a proxy of `lanes` in front of `server` (the environment's by default), stopping it
+    /// afterwards.
+    static func with(
+        server: PostgresTestServer? = nil, lanes: [LaneConfiguration], tls: Bool = false, backendTLS: Bool = false,
+        _ body: (PostgresTestProxy) async throws -> Void
+    ) async throws {
+        let proxy = try await start(
+            server: try server ?? PostgresTestServer.fromEnvironment(), lanes: lanes, tls: tls, backendTLS: backendTLS)
         do {
             try await body(proxy)
         } catch {
