@@ -170,6 +170,9 @@ let notTableCases: [(SQLDialect, String, String)] = [
 @Suite struct NotATableTests {
     @Test("columns, aliases, CTE names, strings, comments and functions named like a table are never renamed", arguments: notTableCases)
     func notTables(_ dialect: SQLDialect, _ sql: String, _ expected: String) {
-        #expect(rewritten(sql, grayStrictMap, dialect) == expected)
+        // The lane vouches for the function named like the table, so the call passes and only the table is renamed.
+        var mapping = grayStrictMap
+        mapping.allowedRoutines = ["mse_demo_table"]
+        #expect(rewritten(sql, mapping, dialect) == expected)
     }
 }

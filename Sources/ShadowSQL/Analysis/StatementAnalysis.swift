@@ -32,6 +32,15 @@ enum AnalysisProblem: Sendable, Equatable {
     case routine(qualifier: Int, name: Int)
 }
 
+/// `name(…)` or `schema.name(…)` in an expression or a FROM list: a function the statement calls, unless the name
+/// turns out to be SQL syntax (`IN (`, `varchar(10)`), which ``BuiltinRoutines`` tells apart.
+struct RoutineCall: Sendable {
+    /// Index of the schema/database token, or -1.
+    var qualifier: Int
+    /// Index of the name token.
+    var name: Int
+}
+
 /// What the analyzer learned about one statement. Arrays keep their capacity between statements.
 struct StatementAnalysis: Sendable {
     var kind: StatementKind = .other
@@ -40,6 +49,8 @@ struct StatementAnalysis: Sendable {
     var problem: AnalysisProblem?
     var tables: [TableReference] = []
     var qualifiers: [QualifierReference] = []
+    /// Every `name(` that may be a function call, in statement order.
+    var calls: [RoutineCall] = []
     /// Alias tokens and their depth.
     var aliases: [(token: Int, depth: Int)] = []
     /// The verb's spelling for messages (`INSERT`, `UPDATE`…), as a keyword.
@@ -51,6 +62,7 @@ struct StatementAnalysis: Sendable {
         self.problem = nil
         self.tables.removeAll(keepingCapacity: true)
         self.qualifiers.removeAll(keepingCapacity: true)
+        self.calls.removeAll(keepingCapacity: true)
         self.aliases.removeAll(keepingCapacity: true)
         self.verb = .none
     }

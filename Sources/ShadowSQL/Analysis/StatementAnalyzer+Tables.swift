@@ -88,6 +88,7 @@ extension StatementAnalyzer {
         let followUp: Mode =
             (context.alias || context.list || context.joins || context.renameList) ? .afterTable(context) : .expression
         if context.function && self.kind(after) == .leftParen {
+            self.result.calls.append(RoutineCall(qualifier: qualifier, name: last))
             self.lastTableEnd = -1
             self.mode = followUp
             return after

@@ -37,6 +37,8 @@ struct StatementAnalyzer: Sendable {
     var tokens: [SignificantToken] = []
     var text: IdentifierText
     var end = 0
+    /// Index of the statement's first token.
+    var first = 0
     var frames: [Frame] = []
     var ctes: [(token: Int, depth: Int)] = []
     var verbPosition = false
@@ -69,6 +71,7 @@ struct StatementAnalyzer: Sendable {
         self.text = text
         self.tokens = tokens
         self.end = range.upperBound
+        self.first = range.lowerBound
         self.frames.removeAll(keepingCapacity: true)
         self.frames.append(Frame(mode: .expression, isQuery: true))
         self.ctes.removeAll(keepingCapacity: true)
@@ -172,6 +175,9 @@ struct StatementAnalyzer: Sendable {
             if self.kind(i + 1) == .dot {
                 return self.qualifierChain(i, bare: false)
             }
+            if self.kind(i + 1) == .leftParen && !self.namesObject(before: i) {
+                self.result.calls.append(RoutineCall(qualifier: -1, name: i))
+            }
             if t.kind == .word {
                 return self.keywordSeen(i, t.keyword, atVerb: atVerb)
             }
@@ -221,13 +227,29 @@ struct StatementAnalyzer: Sendable {
         }
         let parts = (last - i) / 2 + 1
         // schema.function(…) is a call, not a column.
-        if self.kind(after) == .leftParen { return after }
+        if self.kind(after) == .leftParen {
+            self.result.calls.append(RoutineCall(qualifier: last > i ? last - 2 : -1, name: last))
+            return after
+        }
         if parts >= 3 {
             self.result.qualifiers.append(QualifierReference(database: last - 4, table: last - 2))
         } else if parts == 2 {
             self.result.qualifiers.append(QualifierReference(database: -1, table: i))
         }
         return after
+    }
+
+    /// Whether the word before `i` declares `i` as the name of something (`KEY idx (a)`, `EXECUTE p(1)`,
+    /// `AS t(a, b)`, `CAST(x AS decimal(10, 2))`), so that the `(` after it does not start a call.
+    func namesObject(before i: Int) -> Bool {
+        guard i > self.first else { return false }
+        switch self.tokens[i - 1].keyword {
+        case .key, .index, .unique, .constraint, .fulltext, .spatial, .partition, .table, .view, .trigger, .procedure,
+            .function, .sequence, .type, .execute, .prepare, .deallocate, .as:
+            return true
+        default:
+            return self.isWord(i - 1, "subpartition")
+        }
     }
 
     /// Removes MySQL multi-table DELETE targets that turned out to be aliases of tables in the statement.

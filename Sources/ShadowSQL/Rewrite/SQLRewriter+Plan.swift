@@ -11,17 +11,15 @@ extension SQLRewriter {
                     "statement refused: \(detail) cannot be isolated in a lane; run it on the base lane")
             case .routine(let qualifier, let name):
                 let full = self.displayName(qualifier: qualifier, name: name, text: text)
-                let bare = String(decoding: text.logical(self.tokens[name]), as: UTF8.self)
-                // An allowed qualified entry matches only that qualified call; a bare entry matches the name anywhere.
-                let allowed = lane.allowedRoutines.contains {
-                    $0.lowercased() == full.lowercased() || (!$0.contains(".") && $0.lowercased() == bare.lowercased())
-                }
-                if !allowed {
+                if !self.isAllowedRoutine(lane, qualifier: qualifier, name: name, text: text) {
                     return self.refusal(lane, full, .routines,
                         "CALL of routine '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")
                 }
                 return nil
             }
+        }
+        for call in statement.calls {
+            if let refusal = self.checkCall(call, lane: lane, text: text) { return refusal }
         }
         self.decisions.removeAll(keepingCapacity: true)
         for reference in statement.tables {
@@ -55,6 +53,47 @@ extension SQLRewriter {
         }
         self.renameQualifiers(statement, text: text)
         return nil
+    }
+
+    /// A function call passes when it is a built-in without side effects or a routine the lane allows.
+    func checkCall(_ call: RoutineCall, lane: LaneMapping, text: IdentifierText) -> Refusal? {
+        let nameToken = self.tokens[call.name]
+        if nameToken.kind != .word && nameToken.kind != .quotedIdentifier {
+            return self.refusal(lane, nil, .unanalysable,
+                "statement refused: a call at byte \(nameToken.start) has no readable name; it cannot be analysed safely")
+        }
+        let verdict = BuiltinRoutines.classify(
+            qualifier: call.qualifier >= 0 ? text.logical(self.tokens[call.qualifier]) : nil,
+            name: text.logical(nameToken),
+            quoted: nameToken.kind == .quotedIdentifier,
+            spaced: self.tokens[call.name + 1].start != nameToken.end,
+            dialect: self.dialect)
+        if verdict == .builtin || self.isAllowedRoutine(lane, qualifier: call.qualifier, name: call.name, text: text) {
+            return nil
+        }
+        let full = self.displayName(qualifier: call.qualifier, name: call.name, text: text)
+        if case .sideEffect(let effect) = verdict {
+            return self.refusal(lane, full, .unsupported,
+                "function '\(full)' refused: \(effect); run it on the base lane, or add it to lanes.\(lane.lane).routines to accept that")
+        }
+        if self.dialect == .mysql && call.qualifier < 0
+            && BuiltinRoutines.mysqlSpaceSensitive.contains(text.logical(nameToken), foldingCase: true)
+        {
+            return self.refusal(lane, full, .routines,
+                "call of '\(full) (' refused: with a space before '(' the server calls a stored function named '\(full)', not the built-in; remove the space")
+        }
+        return self.refusal(lane, full, .routines,
+            "call of function '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")
+    }
+
+    /// An allowed qualified entry matches only that qualified call; a bare entry matches the name in any schema.
+    func isAllowedRoutine(_ lane: LaneMapping, qualifier: Int, name: Int, text: IdentifierText) -> Bool {
+        guard !lane.allowedRoutines.isEmpty else { return false }
+        let full = self.displayName(qualifier: qualifier, name: name, text: text).lowercased()
+        let bare = String(decoding: text.logical(self.tokens[name]), as: UTF8.self).lowercased()
+        return lane.allowedRoutines.contains {
+            $0.lowercased() == full || (!$0.contains(".") && $0.lowercased() == bare)
+        }
     }
 
     /// Edits for one renamed reference: `qualifier` and `name` are token positions (`qualifier` -1 when absent).

@@ -21,7 +21,7 @@ struct MySQLTestProxy {
     var ownLoops: MultiThreadedEventLoopGroup? = nil
 
     /// The lanes every MySQL integration test uses:
-    /// - gray: shadow tables (`T → T_gray`), user gray_app;
+    /// - gray: shadow tables (`T → T_gray`), user gray_app, the stored function `sg_vouched` allowed;
     /// - dbgray: shadow database (`mse_demo → mse_demo_gray`);
     /// - remote: the whole connection on the second MariaDB server (no renaming);
     /// - strict: only `mse_demo_table` is mapped, writes to anything else are refused.
@@ -32,7 +32,9 @@ struct MySQLTestProxy {
             handshakeTimeoutSeconds: handshakeTimeout, connectTimeoutSeconds: 2)
         let gray = LaneConfiguration(
             name: "gray",
-            mapping: LaneMapping(lane: "gray", tables: ["mse_demo_table": "mse_demo_table_gray"], tableSuffix: "_gray"),
+            mapping: LaneMapping(
+                lane: "gray", tables: ["mse_demo_table": "mse_demo_table_gray"], tableSuffix: "_gray",
+                allowedRoutines: ["sg_vouched"]),
             users: ["gray_app"])
         let dbgray = LaneConfiguration(
             name: "dbgray",
