@@ -351,6 +351,35 @@ struct MySQLProxyOperationsTests {
         #expect(try base.query("SELECT 'ok'").scalar == "ok")
         for conn in [target, base, sameServer, victim] { conn.close() }
     }
+
+    @Test("KILL in a lane ends only that lane's connections: base ones, unknown ids and KILL USER are refused; a session switch moves a connection")
+    func killInLane() async throws {
+        try await MySQLTestProxy.with { proxy in
+            let gray = try proxy.connect(attributes: ["lane": "gray"])
+            let killer = try proxy.connect(attributes: ["lane": "gray"])
+            let base = try proxy.connect()
+            let outside = try proxy.direct()
+            defer { for conn in [gray, killer, base, outside] { conn.close() } }
+            let toBase = #expect(throws: DatabaseClientError.self) { try killer.execute("KILL CONNECTION \(base.threadID)") }
+            #expect(toBase?.message.contains("it is a connection of lane 'base'") == true, "\(String(describing: toBase))")
+            let toOutside = #expect(throws: DatabaseClientError.self) { try killer.execute("KILL QUERY \(outside.threadID)") }
+            #expect(toOutside?.message.contains("not a connection of lane 'gray' through this proxy") == true)
+            let toUser = #expect(throws: DatabaseClientError.self) { try killer.execute("KILL USER \(proxy.env.mysql.user)") }
+            #expect(toUser?.message.contains("KILL other than one") == true)
+            #expect(try base.query("SELECT 'base alive'").scalar == "base alive")
+            #expect(try outside.query("SELECT 'outside alive'").scalar == "outside alive")
+            // The session switch moves the base connection into the lane, and back.
+            _ = try base.execute("SET @lane = 'gray'")
+            try killer.execute("KILL QUERY \(base.threadID)")
+            _ = try base.execute("SET @lane = NULL")
+            #expect(throws: DatabaseClientError.self) { try killer.execute("KILL QUERY \(base.threadID)") }
+            // Within the lane a KILL passes; the base lane may end any connection.
+            try killer.execute("KILL CONNECTION \(gray.threadID)")
+            #expect(throws: DatabaseClientError.self) { _ = try gray.query("SELECT 1") }
+            try base.execute("KILL CONNECTION \(killer.threadID)")
+            #expect(throws: DatabaseClientError.self) { _ = try killer.query("SELECT 1") }
+        }
+    }
 }
 
 /// Runs blocking work on a thread of its own.

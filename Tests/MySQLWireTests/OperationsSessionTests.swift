@@ -109,10 +109,11 @@ struct OperationsSessionTests {
         var machine = Wire.commandPhase()
         let remote = Endpoint(host: "10.0.0.2", port: 3306)
         let here = Wire.listener.backend
-        machine.threadLocations = { id in
+        machine.knownThreads = { id in
             switch id {
-            case 77: [MySQLThreadLocation(server: remote, threadID: 77)]
-            case 78: [MySQLThreadLocation(server: remote, threadID: 3), MySQLThreadLocation(server: here, threadID: 78)]
+            case 77: [MySQLKnownThread(location: MySQLThreadLocation(server: remote, threadID: 77), lane: "remote")]
+            case 78: [MySQLKnownThread(location: MySQLThreadLocation(server: remote, threadID: 3), lane: "remote"),
+                      MySQLKnownThread(location: MySQLThreadLocation(server: here, threadID: 78), lane: nil)]
             default: []
             }
         }
@@ -134,8 +135,8 @@ struct OperationsSessionTests {
     @Test("KILL of the id a client was given for a connection moved to this lane server is rewritten to its real id")
     func killRewrittenToRealID() throws {
         var machine = Wire.commandPhase()
-        machine.threadLocations = { id in
-            id == 31 ? [MySQLThreadLocation(server: Wire.listener.backend, threadID: 12)] : []
+        machine.knownThreads = { id in
+            id == 31 ? [MySQLKnownThread(location: MySQLThreadLocation(server: Wire.listener.backend, threadID: 12), lane: nil)] : []
         }
         let action = machine.clientPacketReceived(Wire.query("/* x */ KILL CONNECTION 31;"))
         #expect(action.backendPacket.map { String(buffer: TextCommand.text(of: $0.payload)) } == "/* x */ KILL CONNECTION 12;")
@@ -144,6 +145,44 @@ struct OperationsSessionTests {
         processKill.writeInteger(UInt32(31), endianness: .little)
         let sent = try #require(machine.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: processKill)).backendPacket)
         #expect(sent.payload.getInteger(at: sent.payload.readerIndex + 1, endianness: .little, as: UInt32.self) == 12)
+    }
+
+    @Test("KILL in a lane ends only that lane's connections: another lane's, base's and unknown ids are refused")
+    func killInLane() throws {
+        let here = Wire.listener.backend
+        let threads: @Sendable (UInt64) -> [MySQLKnownThread] = { id in
+            switch id {
+            case 50: [MySQLKnownThread(location: MySQLThreadLocation(server: here, threadID: 50), lane: "gray")]
+            case 51: [MySQLKnownThread(location: MySQLThreadLocation(server: here, threadID: 51), lane: nil)]
+            default: []
+            }
+        }
+        func message(_ action: MySQLSessionStateMachine.Action) -> String? {
+            guard action.backendPacket == nil else { return nil }
+            return action.clientPacket.flatMap { try? ERRPacket(payload: $0.payload) }?.message
+        }
+        var gray = Wire.commandPhase(attributes: [("lane", "gray")])
+        gray.knownThreads = threads
+        #expect(gray.clientPacketReceived(Wire.query("KILL QUERY 50")).backendPacket != nil)
+        _ = gray.backendFrameReceived(Wire.ok())
+        let base = message(gray.clientPacketReceived(Wire.query("KILL QUERY 51", seq: 0)))
+        #expect(base?.contains("it is a connection of lane 'base'") == true)
+        let unknown = message(gray.clientPacketReceived(Wire.query("KILL 52", seq: 0)))
+        #expect(unknown?.contains("not a connection of lane 'gray' through this proxy") == true)
+        var processKill = ByteBuffer(bytes: [MySQLCommand.processKill.rawValue])
+        processKill.writeInteger(UInt32(51), endianness: .little)
+        #expect(message(gray.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: processKill)))?.contains("lane 'base'") == true)
+        #expect(message(gray.clientPacketReceived(Wire.query("KILL USER app", seq: 0)))?.contains("KILL other than one") == true)
+        // A KILL among other statements is not looked up by the session, so a lane refuses it.
+        #expect(message(gray.clientPacketReceived(Wire.query("KILL QUERY 51; SELECT 1", seq: 0)))?.contains("KILL other than one") == true)
+        // The base lane kills any connection; a hint makes a base connection's KILL a lane KILL.
+        var plain = Wire.commandPhase()
+        plain.knownThreads = threads
+        #expect(plain.clientPacketReceived(Wire.query("KILL QUERY 50")).backendPacket != nil)
+        _ = plain.backendFrameReceived(Wire.ok())
+        #expect(plain.clientPacketReceived(Wire.query("KILL QUERY 52", seq: 0)).backendPacket != nil)
+        _ = plain.backendFrameReceived(Wire.ok())
+        #expect(message(plain.clientPacketReceived(Wire.query("/* lane=gray */ KILL QUERY 51", seq: 0)))?.contains("lane 'base'") == true)
     }
 
     @Test("the server thread id comes from the greeting")

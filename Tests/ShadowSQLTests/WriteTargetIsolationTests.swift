@@ -94,7 +94,8 @@ import Testing
               ("RESET MASTER", .mysql), ("RESET SLAVE ALL", .mysql), ("RESET QUERY CACHE", .mysql),
               ("START SLAVE", .mysql), ("START REPLICA", .mysql), ("FLUSH TABLES WITH READ LOCK", .mysql),
               ("FLUSH PRIVILEGES", .mysql), ("FLUSH TABLES", .mysql), ("FLUSH LOGS", .mysql),
-              ("LOAD INDEX INTO CACHE t", .mysql),
+              ("LOAD INDEX INTO CACHE t", .mysql), ("KILL USER app", .mysql), ("KILL QUERY ID 12", .mysql),
+              ("KILL 5, 6", .mysql), ("KILL QUERY 5; DELETE FROM t", .mysql), ("SELECT 1; KILL 5", .mysql),
               ("NOTIFY ch", .postgres), ("NOTIFY ch, 'payload'", .postgres), ("CHECKPOINT", .postgres),
               ("LOAD 'auto_explain'", .postgres), ("REINDEX DATABASE d", .postgres), ("REINDEX SYSTEM d", .postgres),
               ("REINDEX SCHEMA public", .postgres), ("REINDEX (VERBOSE) DATABASE d", .postgres),
@@ -106,7 +107,9 @@ import Testing
     @Test("session and transaction statements that look like the refused ones still pass in a lane")
     func lookalikesPass() {
         #expect(rewritten("START TRANSACTION", graySuffix, .mysql) == "START TRANSACTION")
+        // One thread id: the MySQL session checks that it is a connection of the same lane.
         #expect(rewritten("KILL QUERY 5", graySuffix, .mysql) == "KILL QUERY 5")
+        #expect(rewritten("KILL HARD CONNECTION 5;", graySuffix, .mysql) == "KILL HARD CONNECTION 5;")
         #expect(rewritten("START TRANSACTION READ ONLY", graySuffix, .mysql) == "START TRANSACTION READ ONLY")
         #expect(rewritten("SET ROLE r", graySuffix, .mysql) == "SET ROLE r")
         #expect(rewritten("UPDATE a SET password = 'x'", graySuffix, .mysql) == "UPDATE a_gray SET password = 'x'")

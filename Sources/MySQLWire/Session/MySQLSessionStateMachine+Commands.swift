@@ -22,7 +22,15 @@ extension MySQLSessionStateMachine {
         }
         switch command {
         case .query:
-            switch killDecision(KillStatement.threadID(inQuery: packet.payload)) {
+            let killed = KillStatement.threadID(inQuery: packet.payload)
+            var killerLane: String? = nil
+            if killed != nil {
+                let hint = TextCommand.text(of: packet.payload).withUnsafeReadableBytes { hints.lane(in: $0, dialect: .mysql) }
+                // A lane that cannot be resolved is refused by `statement`, with the reason.
+                guard case .lane(let lane, _) = laneFor(hint: hint) else { return statement(packet, command: .query) }
+                killerLane = lane?.name
+            }
+            switch killDecision(killed, lane: killerLane) {
             case .forward: return statement(packet, command: .query)
             case .refuse(let err): return refuse(packet, err)
             case .rewrite(let id):
@@ -89,7 +97,12 @@ extension MySQLSessionStateMachine {
         case .binlogDump, .stmtBulkExecute:
             return refuse(packet, .proxyRefusal("shadowgate: command \(command) is not supported through the proxy"))
         case .processKill:
-            switch killDecision(KillStatement.threadID(inProcessKill: packet.payload)) {
+            let killerLane: String?
+            switch laneFor(hint: nil) {
+            case .refuse(let err): return refuse(packet, err)
+            case .lane(let lane, _): killerLane = lane?.name
+            }
+            switch killDecision(KillStatement.threadID(inProcessKill: packet.payload), lane: killerLane) {
             case .forward:
                 tracker.expect(.single)
                 return .sendToBackend(packet)
@@ -371,6 +384,17 @@ extension MySQLSessionStateMachine {
     }
 }
 
+/// A proxied connection as the KILL check sees it: where it runs and the lane it runs in (nil: base).
+public struct MySQLKnownThread: Sendable, Hashable {
+    public var location: MySQLThreadLocation
+    public var lane: String?
+
+    public init(location: MySQLThreadLocation, lane: String?) {
+        self.location = location
+        self.lane = lane
+    }
+}
+
 /// Where a proxied connection really runs: its server and its thread id there.
 public struct MySQLThreadLocation: Sendable, Hashable {
     public var server: Endpoint
@@ -396,9 +420,27 @@ extension MySQLSessionStateMachine {
     ///   connected directly): forwarded unchanged — base-lane traffic without lane servers is never touched;
     /// - a connection on this server known to its client by another id: rewritten to its real id there;
     /// - only connections on other servers: refused, naming the server, instead of killing an unrelated thread here.
-    func killDecision(_ threadID: UInt64?) -> KillDecision {
+    ///
+    /// A KILL sent in a non-base `lane` may end only that lane's connections (promise 1: a lane must not abort a
+    /// base write): an id the proxy does not hold, or one of a connection in another lane, is refused. Drivers
+    /// cancel a timed-out query from a second connection of the same lane, which passes.
+    func killDecision(_ threadID: UInt64?, lane: String?) -> KillDecision {
         guard let threadID else { return .forward }
-        let locations = threadLocations(threadID)
+        let known = knownThreads(threadID)
+        if let lane {
+            let here = known.filter { $0.location.server == backend }
+            if known.isEmpty {
+                return .refuse(.proxyRefusal(
+                    "shadowgate: KILL of thread \(threadID) refused in lane '\(lane)': it is not a connection of lane '\(lane)' through this proxy; "
+                        + "a lane may end only its own connections (run KILL on the base lane for others)"))
+            }
+            if let other = here.first(where: { $0.lane != lane }) {
+                return .refuse(.proxyRefusal(
+                    "shadowgate: KILL of thread \(threadID) refused in lane '\(lane)': it is a connection of lane '\(other.lane ?? routing.label.baseLane)'; "
+                        + "a lane may end only its own connections (run KILL on the base lane for others)"))
+            }
+        }
+        let locations = known.map(\.location)
         guard !locations.isEmpty else { return .forward }
         if locations.contains(MySQLThreadLocation(server: backend, threadID: threadID)) { return .forward }
         if let here = locations.first(where: { $0.server == backend }) { return .rewrite(here.threadID) }

@@ -81,8 +81,9 @@ public struct MySQLSessionStateMachine: Sendable {
     /// The thread id the client was given: the base server's greeting, relayed before the lane was known. It
     /// differs from ``serverThreadID`` on a connection moved to a lane's own server.
     public internal(set) var clientThreadID: UInt32?
-    /// Where the proxied connections known to clients by a thread id really run (for `KILL`); empty when unknown.
-    public var threadLocations: @Sendable (UInt64) -> [MySQLThreadLocation] = { _ in [] }
+    /// The proxied connections known to clients by a thread id: where each really runs and its lane (for `KILL`);
+    /// empty when unknown.
+    public var knownThreads: @Sendable (UInt64) -> [MySQLKnownThread] = { _ in [] }
     /// What the last command did, for metrics and logs (``takeStatementEvent()``).
     var statementEvent: MySQLStatementEvent?
     /// How many command answers have completed; grows by one per finished answer (for latency).

@@ -56,7 +56,7 @@ extension MySQLFrontendHandler {
             if let real = machine.serverThreadID, let known = machine.clientThreadID {
                 let location = MySQLThreadLocation(server: machine.backend, threadID: UInt64(real))
                 operations.registeredThread = (UInt64(known), location)
-                settings.threads.add(UInt64(known), at: location)
+                settings.threads.add(UInt64(known), at: location, lane: machine.currentLaneName)
             }
             return
         }
@@ -70,6 +70,9 @@ extension MySQLFrontendHandler {
             operations.identitySeen = machine.identityGeneration
             if machine.user != observer.user { observer.identified(user: machine.user, database: machine.currentDatabase) }
             observer.laneChanged(to: machine.reportedLane(machine.currentLaneName))
+            if let thread = operations.registeredThread {
+                settings.threads.setLane(thread.clientID, at: thread.location, lane: machine.currentLaneName)
+            }
         }
     }
 

@@ -72,7 +72,7 @@ final class MySQLFrontendHandler: ChannelInboundHandler, RemovableChannelHandler
             routing: settings.routing, connections: settings.connections, statistics: settings.statistics),
             logLevel: settings.logger.logLevel)
         let threads = settings.threads
-        self.machine.threadLocations = { threads.locations(of: $0) }
+        self.machine.knownThreads = { threads.threads(knownAs: $0) }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -170,8 +170,7 @@ extension StatementAnalyzer {
             .checkpoint, .notify:
             // FLUSH without a table list (all tables with a read lock, privileges, logs, caches), CHECKPOINT and
             // NOTIFY (every listener, base ones included, receives it and may act on it) act beyond the lane.
-            // `FLUSH TABLES t, u …` names its tables and is renamed. (KILL passes: drivers cancel a query that
-            // timed out with `KILL QUERY id` on a second connection of the same lane; see MySQLThreadDirectory.)
+            // `FLUSH TABLES t, u …` names its tables and is renamed.
             self.setKind(.other, verb: verb)
             self.refuse(.unsupported("\(self.spelling(verb).uppercased()) (it acts beyond the lane's tables)"))
             return nil
@@ -184,6 +183,13 @@ extension StatementAnalyzer {
         case .lock, .handler, .optimize, .repair, .check, .checksum, .flush, .reindex, .refresh:
             self.setKind(verb == .handler ? .read : .other, verb: verb)
             return s
+        case .kill where !self.killsOneThread(s):
+            // `KILL USER u`, `KILL QUERY ID q` and a KILL among other statements reach connections the session
+            // cannot check (base ones included); a lone `KILL [CONNECTION | QUERY] id` passes here and the MySQL
+            // session checks the id's lane.
+            self.setKind(.other, verb: verb)
+            self.refuse(.unsupported("KILL other than one KILL [CONNECTION | QUERY] <id> sent alone (it may end base connections)"))
+            return nil
         case .unlock, .kill, .listen, .unlisten, .fetch, .move, .close, .help:
             self.setKind(verb == .help ? .read : .other, verb: verb)
             return nil
@@ -349,6 +355,16 @@ extension StatementAnalyzer {
     func isWord(_ i: Int, _ lowercase: String) -> Bool {
         guard let token = self.token(i), token.kind == .word, token.end - token.start == lowercase.utf8.count else { return false }
         return self.startsLowercased(token, with: lowercase)
+    }
+
+    /// `KILL [HARD | SOFT] [CONNECTION | QUERY] <number>` as the whole text: the one form whose target the session
+    /// looks up (it reads only a KILL sent alone).
+    func killsOneThread(_ s: Int) -> Bool {
+        var j = s + 1
+        if self.isWord(j, "hard") || self.isWord(j, "soft") { j += 1 }
+        if self.keyword(j) == .connection || self.isWord(j, "query") { j += 1 }
+        return self.kind(j) == .number && j + 1 == self.end && self.first == 0
+            && self.tokens[self.end...].allSatisfy { $0.kind == .semicolon }
     }
 
     /// `REINDEX (options) DATABASE|SYSTEM|SCHEMA …`: the word after the option list.
