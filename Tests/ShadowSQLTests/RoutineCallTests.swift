@@ -86,6 +86,8 @@ import Testing
             (.mysql, "CREATE TABLE t (a INT) PARTITION BY RANGE (a) (PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN MAXVALUE)"),
             (.mysql, "ALTER TABLE t ADD INDEX idx (a), ADD UNIQUE u (b), ADD FULLTEXT INDEX f (c), ADD KEY k USING BTREE (d)"),
             (.mysql, "CREATE INDEX i ON t (a)"),
+            (.mysql, "CREATE TABLE t (name VARCHAR(255), created DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6), doc JSON CHECK (JSON_VALID(doc)), UNIQUE KEY uk (name(100), created), KEY k (created) USING BTREE)"),
+            (.mysql, "ALTER TABLE t ADD INDEX (name(10))"),
             (.postgres, "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (START WITH 1), a numeric(10, 2), b varchar(10), c character varying(5), d timestamp(3), e bit varying(4), EXCLUDE USING gist (id WITH =)) WITH (fillfactor = 70)"),
             (.postgres, "CREATE TABLE t (a int, b int) PARTITION BY RANGE (a)"),
             (.postgres, "CREATE INDEX i ON t USING btree (a) INCLUDE (b)"),

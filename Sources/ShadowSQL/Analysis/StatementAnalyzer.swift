@@ -175,7 +175,7 @@ struct StatementAnalyzer: Sendable {
             if self.kind(i + 1) == .dot {
                 return self.qualifierChain(i, bare: false)
             }
-            if self.kind(i + 1) == .leftParen && !self.namesObject(before: i) {
+            if self.kind(i + 1) == .leftParen && !self.namesObject(before: i) && !self.isPrefixLength(i) {
                 self.result.calls.append(RoutineCall(qualifier: -1, name: i))
             }
             if t.kind == .word {
@@ -250,6 +250,16 @@ struct StatementAnalyzer: Sendable {
         default:
             return self.isWord(i - 1, "subpartition")
         }
+    }
+
+    /// MySQL `KEY k (name(10), b)`: a key part's prefix length in CREATE/ALTER, not a call. (A column definition
+    /// cannot call a stored function at all: MariaDB and MySQL refuse them in DEFAULT, CHECK and generated columns.)
+    func isPrefixLength(_ i: Int) -> Bool {
+        guard self.dialect == .mysql, self.result.verb == .create || self.result.verb == .alter, i > self.first else {
+            return false
+        }
+        let before = self.tokens[i - 1].kind
+        return (before == .leftParen || before == .comma) && self.kind(i + 2) == .number && self.kind(i + 3) == .rightParen
     }
 
     /// Removes MySQL multi-table DELETE targets that turned out to be aliases of tables in the statement.
