@@ -125,6 +125,20 @@ struct IsolationRun {
             : "id BIGSERIAL PRIMARY KEY, lane VARCHAR(16) NOT NULL, marker VARCHAR(64) NOT NULL, v BIGINT NOT NULL"
         let sql = schema.physicalTables.map { "CREATE TABLE \($0.table) (\(columns));" }.joined(separator: "\n")
         try server.rootSQL(sql)
+        switch dialect {
+        case .mysql:
+            try server.rootSQL("""
+                DELIMITER //
+                CREATE FUNCTION \(schema.writer)(l VARCHAR(16), m VARCHAR(64)) RETURNS INT MODIFIES SQL DATA
+                BEGIN INSERT INTO \(schema.main) (lane, marker, v) VALUES (l, m, 1); RETURN 1; END//
+                DELIMITER ;
+                """)
+        case .postgres:
+            try server.rootSQL("""
+                CREATE FUNCTION \(schema.writer)(l text, m text) RETURNS int LANGUAGE sql AS
+                $$ INSERT INTO \(schema.main) (lane, marker, v) VALUES (l, m, 1) RETURNING 1 $$;
+                """)
+        }
         // Seed a row per table so reads and updates have something to see.
         try server.rootSQL(
             schema.physicalTables.map { "INSERT INTO \($0.table) (lane, marker, v) VALUES ('\($0.lane)', 'seed', 1);" }

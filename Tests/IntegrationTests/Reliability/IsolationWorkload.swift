@@ -19,10 +19,12 @@ struct ReliabilityRandom: RandomNumberGenerator {
 ///
 /// `main` is mapped in every lane (gray by an explicit entry, stress and canary by suffix); `ref` is mapped by
 /// suffix only, so lane gray (explicit map, unmapped writes rejected) must refuse writes to it. Every row carries
-/// the lane that wrote it, so after the run each table must hold rows of exactly one lane.
+/// the lane that wrote it, so after the run each table must hold rows of exactly one lane. `writer` is a stored
+/// function that inserts into `main` itself: no lane may call it.
 struct IsolationSchema: Sendable {
     let main: String
     let ref: String
+    let writer: String
     static let lanes = ["gray", "stress", "canary"]
     /// Marks statements the proxy must refuse: the server's statement log must never contain it.
     let refusedMarker: String
@@ -35,6 +37,7 @@ struct IsolationSchema: Sendable {
         let tag = String(UInt64.random(in: 0..<(1 << 40)), radix: 36)
         main = "iso_\(tag)"
         ref = "isoref_\(tag)"
+        writer = "isofn_\(tag)"
         refusedMarker = "refused\(tag)x"
         acceptedMarker = "accepted\(tag)x"
         rollbackMarker = "rolledback\(tag)x"
@@ -221,6 +224,12 @@ struct IsolationGenerator {
             return .transaction(rows + ["UPDATE \(main) SET v = v + 1 WHERE id % 7 = \(value % 7)"], commit: commit)
         case 91..<94 where dialect == .postgres:
             return .copy(table: main, lane: lane, rows: 5)
+        case 94..<97:
+            // A stored function that writes base: its body is invisible to the proxy, so every lane refuses it.
+            if lane == "base" {
+                return .write(h + "SELECT \(schema.writer)('base', '\(marker(schema.acceptedMarker))')")
+            }
+            return .refused(h + "SELECT \(schema.writer)('\(lane)', '\(marker(schema.refusedMarker))')")
         default:
             let choices: [String?] = [nil] + lanesKnown
             return .session(choices.randomElement(using: &random) ?? nil)
