@@ -30,6 +30,7 @@ import Testing
             (.postgres, "SELECT public.f()", "public.f"),
             (.postgres, "SELECT \"LOWER\"(x) FROM t", "LOWER"),
             (.postgres, "SELECT \"f\"(1)", "f"),
+            (.postgres, "SELECT \"PG_CATALOG\".lower(x)", "PG_CATALOG.lower"),
             (.postgres, "WITH c AS (SELECT f(1)) SELECT * FROM c", "f"),
             (.postgres, "INSERT INTO t (a) VALUES (1) RETURNING f(a)", "f"),
         ])
@@ -68,6 +69,8 @@ import Testing
              "SELECT r.a FROM json_to_recordset('[]') AS r(a int, b text)"),
             (.postgres, "SELECT pg_catalog.lower(x), x::numeric(10, 2), EXTRACT(epoch FROM c), SUBSTRING(s FROM 1 FOR 2) FROM t",
              "SELECT pg_catalog.lower(x), x::numeric(10, 2), EXTRACT(epoch FROM c), SUBSTRING(s FROM 1 FOR 2) FROM t_gray"),
+            (.postgres, "SELECT PG_CATALOG.lower(x), \"pg_catalog\".upper(x) FROM t",
+             "SELECT PG_CATALOG.lower(x), \"pg_catalog\".upper(x) FROM t_gray"),
             (.postgres, "SELECT TRIM(BOTH 'x' FROM s), OVERLAY(s PLACING 'y' FROM 1), \"lower\"(s), greatest(a, b) FROM t",
              "SELECT TRIM(BOTH 'x' FROM s), OVERLAY(s PLACING 'y' FROM 1), \"lower\"(s), greatest(a, b) FROM t_gray"),
             (.postgres, "INSERT INTO t (id) VALUES (nextval('t_id_seq')) ON CONFLICT (id) DO UPDATE SET a = EXCLUDED.a",
@@ -132,6 +135,13 @@ import Testing
         #expect(rewritten("SELECT db.f(x) FROM t", qualified, .mysql) == "SELECT db.f(x) FROM t_gray")
         #expect(refusalOf("SELECT f(x) FROM t", qualified, dialect: .mysql)?.rule == .routines)
         #expect(refusalOf("SELECT other.f(x) FROM t", qualified, dialect: .mysql)?.rule == .routines)
+        // PostgreSQL resolves the call as the server would: unquoted names fold to lower case, quoted ones do not.
+        var pg = graySuffix
+        pg.allowedRoutines = ["public.f", "Mixed"]
+        #expect(rewritten("SELECT PUBLIC.F(1)", pg, .postgres) == "SELECT PUBLIC.F(1)")
+        #expect(rewritten("SELECT \"Mixed\"(1)", pg, .postgres) == "SELECT \"Mixed\"(1)")
+        #expect(refusalOf("SELECT \"F\"(1)", pg, dialect: .postgres)?.rule == .routines)
+        #expect(refusalOf("SELECT Mixed(1)", pg, dialect: .postgres)?.rule == .routines)
         // The operator may also accept a built-in's side effect for the lane.
         var notify = graySuffix
         notify.allowedRoutines = ["pg_notify"]

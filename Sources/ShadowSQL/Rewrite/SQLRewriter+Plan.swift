@@ -63,7 +63,8 @@ extension SQLRewriter {
                 "statement refused: a call at byte \(nameToken.start) has no readable name; it cannot be analysed safely")
         }
         let verdict = BuiltinRoutines.classify(
-            qualifier: call.qualifier >= 0 ? text.logical(self.tokens[call.qualifier]) : nil,
+            qualifier: call.qualifier >= 0
+                ? (text.logical(self.tokens[call.qualifier]), self.tokens[call.qualifier].kind == .quotedIdentifier) : nil,
             name: text.logical(nameToken),
             quoted: nameToken.kind == .quotedIdentifier,
             spaced: self.tokens[call.name + 1].start != nameToken.end,
@@ -87,12 +88,21 @@ extension SQLRewriter {
     }
 
     /// An allowed qualified entry matches only that qualified call; a bare entry matches the name in any schema.
+    /// Names compare as the server resolves them: MySQL ignores case; PostgreSQL folds unquoted names to lower case
+    /// and compares with the configured (unquoted) entry exactly, as for tables.
     func isAllowedRoutine(_ lane: LaneMapping, qualifier: Int, name: Int, text: IdentifierText) -> Bool {
         guard !lane.allowedRoutines.isEmpty else { return false }
-        let full = self.displayName(qualifier: qualifier, name: name, text: text).lowercased()
-        let bare = String(decoding: text.logical(self.tokens[name]), as: UTF8.self).lowercased()
-        return lane.allowedRoutines.contains {
-            $0.lowercased() == full || (!$0.contains(".") && $0.lowercased() == bare)
+        func spelling(_ index: Int) -> String {
+            let token = self.tokens[index]
+            let bytes = text.logical(token)
+            let folded = self.dialect == .mysql || token.kind != .quotedIdentifier ? bytes.map(ByteClass.lower) : bytes
+            return String(decoding: folded, as: UTF8.self)
+        }
+        let bare = spelling(name)
+        let full = qualifier >= 0 ? spelling(qualifier) + "." + bare : bare
+        return lane.allowedRoutines.contains { entry in
+            let configured = self.dialect == .mysql ? entry.lowercased() : entry
+            return configured == full || (!configured.contains(".") && configured == bare)
         }
     }
 

@@ -17,20 +17,20 @@ enum BuiltinRoutines {
 
     /// Classifies a call of `name` (its logical bytes: quotes removed).
     /// - Parameters:
-    ///   - qualifier: the schema or database written before the name, if any (logical bytes).
+    ///   - qualifier: the schema or database written before the name, if any (logical bytes), and whether it was
+    ///     quoted (PostgreSQL folds only an unquoted one).
     ///   - quoted: whether the name was a quoted identifier (PostgreSQL then matches it exactly, not folded).
     ///   - spaced: whether anything stands between the name and its `(`. MySQL reads a spaced grammar-level
     ///     function (`COUNT (x)`) as a stored function's name unless IGNORE_SPACE is set.
     static func classify(
-        qualifier: [UInt8]?, name: [UInt8], quoted: Bool, spaced: Bool, dialect: SQLDialect
+        qualifier: (name: [UInt8], quoted: Bool)?, name: [UInt8], quoted: Bool, spaced: Bool, dialect: SQLDialect
     ) -> Verdict {
         switch dialect {
         case .postgres:
             // Only pg_catalog holds built-ins; any other schema is user territory.
-            if let qualifier, !(qualifier.elementsEqual("pg_catalog".utf8) || (!quoted && qualifier.count == 10
-                && qualifier.map(ByteClass.lower).elementsEqual("pg_catalog".utf8)))
-            {
-                return .userRoutine
+            if let qualifier {
+                let schema = qualifier.quoted ? qualifier.name : qualifier.name.map(ByteClass.lower)
+                if !schema.elementsEqual("pg_catalog".utf8) { return .userRoutine }
             }
             let fold = !quoted
             if let effect = Self.postgresSideEffect(name, foldingCase: fold) { return .sideEffect(effect) }
