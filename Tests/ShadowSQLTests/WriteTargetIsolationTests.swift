@@ -104,6 +104,37 @@ import Testing
         #expect(refusalRule(sql, dialect) == .unsupported, "\(sql)")
     }
 
+    @Test(
+        "modifiers, index hints, ROWS FROM and a CTE after INSERT INTO are not table names; the tables around them are renamed",
+        arguments: [
+            (SQLDialect.postgres, "REFRESH MATERIALIZED VIEW CONCURRENTLY v", "REFRESH MATERIALIZED VIEW CONCURRENTLY v_gray"),
+            (.postgres, "MERGE INTO ONLY a USING b ON a.id = b.id WHEN MATCHED THEN DELETE",
+             "MERGE INTO ONLY a_gray USING b_gray ON a_gray.id = b_gray.id WHEN MATCHED THEN DELETE"),
+            (.postgres, "SELECT * FROM ROWS FROM (generate_series(1, 2), unnest(ARRAY[1])) AS x(a, b) JOIN t ON true",
+             "SELECT * FROM ROWS FROM (generate_series(1, 2), unnest(ARRAY[1])) AS x(a, b) JOIN t_gray ON true"),
+            (.postgres, "INSERT INTO a WITH c AS (SELECT 1) SELECT * FROM c", "INSERT INTO a_gray WITH c AS (SELECT 1) SELECT * FROM c"),
+            (.postgres, "INSERT INTO a SELECT * FROM unnest(ARRAY[1]) WITH ORDINALITY AS u(v, n)",
+             "INSERT INTO a_gray SELECT * FROM unnest(ARRAY[1]) WITH ORDINALITY AS u(v, n)"),
+            (.mysql, "INSERT INTO a (x) WITH RECURSIVE c (n) AS (SELECT 1 FROM b) SELECT * FROM c",
+             "INSERT INTO a_gray (x) WITH RECURSIVE c (n) AS (SELECT 1 FROM b_gray) SELECT * FROM c"),
+            (.mysql, "INSERT INTO a SELECT x, COUNT(*) FROM b GROUP BY x WITH ROLLUP",
+             "INSERT INTO a_gray SELECT x, COUNT(*) FROM b_gray GROUP BY x WITH ROLLUP"),
+            (.mysql, "SELECT * FROM a FORCE INDEX FOR JOIN (PRIMARY) JOIN b ON a.id = b.id",
+             "SELECT * FROM a_gray FORCE INDEX FOR JOIN (PRIMARY) JOIN b_gray ON a_gray.id = b_gray.id"),
+            (.mysql, "SELECT * FROM a USE INDEX (i1, i2) IGNORE KEY FOR ORDER BY (PRIMARY), b",
+             "SELECT * FROM a_gray USE INDEX (i1, i2) IGNORE KEY FOR ORDER BY (PRIMARY), b_gray"),
+            (.mysql, "DELETE HISTORY FROM a BEFORE SYSTEM_TIME '2020-01-01'", "DELETE HISTORY FROM a_gray BEFORE SYSTEM_TIME '2020-01-01'"),
+        ])
+    func wordsBeforeAndAfterTables(_ dialect: SQLDialect, _ sql: String, _ expected: String) {
+        #expect(rewritten(sql, graySuffix, dialect) == expected)
+    }
+
+    @Test("PostgreSQL: EXPLAIN of EXECUTE is refused in a lane (the session checks the lane of EXECUTE sent alone)")
+    func explainExecuteRefused() {
+        #expect(refusalRule("EXPLAIN ANALYZE EXECUTE p", .postgres) == .unsupported)
+        #expect(refusalRule("EXPLAIN (ANALYZE, BUFFERS) EXECUTE p(1)", .postgres) == .unsupported)
+    }
+
     @Test("session and transaction statements that look like the refused ones still pass in a lane")
     func lookalikesPass() {
         #expect(rewritten("START TRANSACTION", graySuffix, .mysql) == "START TRANSACTION")

@@ -6,6 +6,24 @@ extension StatementAnalyzer {
         return self.text.bytes[token.start] == UInt8(ascii: "=")
     }
 
+    /// Whether `[RECURSIVE] name [(cols)] AS [NOT] [MATERIALIZED] (` starts at `j`: a CTE, not `WITH ROLLUP`,
+    /// `WITH ORDINALITY AS u(…)` or `WITH (options)`.
+    func startsCTEList(_ start: Int) -> Bool {
+        var j = start
+        if self.keyword(j) == .recursive { j += 1 }
+        guard self.token(j)?.isName == true else { return false }
+        j += 1
+        if self.kind(j) == .leftParen {
+            while j < self.end && self.tokens[j].kind != .rightParen { j += 1 }
+            j += 1
+        }
+        guard self.keyword(j) == .as else { return false }
+        j += 1
+        if self.keyword(j) == .not { j += 1 }
+        if self.keyword(j) == .materialized { j += 1 }
+        return self.kind(j) == .leftParen
+    }
+
     mutating func keywordSeen(_ i: Int, _ keyword: Keyword, atVerb: Bool) -> Int {
         let next = self.keyword(i + 1)
         let frame = self.frames[self.frames.count - 1]
@@ -98,6 +116,9 @@ extension StatementAnalyzer {
                 self.mode = .expectTable(.renameTarget)
             }
         case .with where atVerb:
+            self.mode = .cteName
+        case .with where (self.result.verb == .insert || self.result.verb == .replace) && self.startsCTEList(i + 1):
+            // `INSERT INTO t WITH c AS (…) SELECT … FROM c`: the CTE list of the INSERT's query.
             self.mode = .cteName
         case .for:
             if next == .update || (next == .no && self.keyword(i + 2) == .key) {

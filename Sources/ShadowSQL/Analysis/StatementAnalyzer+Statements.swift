@@ -304,6 +304,10 @@ extension StatementAnalyzer {
                 j += self.kind(j + 1) == .operator ? 3 : 2
             case .for:
                 return nil  // EXPLAIN FOR CONNECTION n
+            case .execute where self.dialect == .postgres:
+                // The session checks the lane of `EXECUTE p` sent on its own, not inside EXPLAIN (ANALYZE runs it).
+                self.refuse(.unsupported("EXPLAIN of EXECUTE (explain the prepared statement's text instead)"))
+                return nil
             default:
                 if t.keyword.startsStatement || t.kind == .leftParen {
                     self.upgrades = analyze

@@ -20,6 +20,9 @@ extension StatementAnalyzer {
             if t.keyword == .if && (self.keyword(i + 1) == .not || self.keyword(i + 1) == .exists) {
                 return self.keyword(i + 1) == .not ? i + 3 : i + 2
             }
+            if self.dialect == .postgres, let skipped = self.postgresTableModifier(i, context) {
+                return skipped
+            }
             if t.keyword == .dual && self.dialect == .mysql {
                 self.mode = .afterTable(context)
                 return i + 1
@@ -54,6 +57,22 @@ extension StatementAnalyzer {
             self.mode = .expression
             return i
         }
+    }
+
+    /// PostgreSQL words before a table that are not its name: `ONLY t` (reserved, so never a name; MERGE INTO
+    /// ONLY t), `CONCURRENTLY v` (REFRESH MATERIALIZED VIEW), and `ROWS FROM (f(x), g(y))`, a list of table
+    /// functions whose calls the expression walk checks. Returns the next index, or nil when `i` is none of them.
+    mutating func postgresTableModifier(_ i: Int, _ context: TableContext) -> Int? {
+        let t = self.tokens[i]
+        if (t.keyword == .only || t.keyword == .concurrently) && self.token(i + 1)?.isName == true {
+            return i + 1
+        }
+        if context.function && self.isWord(i, "rows") && self.keyword(i + 1) == .from && self.kind(i + 2) == .leftParen {
+            self.mode = .afterTable(context)
+            self.openParen(i + 2, tableList: nil)
+            return i + 3
+        }
+        return nil
     }
 
     /// Words that end a table reference in PostgreSQL (or in one clause of MySQL) but that MariaDB does not
@@ -202,12 +221,21 @@ extension StatementAnalyzer {
                 return i + 2
             }
             return context.alias ? i + 1 : nil
-        case .use, .force, .ignore, .index:
+        case .use, .force, .ignore:
+            if self.dialect == .mysql && (self.keyword(i + 1) == .index || self.keyword(i + 1) == .key) {
+                return self.skipIndexHint(i + 2)
+            }
+            return i + 1
+        case .index:
             return i + 1
         case .key where context.alias:
             return i + 1
         case .read, .write, .low_priority:
             return i + 1
+        case .before where self.dialect == .mysql && self.isWord(i + 1, "system_time"):
+            // MariaDB `DELETE HISTORY FROM t BEFORE SYSTEM_TIME …`
+            self.mode = .expression
+            return i + 2
         case .local where self.result.verb == .lock:
             return i + 1
         default:
@@ -220,6 +248,18 @@ extension StatementAnalyzer {
             self.mode = .expression
             return nil
         }
+    }
+
+    /// After MySQL `USE|FORCE|IGNORE INDEX|KEY`: `[FOR JOIN | FOR ORDER BY | FOR GROUP BY] (index names)`. The
+    /// names are indexes, never tables (`PRIMARY` included).
+    func skipIndexHint(_ start: Int) -> Int {
+        var j = start
+        if self.keyword(j) == .for {
+            j += self.keyword(j + 1) == .join ? 2 : 3
+        }
+        guard self.kind(j) == .leftParen else { return j }
+        while j < self.end && self.tokens[j].kind != .rightParen { j += 1 }
+        return min(j + 1, self.end)
     }
 
     mutating func recordAlias(_ i: Int) {
@@ -236,6 +276,9 @@ extension StatementAnalyzer {
         case .low_priority, .quick:
             return i + 1
         case .ignore where self.token(i + 1)?.isName == true:
+            return i + 1
+        case .none where self.dialect == .mysql && self.isWord(i, "history") && self.keyword(i + 1) == .from:
+            // MariaDB `DELETE HISTORY FROM t [BEFORE SYSTEM_TIME …]`: old row versions of t.
             return i + 1
         case .from:
             // `DELETE FROM t1, t2 USING …`: the names after FROM are the targets and may be aliases declared in
