@@ -5,7 +5,7 @@ import ShadowConfig
 import Testing
 
 /// Session state that decides where a lane statement runs, through the in-process proxy against MariaDB: the
-/// database a database-level lane selected, COM_CHANGE_USER's database, and NO_BACKSLASH_ESCAPES.
+/// database a database-level lane selected, COM_CHANGE_USER's database, NO_BACKSLASH_ESCAPES and ANSI_QUOTES.
 @Suite struct MySQLProxySessionIsolationTests {
     func count(_ conn: MariaDBConnection, _ table: String, location: String) throws -> Int {
         Int(try conn.query("SELECT COUNT(*) FROM \(table) WHERE location = '\(location)'").scalar ?? "") ?? -1
@@ -106,6 +106,29 @@ import Testing
             #expect(try count(direct, "mse_demo_table_gray", location: gray + #"\\"#) == 1)
             #expect(try count(direct, "mse_demo_table", location: gray + #"\\"#) == 0)
             #expect(try count(direct, "mse_demo_table", location: gray + "-plain") == 0)
+        }
+    }
+
+    @Test("with ANSI_QUOTES set through the proxy, a gray statement with a double quote is refused and hides no base write; after SET sql_mode=DEFAULT it runs")
+    func ansiQuotesInALane() async throws {
+        try await MySQLTestProxy.with { proxy in
+            let victim = TestEnvironment.uniqueName("ansivictim")
+            let direct = try proxy.direct()
+            _ = try direct.execute(insert(victim))
+            let conn = try proxy.connect(attributes: ["lane": "gray"], multiStatements: true)
+            // To the server under ANSI_QUOTES `"a\"` is a name and the DELETE a statement of its own; to a lexer
+            // that reads "…" as a string, it is all one string.
+            let attack = #"SELECT 1 AS "a\" FROM DUAL; DELETE FROM mse_demo_table WHERE location = '\#(victim)'; -- ""#
+            _ = try conn.execute("SET sql_mode = 'ANSI_QUOTES'")
+            let error = #expect(throws: DatabaseClientError.self) { try conn.queryAll(attack) }
+            #expect(error?.message.contains("ANSI_QUOTES") == true, "\(String(describing: error))")
+            #expect(try count(direct, "mse_demo_table", location: victim) == 1)
+            // Without a double quote the statement is rewritten as usual; after the mode is reset, quotes pass.
+            #expect(try conn.query("SELECT COUNT(*) >= 0 FROM mse_demo_table").scalar == "1")
+            _ = try conn.execute("SET sql_mode = DEFAULT")
+            #expect(try conn.queryAll(#"SELECT "x" FROM mse_demo_table LIMIT 1"#).count == 1)
+            conn.close()
+            #expect(try count(direct, "mse_demo_table", location: victim) == 1)
         }
     }
 

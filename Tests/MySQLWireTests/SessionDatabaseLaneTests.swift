@@ -5,7 +5,7 @@ import ShadowSQL
 import Testing
 
 /// Builders for the database-lane and sql_mode tests.
-private enum Lanes {
+enum Lanes {
     /// A base connection (no label) whose handshake selected `database`.
     static func base(database: String? = "mse_demo") -> MySQLSessionStateMachine {
         commandPhase(database: database, attributes: [])

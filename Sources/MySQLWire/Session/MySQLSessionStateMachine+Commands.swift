@@ -128,6 +128,8 @@ extension MySQLSessionStateMachine {
         let sessionBefore = sessionLane
         let charsetBefore = clientCharset
         let charsetAfter = command == .query ? charsetBefore.after(effects) : charsetBefore
+        let ansiBefore = ansiQuotesPossible
+        let ansiAfter = Self.ansiQuotes(after: effects, before: ansiBefore, prepared: command != .query)
         for effect in effects {
             switch effect {
             case .setVariable(let name, let value, _) where name.lowercased() == routing.label.mysqlSessionVariable.lowercased():
@@ -168,7 +170,10 @@ extension MySQLSessionStateMachine {
         let uses: [String] = command == .query ? effects.compactMap { if case .useDatabase(let db) = $0 { return db }; return nil } : []
         let single = uses.isEmpty || text.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .mysql).count == 1 }
         var refusal: ERRPacket? = nil
-        if let lane { refusal = backslashRefusal(text, lane: lane) ?? charsetRefusal(text, lane: lane, charsets: [charsetBefore, charsetAfter]) }
+        if let lane {
+            refusal = backslashRefusal(text, lane: lane) ?? ansiQuotesRefusal(text, lane: lane, possible: ansiBefore || ansiAfter)
+                ?? charsetRefusal(text, lane: lane, charsets: [charsetBefore, charsetAfter])
+        }
         if refusal == nil, uses.isEmpty || !single { refusal = databaseLaneConflict(lane) }
         if let refusal {
             sessionLane = sessionBefore
@@ -179,11 +184,18 @@ extension MySQLSessionStateMachine {
         }
         // From here on the statement goes to the server unless the rewriter refuses it (which restores this).
         clientCharset = charsetAfter
+        if ansiAfter {
+            ansiQuotesPossible = true
+        } else if ansiBefore && effects.contains(where: { if case .setSQLMode = $0 { true } else { false } }) {
+            pendingANSIQuotesCleared = true
+        }
         if mirroredLanes.contains(laneName),
             let reason = text.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .mysql) })
         {
             sessionLane = sessionBefore
             clientCharset = charsetBefore
+            ansiQuotesPossible = ansiBefore
+            pendingANSIQuotesCleared = false
             let message = "shadowgate: refused in lane '\(laneName)', whose writes are mirrored (dual_write): \(reason); "
                 + "run it directly on both databases, or through a listener without dual-write"
             statementEvent = MySQLStatementEvent(
@@ -222,6 +234,8 @@ extension MySQLSessionStateMachine {
                 pendingDatabase = nil
                 sessionLane = sessionBefore
                 clientCharset = charsetBefore
+                ansiQuotesPossible = ansiBefore
+                pendingANSIQuotesCleared = false
                 let message = "shadowgate: `USE \(db)` in lane '\(lane.name)', which maps that database to '\(mapped)', "
                     + "must be sent as a statement of its own, not in a multi-statement query (the statements around it "
                     + "would run in the wrong database); send it alone, or select the database when connecting"
@@ -256,6 +270,8 @@ extension MySQLSessionStateMachine {
             pendingDatabase = nil
             sessionLane = sessionBefore
             clientCharset = charsetBefore
+            ansiQuotesPossible = ansiBefore
+            pendingANSIQuotesCleared = false
             statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .refused(refusal))
             let err: ERRPacket = (refusal.rule == .unmappedWrites || refusal.rule == .unmappedReads)
                 ? .tableRefusal(refusal.message) : .proxyRefusal(refusal.message)

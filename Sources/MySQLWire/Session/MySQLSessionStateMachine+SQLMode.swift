@@ -36,6 +36,44 @@ extension MySQLSessionStateMachine {
                 + "in the new mode (NO_BACKSLASH_ESCAPES changes what \\ means), the proxy cannot; send the change on its own")
     }
 
+    /// The refusal of a lane statement with a `"` while the session's sql_mode may contain ANSI_QUOTES; nil otherwise.
+    ///
+    /// The proxy's lexer reads `"…"` as a string, where `\` escapes. Under ANSI_QUOTES the server reads an
+    /// identifier, where `\` is an ordinary byte, so `SELECT 1 AS "a\" FROM DUAL; DELETE FROM b; -- "` is one
+    /// statement to the proxy and three to the server. Text without a `"` reads the same in both modes.
+    func ansiQuotesRefusal(_ text: ByteBuffer, lane: LaneConfiguration, possible: Bool) -> ERRPacket? {
+        guard possible, text.withUnsafeReadableBytes({ $0.contains(UInt8(ascii: "\"")) }) else { return nil }
+        return .proxyRefusal(
+            "shadowgate: refused in lane '\(lane.name)': the session's sql_mode may contain ANSI_QUOTES (it was set "
+                + "through this connection, or an EXECUTE may have set it), and the proxy cannot read a statement with "
+                + "\" the way the server will (it reads \"…\" as a string); use single quotes for strings and "
+                + "backticks for names in lane traffic, or SET sql_mode without ANSI_QUOTES")
+    }
+
+    /// Whether ANSI_QUOTES may be on after `effects` (in order), from `before`. A prepared `SET sql_mode`
+    /// (COM_STMT_PREPARE) may run later, unseen, so it counts as setting it; so does SQL `EXECUTE`, and any value
+    /// only the server knows.
+    static func ansiQuotes(after effects: [SessionEffect], before: Bool, prepared: Bool) -> Bool {
+        var possible = before
+        for effect in effects {
+            switch effect {
+            case .setSQLMode(let value):
+                if prepared {
+                    possible = true
+                } else if let value {
+                    possible = value.uppercased().contains("ANSI")
+                } else {
+                    possible = true
+                }
+            case .executePrepared:
+                possible = true
+            default:
+                break
+            }
+        }
+        return possible
+    }
+
     /// The refusal of a lane statement with bytes above 0x7F while the connection character set (before the
     /// statement, or as its SETs leave it) is not one the proxy reads as the server does (``ClientCharset``).
     func charsetRefusal(_ text: ByteBuffer, lane: LaneConfiguration, charsets: [ClientCharset]) -> ERRPacket? {

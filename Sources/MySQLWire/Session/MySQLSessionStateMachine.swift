@@ -97,6 +97,11 @@ public struct MySQLSessionStateMachine: Sendable {
     /// handshake asked for (COM_RESET_CONNECTION returns to it).
     public internal(set) var clientCharset: ClientCharset = .readsAsUTF8
     var handshakeCharset: ClientCharset = .readsAsUTF8
+    /// Whether the session's sql_mode may contain ANSI_QUOTES (or ANSI), as far as the statements through this
+    /// session show: the server sends no signal for it (docs/mysql.md). Set at once by a change that may add it,
+    /// cleared only once a change without it succeeded (``pendingANSIQuotesCleared``).
+    public internal(set) var ansiQuotesPossible = false
+    var pendingANSIQuotesCleared = false
     public internal(set) var user: String = "" { didSet { identityGeneration &+= 1 } }
     /// The lane from the connection attribute or the login user; nil is base.
     public internal(set) var connectionLane: LaneConfiguration? { didSet { identityGeneration &+= 1 } }
@@ -486,6 +491,10 @@ public struct MySQLSessionStateMachine: Sendable {
         completedAnswers &+= 1
         if let status { inTransaction = status.contains(.inTransaction) }
         if pendingDatabase != nil { databaseChangeCompleted(error: error) }
+        if pendingANSIQuotesCleared {
+            pendingANSIQuotesCleared = false
+            if !error { ansiQuotesPossible = false }
+        }
     }
 
     mutating func commandResponseFrame(_ frame: MySQLFrame) -> Action {
@@ -532,6 +541,9 @@ public struct MySQLSessionStateMachine: Sendable {
 
     mutating func applyReset(_ reset: PendingReset) {
         sessionLane = nil
+        // Both start the session over with the server's global sql_mode.
+        ansiQuotesPossible = false
+        pendingANSIQuotesCleared = false
         prepared = [:]
         lastPreparedID = nil
         switch reset {

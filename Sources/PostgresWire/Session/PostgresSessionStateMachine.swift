@@ -456,7 +456,7 @@ public struct PostgresSessionStateMachine: Sendable {
             switch effect {
             case .setVariable(let name, _, _): return name.lowercased() == setting.lowercased()
             case .resetAll: return true
-            case .useDatabase, .setCharacterSet: return false
+            case .useDatabase, .setCharacterSet, .setSQLMode, .executePrepared: return false
             }
         }
         guard laneOnly else { return false }

@@ -61,7 +61,7 @@ public struct SessionLaneSetting: Sendable, Hashable {
         case .resetAll:
             pendingInTransaction = .startup
             local = nil
-        case .useDatabase, .setCharacterSet:
+        case .useDatabase, .setCharacterSet, .setSQLMode, .executePrepared:
             break
         }
     }

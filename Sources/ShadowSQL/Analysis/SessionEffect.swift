@@ -16,4 +16,9 @@ public enum SessionEffect: Sendable, Hashable {
     /// `SET NAMES x`, `SET CHARACTER SET x`, `SET CHARSET x` or an assignment to `character_set_client` (MySQL):
     /// the connection character set; nil when only the server knows the value (an expression, a variable).
     case setCharacterSet(String?)
+    /// An assignment to the session's `sql_mode` (MySQL): the literal value, or nil when only the server knows it
+    /// (an expression, a variable). `DEFAULT` is the value `DEFAULT`.
+    case setSQLMode(String?)
+    /// MySQL `EXECUTE stmt`: runs a prepared statement whose session effects the proxy cannot see.
+    case executePrepared
 }

@@ -38,6 +38,7 @@ public enum SessionStatementScanner {
                 }
                 switch Keyword.lookup(sql, token.start, token.end) {
                 case .set, .reset, .discard, .use: collecting = true
+                case .execute where dialect == .mysql: collecting = true
                 default:
                     if token.end > lastSemicolon { return effects }
                     continue
@@ -61,6 +62,8 @@ public enum SessionStatementScanner {
     {
         let text = IdentifierText(bytes: sql, dialect: dialect, caseSensitive: true)
         switch t[0].keyword {
+        case .execute:
+            effects.append(.executePrepared)
         case .use:
             if dialect == .mysql, t.count >= 2, t[1].isName {
                 effects.append(.useDatabase(String(decoding: text.logical(t[1]), as: UTF8.self)))
@@ -132,13 +135,20 @@ public enum SessionStatementScanner {
             {
                 let name = self.variableName(target, sql)
                 effects.append(.setVariable(name: name, value: self.value(t, valueStart, j, sql, .mysql), scope: .session))
-            } else if valueStart > i + 1, let name = word(i), name == "character_set_client" || name.hasSuffix(".character_set_client")
-                || name == "@@character_set_client"
-            {
+            } else if valueStart > i + 1, let name = word(i), Self.isSessionVariable(name, "character_set_client") {
                 effects.append(.setCharacterSet(charset(valueStart, end: j)))
+            } else if valueStart > i + 1, let name = word(i), Self.isSessionVariable(name, "sql_mode") {
+                // One string or word (`'ANSI,NO_ZERO_DATE'`, `TRADITIONAL`, `DEFAULT`); anything else is an expression.
+                let single = j == valueStart + 1 && (t[valueStart].kind == .string || t[valueStart].kind == .word)
+                effects.append(.setSQLMode(single ? self.value(t, valueStart, j, sql, .mysql) : nil))
             }
             i = j + 1
         }
+    }
+
+    /// `name`, `@@name`, `@@session.name` or `@@local.name` (lower case): the session's value, not the global one.
+    static func isSessionVariable(_ written: String, _ name: String) -> Bool {
+        written == name || written == "@@" + name || written == "@@session." + name || written == "@@local." + name
     }
 
     static func variableName(_ token: SignificantToken, _ sql: UnsafeRawBufferPointer) -> String {
