@@ -1,4 +1,4 @@
-import MySQLWire
+@testable import MySQLWire
 import NIOCore
 import ShadowSQL
 import Testing
@@ -10,7 +10,8 @@ import Testing
 
     @Test("after SET sql_mode with ANSI_QUOTES or ANSI a lane statement with a double quote is refused; without one it runs")
     func refusedWhileSet() throws {
-        for mode in ["'ANSI_QUOTES'", "'NO_ZERO_DATE,ansi_quotes'", "ANSI", "CONCAT(@@sql_mode, ',ANSI_QUOTES')"] {
+        for mode in ["'ANSI_QUOTES'", "'NO_ZERO_DATE, ansi_quotes'", "ANSI", "ORACLE", "'MSSQL'", "4", "'4'",
+                     "CONCAT(@@sql_mode, ',ANSI_QUOTES')"] {
             var machine = Wire.commandPhase(attributes: [("lane", "gray")])
             _ = try Lanes.run(&machine, "SET SESSION sql_mode = \(mode)")
             let message = try #require(Lanes.refusal(&machine, Self.exploit), "\(mode)")
@@ -56,6 +57,16 @@ import Testing
         var global = Wire.commandPhase()
         _ = try Lanes.run(&global, "SET @@global.sql_mode = 'ANSI_QUOTES'")
         #expect(!global.ansiQuotesPossible)
+    }
+
+    @Test("a plain list of modes without one that quotes names clears it")
+    func plainModes() {
+        #expect(!MySQLSessionStateMachine.mayQuoteIdentifiers(sqlMode: "STRICT_TRANS_TABLES, NO_ENGINE_SUBSTITUTION"))
+        #expect(!MySQLSessionStateMachine.mayQuoteIdentifiers(sqlMode: ""))
+        #expect(!MySQLSessionStateMachine.mayQuoteIdentifiers(sqlMode: "DEFAULT"))
+        #expect(!MySQLSessionStateMachine.mayQuoteIdentifiers(sqlMode: "TRADITIONAL"))
+        #expect(MySQLSessionStateMachine.mayQuoteIdentifiers(sqlMode: "TRADITIONAL,POSTGRESQL"))
+        #expect(MySQLSessionStateMachine.mayQuoteIdentifiers(sqlMode: "DB2"))
     }
 
     @Test("COM_RESET_CONNECTION returns to the server's global sql_mode")

@@ -61,7 +61,7 @@ extension MySQLSessionStateMachine {
                 if prepared {
                     possible = true
                 } else if let value {
-                    possible = value.uppercased().contains("ANSI")
+                    possible = Self.mayQuoteIdentifiers(sqlMode: value)
                 } else {
                     possible = true
                 }
@@ -72,6 +72,22 @@ extension MySQLSessionStateMachine {
             }
         }
         return possible
+    }
+
+    /// Whether a literal sql_mode value may turn ANSI_QUOTES on: it names ANSI_QUOTES, or a combination mode that
+    /// includes it (ANSI, DB2, MAXDB, MSSQL, ORACLE, POSTGRESQL), or it is not a plain list of names (a number is a
+    /// bit mask, in which ANSI_QUOTES is 4).
+    static func mayQuoteIdentifiers(sqlMode value: String) -> Bool {
+        let plain = value.utf8.allSatisfy { byte in
+            let lower = byte | 0x20
+            return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: ",") || byte == UInt8(ascii: " ")
+        }
+        guard plain else { return true }
+        let quoting: Set<String> = ["ANSI", "ANSI_QUOTES", "DB2", "MAXDB", "MSSQL", "ORACLE", "POSTGRESQL"]
+        return value.uppercased().split(separator: ",").contains { mode in
+            quoting.contains(String(mode.filter { $0 != " " }))
+        }
     }
 
     /// The refusal of a lane statement with bytes above 0x7F while the connection character set (before the
