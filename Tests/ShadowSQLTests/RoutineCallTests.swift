@@ -33,6 +33,14 @@ import Testing
             (.postgres, "SELECT \"PG_CATALOG\".lower(x)", "PG_CATALOG.lower"),
             (.postgres, "WITH c AS (SELECT f(1)) SELECT * FROM c", "f"),
             (.postgres, "INSERT INTO t (a) VALUES (1) RETURNING f(a)", "f"),
+            // Unreserved words that are syntax elsewhere are calls where an expression starts.
+            (.postgres, "SELECT a FROM t ORDER BY hash(a)", "hash"),
+            (.postgres, "SELECT * FROM t WHERE a = value(1)", "value"),
+            (.postgres, "SELECT filter(a), first(b) FROM t", "filter"),
+            (.postgres, "SELECT \"values\"(1)", "values"),
+            (.mysql, "SELECT hash(1), a FROM t", "hash"),
+            (.mysql, "SELECT * FROM t WHERE a IN (1) AND filter(a)", "filter"),
+            (.mysql, "SELECT `lower`(x) FROM t", "lower"),
         ])
     func unknownCallsRefused(_ dialect: SQLDialect, _ sql: String, _ name: String) throws {
         let refusal = try #require(refusalOf(sql, dialect: dialect), "\(sql)")
@@ -98,6 +106,17 @@ import Testing
             (.postgres, "PREPARE p (int) AS SELECT * FROM t WHERE id = $1"),
             (.postgres, "VACUUM (VERBOSE) t"),
             (.postgres, "COPY t (a) FROM STDIN WITH (FORMAT csv, FORCE_NULL (a))"),
+            (.postgres, "CREATE TABLE t (a int, b int) INHERITS (p)"),
+            (.postgres, "CREATE TABLE t (a int, b int) PARTITION BY HASH (a)"),
+            (.postgres, "ALTER TABLE t SET (fillfactor = 70), RESET (autovacuum_enabled)"),
+            (.postgres, "MERGE INTO t USING s ON t.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)"),
+            (.postgres, "SELECT count(*) FILTER (WHERE a > 1), rank() OVER (ORDER BY a) FROM t TABLESAMPLE SYSTEM (10) REPEATABLE (1)"),
+            (.postgres, "INSERT INTO t (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET (a, b) = (1, 2)"),
+            (.postgres, "SELECT a AT TIME ZONE ('UTC'), b::character varying(5), c ILIKE ('x%') FROM t GROUP BY a, ROLLUP (b), CUBE (c)"),
+            (.mysql, "CREATE TABLE t (a INT) PARTITION BY HASH (a) PARTITIONS 4"),
+            (.mysql, "CREATE TABLE t (a INT, b INT) PARTITION BY RANGE COLUMNS (a, b) (PARTITION p0 VALUES LESS THAN (1, 2))"),
+            (.mysql, "SELECT * FROM t WHERE MATCH (a) AGAINST ('x') AND a IN (SELECT b FROM JSON_TABLE('[1]', '$[*]' COLUMNS (b INT PATH '$')) j)"),
+            (.mysql, "INSERT INTO t VALUE (1), (2)"),
         ])
     func syntaxIsNotACall(_ dialect: SQLDialect, _ sql: String) {
         #expect(refusalOf(sql, dialect: dialect) == nil, "\(sql)")

@@ -19,7 +19,7 @@ extension SQLRewriter {
             }
         }
         for call in statement.calls {
-            if let refusal = self.checkCall(call, lane: lane, text: text) { return refusal }
+            if let refusal = self.checkCall(call, statement: statement, lane: lane, text: text) { return refusal }
         }
         self.decisions.removeAll(keepingCapacity: true)
         for reference in statement.tables {
@@ -56,7 +56,7 @@ extension SQLRewriter {
     }
 
     /// A function call passes when it is a built-in without side effects or a routine the lane allows.
-    func checkCall(_ call: RoutineCall, lane: LaneMapping, text: IdentifierText) -> Refusal? {
+    func checkCall(_ call: RoutineCall, statement: StatementAnalysis, lane: LaneMapping, text: IdentifierText) -> Refusal? {
         let nameToken = self.tokens[call.name]
         if nameToken.kind != .word && nameToken.kind != .quotedIdentifier {
             return self.refusal(lane, nil, .unanalysable,
@@ -68,6 +68,9 @@ extension SQLRewriter {
             name: text.logical(nameToken),
             quoted: nameToken.kind == .quotedIdentifier,
             spaced: self.tokens[call.name + 1].start != nameToken.end,
+            position: self.position(
+                before: call.qualifier >= 0 ? call.qualifier : call.name,
+                isDDL: statement.verb == .create || statement.verb == .alter),
             dialect: self.dialect)
         if verdict == .builtin || self.isAllowedRoutine(lane, qualifier: call.qualifier, name: call.name, text: text) {
             return nil
@@ -85,6 +88,34 @@ extension SQLRewriter {
         }
         return self.refusal(lane, full, .routines,
             "call of function '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")
+    }
+
+    /// What stands before the name at `index`: whether an expression may start there, and the two cases where an
+    /// unreserved word after such a place is still syntax. In CREATE/ALTER a comma separates definitions and
+    /// subcommands (`SET (…), RESET (…)`), not arguments.
+    func position(before index: Int, isDDL: Bool) -> BuiltinRoutines.Position {
+        guard index > 0 else { return BuiltinRoutines.Position(atExpressionStart: false) }
+        let before = self.tokens[index - 1]
+        var position = BuiltinRoutines.Position(atExpressionStart: false)
+        switch before.kind {
+        case .leftParen, .operator:
+            position.atExpressionStart = true
+        case .comma:
+            position.atExpressionStart = !isDDL
+        case .word:
+            switch before.keyword {
+            case .select, .where, .and, .or, .not, .when, .then, .else, .having, .returning, .on, .in, .is, .like,
+                .distinct, .all, .do, .limit, .offset, .values, .default, .check, .by, .set:
+                position.atExpressionStart = true
+            default:
+                break
+            }
+            position.afterThen = before.keyword == .then
+            position.afterPartitionBy = before.keyword == .by && index > 1 && self.tokens[index - 2].keyword == .partition
+        default:
+            break
+        }
+        return position
     }
 
     /// An allowed qualified entry matches only that qualified call; a bare entry matches the name in any schema.

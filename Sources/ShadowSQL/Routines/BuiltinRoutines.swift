@@ -19,11 +19,14 @@ enum BuiltinRoutines {
     /// - Parameters:
     ///   - qualifier: the schema or database written before the name, if any (logical bytes), and whether it was
     ///     quoted (PostgreSQL folds only an unquoted one).
-    ///   - quoted: whether the name was a quoted identifier (PostgreSQL then matches it exactly, not folded).
+    ///   - quoted: whether the name was a quoted identifier. Then it is never SQL syntax; PostgreSQL matches it
+    ///     exactly, and MySQL takes a quoted name for a stored function's.
     ///   - spaced: whether anything stands between the name and its `(`. MySQL reads a spaced grammar-level
     ///     function (`COUNT (x)`) as a stored function's name unless IGNORE_SPACE is set.
+    ///   - position: where the name stands, which decides whether an unreserved word is syntax or a call.
     static func classify(
-        qualifier: (name: [UInt8], quoted: Bool)?, name: [UInt8], quoted: Bool, spaced: Bool, dialect: SQLDialect
+        qualifier: (name: [UInt8], quoted: Bool)?, name: [UInt8], quoted: Bool, spaced: Bool, position: Position,
+        dialect: SQLDialect
     ) -> Verdict {
         switch dialect {
         case .postgres:
@@ -34,15 +37,18 @@ enum BuiltinRoutines {
             }
             let fold = !quoted
             if let effect = Self.postgresSideEffect(name, foldingCase: fold) { return .sideEffect(effect) }
-            if Self.postgresCatalog.contains(name, foldingCase: fold) || Self.postgresSyntax.contains(name, foldingCase: fold)
-                || Self.sharedSyntax.contains(name, foldingCase: fold)
-            {
+            if Self.postgresCatalog.contains(name, foldingCase: fold) { return .builtin }
+            if quoted || qualifier != nil { return .userRoutine }
+            if Self.postgresSyntax.contains(name, foldingCase: true) || Self.sharedSyntax.contains(name, foldingCase: true) {
+                return .builtin
+            }
+            if Self.postgresContextualSyntax.contains(name, foldingCase: true) && position.readsAsSyntax(name, dialect: dialect) {
                 return .builtin
             }
             return .userRoutine
         case .mysql:
             // A qualified name is always a stored function: built-ins cannot be qualified.
-            if qualifier != nil { return .userRoutine }
+            if qualifier != nil || quoted { return .userRoutine }
             if Self.mysqlSideEffects.contains(name, foldingCase: true) {
                 return .sideEffect("it changes a sequence that the base lane shares")
             }
@@ -52,7 +58,31 @@ enum BuiltinRoutines {
             {
                 return .builtin
             }
+            if Self.mysqlContextualSyntax.contains(name, foldingCase: true) && position.readsAsSyntax(name, dialect: dialect) {
+                return .builtin
+            }
             return .userRoutine
+        }
+    }
+
+    /// What stands before a `name(`, as far as telling syntax from a call needs.
+    struct Position: Sendable {
+        /// The name stands where an expression may start (after `(`, `,`, an operator, SELECT, WHERE, AND, ON,
+        /// THEN, BY…), so an unreserved word there is a call: `ORDER BY hash(x)` calls a function `hash`.
+        var atExpressionStart: Bool
+        /// The word before the name is THEN (PostgreSQL MERGE `WHEN NOT MATCHED THEN INSERT (…)`).
+        var afterThen = false
+        /// The words before are `PARTITION BY` (`PARTITION BY HASH (a)`).
+        var afterPartitionBy = false
+
+        func readsAsSyntax(_ name: [UInt8], dialect: SQLDialect) -> Bool {
+            if !self.atExpressionStart { return true }
+            let lower = name.map(ByteClass.lower)
+            if self.afterThen && dialect == .postgres && lower.elementsEqual("insert".utf8) { return true }
+            if self.afterPartitionBy {
+                return ["range", "list", "hash", "key", "columns"].contains { lower.elementsEqual($0.utf8) }
+            }
+            return false
         }
     }
 
@@ -106,32 +136,44 @@ enum BuiltinRoutines {
         trim variance var_pop var_samp
         """)
 
-    /// Words of both dialects that a `(` may follow without a call: clauses, operators and constraint keywords.
+    /// Words of both dialects that are never a function's name where they are followed by `(`: reserved words and
+    /// PostgreSQL's column-name keywords (`IN (`, `VALUES (`, `varchar(10)`), grammar constructs (`ROLLUP (`,
+    /// `ON CONFLICT (`), and COPY's option words.
     static let sharedSyntax = ByteNameSet("""
-        add all and any array as between by case cast check coalesce columns conflict constraint cube default
-        distinct do else escape except exists filter first for foreign from fulltext group grouping having identity
-        in include index inherits insert intersect interval into is join key lateral like limit lines list not
-        nullif offset on only or over partition primary range recursive references replace returning right left
-        rollup row rows select set sets some spatial subpartition table than then to union unique using value
-        values when where window with within
-        btree hash gist gin spgist brin bloom rtree
-        char character varchar varying national nchar decimal dec numeric float double real time timestamp bit
+        all and any array as between case cast check coalesce constraint default distinct do else except exists for
+        foreign from group having in intersect interval into is join lateral like limit not nullif offset on only or
+        primary references returning row select some table then to union unique using values when where window with
+        char character varchar national nchar decimal dec numeric float double real time timestamp bit
         """)
 
-    /// PostgreSQL grammar functions and clause words (not in pg_proc under these names).
+    /// PostgreSQL column-name keywords and grammar functions (not in pg_proc under these names; none can name a
+    /// function).
     static let postgresSyntax = ByteNameSet("""
-        collation extract greatest least normalize overlay position substring trim treat xmlattributes
-        xmlelement xmlexists xmlforest xmlparse xmlpi xmlroot xmlserialize xmlconcat xmltable current_time
-        current_timestamp localtime localtimestamp json_object json_array json_objectagg json_arrayagg json_scalar
-        json_serialize json_exists json_query json_value json_table merge_action system_user repeatable
-        vacuum analyze explain reindex cluster copy force_quote force_not_null force_null ilike similar
-        precision zone
+        extract greatest least normalize overlay position substring trim treat xmlattributes xmlelement xmlexists
+        xmlforest xmlparse xmlpi xmlroot xmlserialize xmlconcat xmltable current_time current_timestamp localtime
+        localtimestamp precision grouping cube rollup conflict force_quote force_not_null force_null
         """)
 
-    /// MySQL/MariaDB clause words and types that a `(` may follow.
+    /// PostgreSQL words that may name a function but are syntax where no expression starts (`count(*) FILTER (`,
+    /// `OVER (`, `USING btree (`, `PARTITION BY RANGE (`, `VACUUM (`, `LESS THAN (`).
+    static let postgresContextualSyntax = ByteNameSet("""
+        add by filter first hash identity include index inherits insert key list over partition range rows set sets
+        than value within zone repeatable reset escape varying ilike similar columns
+        btree gist gin spgist brin bloom
+        vacuum analyze explain reindex cluster copy
+        """)
+
+    /// MySQL/MariaDB reserved words and types that a `(` may follow.
     static let mysqlSyntax = ByteNameSet("""
-        against match mod div xor regexp rlike binary varbinary tinyint smallint mediumint int integer bigint int1
-        int2 int3 int4 int8 middleint fixed float4 float8 nvarchar varchar2 number raw blob text datetime year
-        enum linear signed unsigned
+        match mod div xor regexp rlike binary key index fulltext spatial partition range list rows set add lines
+        tinyint smallint mediumint int integer bigint int1 int2 int3 int4 int8 middleint fixed float4 float8 nvarchar
+        varchar2 number raw blob text datetime year enum signed unsigned
+        """)
+
+    /// MySQL/MariaDB unreserved words that may name a stored function but are syntax where no expression starts
+    /// (`MATCH (a) AGAINST (`, `JSON_TABLE(… COLUMNS (`, `VALUE (`, `LESS THAN (`, `USING BTREE (`).
+    static let mysqlContextualSyntax = ByteNameSet("""
+        against columns hash value than subpartition over filter within first identity include escape
+        btree rtree
         """)
 }
