@@ -185,6 +185,22 @@ struct OperationsSessionTests {
         #expect(message(plain.clientPacketReceived(Wire.query("/* lane=gray */ KILL QUERY 51", seq: 0)))?.contains("lane 'base'") == true)
     }
 
+    @Test("COM_REFRESH and COM_SHUTDOWN are refused in a lane and forwarded in base; COM_PING passes in both")
+    func serverWideCommands() throws {
+        for command in [MySQLCommand.refresh, .shutdown] {
+            var gray = Wire.commandPhase(attributes: [("lane", "gray")])
+            let packet = MySQLPacket(sequenceID: 0, payload: ByteBuffer(bytes: [command.rawValue, 0]))
+            let refused = gray.clientPacketReceived(packet)
+            #expect(refused.backendPacket == nil)
+            let message = try #require(refused.clientPacket.flatMap { try? ERRPacket(payload: $0.payload) }?.message)
+            #expect(message.contains("lane 'gray'") && message.contains("whole server"))
+            var base = Wire.commandPhase()
+            #expect(base.clientPacketReceived(packet).backendPacket != nil)
+        }
+        var gray = Wire.commandPhase(attributes: [("lane", "gray")])
+        #expect(gray.clientPacketReceived(MySQLPacket(sequenceID: 0, payload: ByteBuffer(bytes: [MySQLCommand.ping.rawValue]))).backendPacket != nil)
+    }
+
     @Test("the server thread id comes from the greeting")
     func threadID() {
         let machine = Wire.commandPhase()

@@ -113,7 +113,16 @@ extension MySQLSessionStateMachine {
                 tracker.expect(.single)
                 return .sendToBackend(MySQLPacket(sequenceID: packet.sequenceID, payload: payload))
             }
-        case .refresh, .shutdown, .statistics, .debug, .ping, .setOption:
+        case .refresh, .shutdown:
+            // COM_REFRESH flushes server-wide state (FLUSH without a table list) and COM_SHUTDOWN stops the server:
+            // both act beyond the lane, like their statements, which the lane refuses.
+            if let lane = currentLaneName {
+                return refuse(packet, .proxyRefusal(
+                    "shadowgate: \(command == .refresh ? "COM_REFRESH (FLUSH)" : "COM_SHUTDOWN") is refused in lane '\(lane)': it acts on the whole server; send it on the base lane"))
+            }
+            tracker.expect(.single)
+            return .sendToBackend(packet)
+        case .statistics, .debug, .ping, .setOption:
             tracker.expect(.single)
             return .sendToBackend(packet)
         }
