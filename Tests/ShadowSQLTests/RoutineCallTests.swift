@@ -167,6 +167,17 @@ import Testing
         #expect(rewritten("SELECT pg_notify('c', 'x')", notify, .postgres) == "SELECT pg_notify('c', 'x')")
     }
 
+    @Test("CALL of an allowed procedure: its arguments are checked and renamed like any expression", arguments: SQLDialect.allCases)
+    func callArguments(_ dialect: SQLDialect) {
+        var lane = graySuffix
+        lane.allowedRoutines = ["p"]
+        #expect(rewritten("CALL p((SELECT a FROM t LIMIT 1), lower('x'))", lane, dialect)
+            == "CALL p((SELECT a FROM t_gray LIMIT 1), lower('x'))")
+        #expect(rewritten("CALL p(1)", lane, dialect) == "CALL p(1)")
+        #expect(refusalOf("CALL p(f_write(1))", lane, dialect: dialect)?.table == "f_write")
+        #expect(refusalOf("CALL q((SELECT a FROM t))", lane, dialect: dialect)?.message.contains("CALL of routine 'q' refused") == true)
+    }
+
     @Test("MySQL: a grammar function with a space before ( names a stored function and is refused; a native one passes")
     func spacedGrammarFunction() throws {
         let refusal = try #require(refusalOf("SELECT count (*) FROM t", dialect: .mysql))

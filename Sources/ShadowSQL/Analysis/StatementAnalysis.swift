@@ -28,8 +28,6 @@ enum AnalysisProblem: Sendable, Equatable {
     case unanalysable(String)
     /// A statement shape the lane cannot isolate (CREATE FUNCTION, GRANT, PREPARE … FROM, DO).
     case unsupported(String)
-    /// CALL of a routine: the rewriter checks the allow-list. Indices of the name tokens (qualifier or -1).
-    case routine(qualifier: Int, name: Int)
 }
 
 /// `name(…)` or `schema.name(…)` in an expression or a FROM list: a function the statement calls, unless the name
@@ -51,6 +49,9 @@ struct StatementAnalysis: Sendable {
     var qualifiers: [QualifierReference] = []
     /// Every `name(` that may be a function call, in statement order.
     var calls: [RoutineCall] = []
+    /// The procedure of a `CALL` (the rewriter checks it against the lane's allow-list; its arguments are walked
+    /// like any expression, so their calls and subqueries are checked and renamed too).
+    var procedure: RoutineCall?
     /// Alias tokens and their depth.
     var aliases: [(token: Int, depth: Int)] = []
     /// The verb's spelling for messages (`INSERT`, `UPDATE`…), as a keyword.
@@ -63,6 +64,7 @@ struct StatementAnalysis: Sendable {
         self.tables.removeAll(keepingCapacity: true)
         self.qualifiers.removeAll(keepingCapacity: true)
         self.calls.removeAll(keepingCapacity: true)
+        self.procedure = nil
         self.aliases.removeAll(keepingCapacity: true)
         self.verb = .none
     }

@@ -156,8 +156,7 @@ extension StatementAnalyzer {
             return self.maintenanceStatement(s)
         case .call:
             self.setKind(.other, verb: verb)
-            self.callStatement(s)
-            return nil
+            return self.callStatement(s)
         case .do:
             self.setKind(.other, verb: verb)
             if self.dialect == .postgres {
@@ -419,13 +418,15 @@ extension StatementAnalyzer {
         return nil
     }
 
-    mutating func callStatement(_ s: Int) {
+    /// `CALL [schema.]name(args)`: records the procedure and returns where its arguments start, to be walked.
+    mutating func callStatement(_ s: Int) -> Int? {
         guard let name = self.token(s + 1), name.isName else {
             self.refuse(.unanalysable("expected a routine name after CALL"))
-            return
+            return nil
         }
         var last = s + 1
         while last + 2 < self.end, self.tokens[last + 1].kind == .dot, self.tokens[last + 2].isName { last += 2 }
-        self.refuse(.routine(qualifier: last > s + 1 ? last - 2 : -1, name: last))
+        self.result.procedure = RoutineCall(qualifier: last > s + 1 ? last - 2 : -1, name: last)
+        return last + 1
     }
 }

@@ -43,7 +43,6 @@ struct ColumnStatement {
     mutating func plan(into plan: inout RewritePlan) -> String? {
         let mapped = self.tableKeys.filter { self.renamer.maps[$0] != nil }
         if let problem = self.analysis.problem {
-            if case .routine = problem { return nil }
             // The table list may be incomplete: only a statement naming no mapped column is safe.
             if let column = self.firstMappedName(in: Set(self.renamer.maps.keys)) {
                 return "the statement cannot be analysed and names '\(column)', a column renamed on the mirror"

@@ -9,14 +9,14 @@ extension SQLRewriter {
             case .unsupported(let detail):
                 return self.refusal(lane, nil, .unsupported,
                     "statement refused: \(detail) cannot be isolated in a lane; run it on the base lane")
-            case .routine(let qualifier, let name):
-                let full = self.displayName(qualifier: qualifier, name: name, text: text)
-                if !self.isAllowedRoutine(lane, qualifier: qualifier, name: name, text: text) {
-                    return self.refusal(lane, full, .routines,
-                        "CALL of routine '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")
-                }
-                return nil
             }
+        }
+        if let procedure = statement.procedure,
+            !self.isAllowedRoutine(lane, qualifier: procedure.qualifier, name: procedure.name, text: text)
+        {
+            let full = self.displayName(qualifier: procedure.qualifier, name: procedure.name, text: text)
+            return self.refusal(lane, full, .routines,
+                "CALL of routine '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")
         }
         for call in statement.calls {
             if let refusal = self.checkCall(call, statement: statement, lane: lane, text: text) { return refusal }
