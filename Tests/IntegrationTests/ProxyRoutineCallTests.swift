@@ -81,6 +81,31 @@ struct ProxyRoutineCallTests {
         }
     }
 
+    @Test("PostgreSQL: with search_path putting public before pg_catalog, a user function shadowing a built-in is refused in a lane")
+    func postgresShadowedBuiltin() async throws {
+        let lanes = [LaneConfiguration(name: "gray", mapping: LaneMapping(lane: "gray", tableSuffix: "_gray"))]
+        try await PostgresTestProxy.with(lanes: lanes) { proxy in
+            let marker = postgresUniqueName("shadowfn")
+            // public.upper(text, int) shadows nothing by default: pg_catalog is searched first unless named later.
+            _ = try proxy.server.direct("""
+                CREATE OR REPLACE FUNCTION public.sg_upper_probe() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+                CREATE OR REPLACE FUNCTION public.upper(m text) RETURNS text LANGUAGE sql AS
+                $$ INSERT INTO mse_demo_table (location) VALUES (m) RETURNING m $$
+                """)
+            defer { _ = try? proxy.server.direct("DROP FUNCTION IF EXISTS public.upper(text); DROP FUNCTION IF EXISTS public.sg_upper_probe()") }
+            let lane = try proxy.connect(options: "-c shadow.lane=gray")
+            defer { lane.close() }
+            #expect(try lane.simpleQuery("SELECT upper('\(marker)')").rows.first == [marker.uppercased()])
+            try lane.simpleQuery("SET search_path = public, pg_catalog")
+            let error = #expect(throws: DatabaseClientError.self) { try lane.simpleQuery("SELECT upper('\(marker)')") }
+            #expect(error?.message.contains("'upper' refused") == true, "\(String(describing: error))")
+            #expect(try lane.simpleQuery("SELECT pg_catalog.upper('\(marker)')").rows.first == [marker.uppercased()])
+            try lane.simpleQuery("RESET search_path")
+            #expect(try lane.simpleQuery("SELECT upper('\(marker)')").rows.first == [marker.uppercased()])
+            #expect(try proxy.counts(marker) == ("0", "0"))
+        }
+    }
+
     @Test("every MariaDB built-in the lane lets through is a function the test server knows")
     func mariadbCatalogueMatchesTheServer() throws {
         let env = try TestEnvironment.load()

@@ -61,6 +61,10 @@ public struct PostgresSessionStateMachine: Sendable {
     public private(set) var database = ""
     /// The session switch.
     public private(set) var laneSetting = SessionLaneSetting()
+    /// `search_path`, followed like the session switch: a path that names pg_catalog after another schema lets a
+    /// user function shadow a built-in of the same name, so lane calls then stop trusting the catalogue.
+    public private(set) var searchPath = SessionLaneSetting()
+    var startupSearchPaths: [String] = []
     /// The last transaction status the server reported (`I`, `T`, `E`).
     public private(set) var transactionStatus: UInt8 = UInt8(ascii: "I")
     /// What the server reported of the settings that change how statements are lexed (ParameterStatus): with
@@ -159,6 +163,7 @@ public struct PostgresSessionStateMachine: Sendable {
                 backend = decision.backend
                 requestedDatabase = decision.requestedDatabase
                 database = decision.database
+                startupSearchPaths = decision.searchPaths
                 let preamble =
                     decision.mustNegotiateProtocolVersion
                     ? PostgresMessageEncoder.negotiateProtocolVersion(
@@ -426,6 +431,7 @@ public struct PostgresSessionStateMachine: Sendable {
         if let lexingHazard, !Self.restoresLexing(sql) {
             return (.refused(PostgresRefusals.unreadable(laneName, reason: lexingHazard)), hint != nil)
         }
+        rewriter.catalogSearchedFirst = catalogSearchedFirst
         let outcome = sql.withUnsafeReadableBytes { rewriter.rewrite($0, lane: lane.mapping) }
         switch outcome {
         case .unchanged: return (.original, hint != nil)
@@ -447,6 +453,27 @@ public struct PostgresSessionStateMachine: Sendable {
         if scan.items.contains(where: { if case .execute = $0 { true } else { false } }) { return true }
         let kinds = sql.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .postgres) }
         return kinds.contains { $0 != .session && $0 != .transactionControl }
+    }
+
+    /// Whether an unqualified call reaches pg_catalog before any user schema: unless the session's search_path (or
+    /// every startup one) names pg_catalog after another schema, or the proxy lost track of it.
+    var catalogSearchedFirst: Bool {
+        if searchPath.uncertain { return false }
+        if let path = searchPath.effectiveLane { return Self.searchesCatalogFirst(path) }
+        return startupSearchPaths.allSatisfy(Self.searchesCatalogFirst)
+    }
+
+    /// `search_path` as written (`a, "B", pg_catalog`): PostgreSQL searches pg_catalog first unless the path names
+    /// it after another entry.
+    static func searchesCatalogFirst(_ path: String) -> Bool {
+        let entries = path.split(separator: ",").map { entry -> String in
+            let trimmed = entry.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+            let text = String(trimmed)
+            if text.hasPrefix("\"") || text.hasPrefix("'") { return String(text.dropFirst().dropLast()) }
+            return text.lowercased()
+        }
+        guard let index = entries.firstIndex(of: "pg_catalog") else { return true }
+        return index == 0
     }
 
     /// Whether every statement in `sql` is a session statement changing the lane setting (or resetting all).
@@ -638,6 +665,7 @@ public struct PostgresSessionStateMachine: Sendable {
             capture?.ready(statusBefore: transactionStatus, status: status, errorSeen: errorSinceReady)
             transactionStatus = status
             laneSetting.readyForQuery(status: status, errorSeen: errorSinceReady)
+            searchPath.readyForQuery(status: status, errorSeen: errorSinceReady)
             errorSinceReady = false
             copy = .none
             return .forward
@@ -668,11 +696,16 @@ public struct PostgresSessionStateMachine: Sendable {
             case .execute(_, let effects, _):
                 _ = popHead()
                 if Self.isSessionTag(tag) {
-                    for effect in effects { laneSetting.apply(effect, setting: setting) }
+                    for effect in effects {
+                        laneSetting.apply(effect, setting: setting)
+                        searchPath.apply(effect, setting: "search_path")
+                    }
                 }
             case .query(let refusal, var effects, let operations):
                 if Self.isSessionTag(tag), !effects.isEmpty {
-                    laneSetting.apply(effects.removeFirst(), setting: setting)
+                    let effect = effects.removeFirst()
+                    laneSetting.apply(effect, setting: setting)
+                    searchPath.apply(effect, setting: "search_path")
                     replaceHead(.query(refusal: refusal, effects: effects, operations: operations))
                 }
             default:
@@ -738,13 +771,17 @@ public struct PostgresSessionStateMachine: Sendable {
             portals.removeAll()
         case .savepoint(let name):
             laneSetting.savepoint(name)
+            searchPath.savepoint(name)
         case .release(let name):
             laneSetting.release(name)
+            searchPath.release(name)
         case .rollbackTo(let name):
             laneSetting.rollback(toSavepoint: name)
+            searchPath.rollback(toSavepoint: name)
         case .endTransaction, nil:
             if tag == "COMMIT" || tag == "ROLLBACK" || tag == "PREPARE TRANSACTION" { portals.removeAll() }
             laneSetting.commandCompleted(tag: tag)
+            searchPath.commandCompleted(tag: tag)
         }
     }
 

@@ -21,6 +21,9 @@ public struct StartupRouting: Sendable {
     /// NegotiateProtocolVersion), and whether it must be sent (minor version > 0 or such options).
     public var unsupportedProtocolOptions: [String]
     public var mustNegotiateProtocolVersion: Bool
+    /// The `search_path` values the StartupMessage sets (a parameter and `options=-c search_path=…`; the server
+    /// applies one of them); empty leaves the server's default.
+    public var searchPaths: [String] = []
 
     /// Decides the routing, or returns the refusal to send before closing (unknown lane).
     public static func decide(
@@ -90,16 +93,17 @@ public struct StartupRouting: Sendable {
                 }
             }
         }
-        return .success(
-            StartupRouting(
-                laneName: laneName,
-                lane: lane,
-                backend: routing.backend(for: listener, lane: lane),
-                startup: StartupMessage(protocolVersion: 0x0003_0000, parameters: parameters),
-                requestedDatabase: requested,
-                database: database,
-                unsupportedProtocolOptions: unsupported,
-                mustNegotiateProtocolVersion: startup.minorVersion > 0 || !unsupported.isEmpty
-            ))
+        var decided = StartupRouting(
+            laneName: laneName,
+            lane: lane,
+            backend: routing.backend(for: listener, lane: lane),
+            startup: StartupMessage(protocolVersion: 0x0003_0000, parameters: parameters),
+            requestedDatabase: requested,
+            database: database,
+            unsupportedProtocolOptions: unsupported,
+            mustNegotiateProtocolVersion: startup.minorVersion > 0 || !unsupported.isEmpty
+        )
+        decided.searchPaths = [options?.value(of: "search_path"), startup.value(of: "search_path")].compactMap { $0 }
+        return .success(decided)
     }
 }

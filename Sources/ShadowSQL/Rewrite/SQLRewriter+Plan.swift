@@ -71,6 +71,7 @@ extension SQLRewriter {
             position: self.position(
                 before: call.qualifier >= 0 ? call.qualifier : call.name,
                 isDDL: statement.verb == .create || statement.verb == .alter),
+            catalogFirst: self.catalogSearchedFirst,
             dialect: self.dialect)
         if verdict == .builtin || self.isAllowedRoutine(lane, qualifier: call.qualifier, name: call.name, text: text) {
             return nil

@@ -16,6 +16,12 @@ public struct SQLRewriter: Sendable {
     /// Statement shapes rewritten before, and the key of the current statement (see ``RewriteShapeCache``).
     var shapes = RewriteShapeCache()
     var shapeKey: [UInt8] = []
+    /// Whether an unqualified PostgreSQL call reaches pg_catalog before any user schema (true unless the session's
+    /// search_path names pg_catalog after another schema). When false, a catalogue name may be a user function of
+    /// the same name, and a lane calls it only when `routines` allows it. Remembered shapes are forgotten on a change.
+    public var catalogSearchedFirst = true {
+        didSet { if self.catalogSearchedFirst != oldValue { self.shapes.removeAll() } }
+    }
 
     public init(dialect: SQLDialect) {
         self.dialect = dialect

@@ -24,9 +24,10 @@ enum BuiltinRoutines {
     ///   - spaced: whether anything stands between the name and its `(`. MySQL reads a spaced grammar-level
     ///     function (`COUNT (x)`) as a stored function's name unless IGNORE_SPACE is set.
     ///   - position: where the name stands, which decides whether an unreserved word is syntax or a call.
+    ///   - catalogFirst: PostgreSQL: whether an unqualified name reaches pg_catalog before any user schema.
     static func classify(
         qualifier: (name: [UInt8], quoted: Bool)?, name: [UInt8], quoted: Bool, spaced: Bool, position: Position,
-        dialect: SQLDialect
+        catalogFirst: Bool = true, dialect: SQLDialect
     ) -> Verdict {
         switch dialect {
         case .postgres:
@@ -37,7 +38,7 @@ enum BuiltinRoutines {
             }
             let fold = !quoted
             if let effect = Self.postgresSideEffect(name, foldingCase: fold) { return .sideEffect(effect) }
-            if Self.postgresCatalog.contains(name, foldingCase: fold) { return .builtin }
+            if Self.postgresCatalog.contains(name, foldingCase: fold) && (catalogFirst || qualifier != nil) { return .builtin }
             if quoted || qualifier != nil { return .userRoutine }
             if Self.postgresSyntax.contains(name, foldingCase: true) || Self.sharedSyntax.contains(name, foldingCase: true) {
                 return .builtin
