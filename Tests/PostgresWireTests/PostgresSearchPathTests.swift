@@ -60,6 +60,14 @@ import Testing
         #expect(Self.refused(&m, "SELECT lower(a) FROM t")?.rule == .routines)
     }
 
+    @Test("set_config of search_path makes the path unknown: unqualified built-ins are refused from then on")
+    func setConfigMakesThePathUnknown() {
+        var m = Helpers.ready(lane: "gray")
+        Self.run(&m, "/* lane=base */ SELECT set_config('search_path', 'app, pg_catalog', false)", tag: "SELECT 1")
+        #expect(Self.refused(&m, "SELECT lower(a) FROM t")?.rule == .routines)
+        #expect(Self.refused(&m, "SELECT pg_catalog.lower(a) FROM t") == nil)
+    }
+
     @Test("search_path values: pg_catalog is searched first unless another entry comes before it")
     func pathReading() {
         #expect(PostgresSessionStateMachine.searchesCatalogFirst("public"))

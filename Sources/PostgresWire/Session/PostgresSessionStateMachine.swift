@@ -65,6 +65,8 @@ public struct PostgresSessionStateMachine: Sendable {
     /// user function shadow a built-in of the same name, so lane calls then stop trusting the catalogue.
     public private(set) var searchPath = SessionLaneSetting()
     var startupSearchPaths: [String] = []
+    /// `set_config('search_path', …)` ran (or was sent) on this session: the path is unknown for good.
+    var searchPathSetByFunction = false
     /// The last transaction status the server reported (`I`, `T`, `E`).
     public private(set) var transactionStatus: UInt8 = UInt8(ascii: "I")
     /// What the server reported of the settings that change how statements are lexed (ParameterStatus): with
@@ -318,6 +320,8 @@ public struct PostgresSessionStateMachine: Sendable {
         }
         let laneName = hint ?? currentLane
         let scan = sql.withUnsafeReadableBytes { PreparedStatementScanner.scan($0, lane: laneName, setting: setting) }
+        // The proxy cannot follow a path set by a function; from then on it trusts no search_path.
+        if scan.setsSearchPathByFunction { searchPathSetByFunction = true }
         if Self.switchesLaneBeforeWork(sql, effects: effects, scan: scan, setting: setting) {
             return (.refused(PostgresRefusals.laneSwitchAmongOtherStatements(setting: setting, lane: laneName)), laneName,
                     hint != nil, effects, [])
@@ -458,7 +462,7 @@ public struct PostgresSessionStateMachine: Sendable {
     /// Whether an unqualified call reaches pg_catalog before any user schema: unless the session's search_path (or
     /// every startup one) names pg_catalog after another schema, or the proxy lost track of it.
     var catalogSearchedFirst: Bool {
-        if searchPath.uncertain { return false }
+        if searchPath.uncertain || searchPathSetByFunction { return false }
         if let path = searchPath.effectiveLane { return Self.searchesCatalogFirst(path) }
         return startupSearchPaths.allSatisfy(Self.searchesCatalogFirst)
     }

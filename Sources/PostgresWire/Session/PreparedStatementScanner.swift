@@ -49,6 +49,8 @@ struct PreparedStatementScan: Sendable, Hashable {
     var items: [Item] = []
     /// `set_config('<lane setting>', …)` appears: the server would switch lanes behind the proxy's back.
     var setsLaneSettingByFunction = false
+    /// `set_config('search_path', …)` appears: the path (and so what an unqualified call resolves to) is unknown.
+    var setsSearchPathByFunction = false
     /// Every statement of the text ends the transaction (COMMIT, END, ROLLBACK without TO, ABORT).
     var onlyEndsTransaction = false
 
@@ -82,6 +84,9 @@ enum PreparedStatementScanner {
             if mayHaveSetConfig, callsSetConfig(statement, sql, setting: lowerSetting) {
                 result.setsLaneSettingByFunction = true
             }
+            if mayHaveSetConfig, callsSetConfig(statement, sql, setting: Self.searchPath) {
+                result.setsSearchPathByFunction = true
+            }
             statement.removeAll(keepingCapacity: true)
         }
         while let token = tokenizer.next() {
@@ -107,6 +112,8 @@ enum PreparedStatementScanner {
 
     /// One pass over the bytes: whether any keyword the scanner acts on occurs (ASCII, case-insensitive), and
     /// whether `set_config` does.
+    static let searchPath = Array("search_path".utf8)
+
     static func precheck(_ sql: UnsafeRawBufferPointer) -> (any: Bool, setConfig: Bool) {
         var any = false
         var i = 0
