@@ -64,7 +64,10 @@ public struct PostgresSessionStateMachine: Sendable {
     /// `search_path`, followed like the session switch: a path that names pg_catalog after another schema lets a
     /// user function shadow a built-in of the same name, so lane calls then stop trusting the catalogue.
     public private(set) var searchPath = SessionLaneSetting()
-    var startupSearchPaths: [String] = []
+    /// Whether every search_path of the StartupMessage searches pg_catalog first (true when it sets none).
+    var startupSearchesCatalogFirst = true
+    /// The last session search_path read, and whether it searches pg_catalog first (read once per value).
+    var readSearchPath: (path: String, catalogFirst: Bool)?
     /// `set_config('search_path', …)` ran (or was sent) on this session: the path is unknown for good.
     var searchPathSetByFunction = false
     /// The last transaction status the server reported (`I`, `T`, `E`).
@@ -165,7 +168,7 @@ public struct PostgresSessionStateMachine: Sendable {
                 backend = decision.backend
                 requestedDatabase = decision.requestedDatabase
                 database = decision.database
-                startupSearchPaths = decision.searchPaths
+                startupSearchesCatalogFirst = decision.searchPaths.allSatisfy(Self.searchesCatalogFirst)
                 let preamble =
                     decision.mustNegotiateProtocolVersion
                     ? PostgresMessageEncoder.negotiateProtocolVersion(
@@ -435,7 +438,7 @@ public struct PostgresSessionStateMachine: Sendable {
         if let lexingHazard, !Self.restoresLexing(sql) {
             return (.refused(PostgresRefusals.unreadable(laneName, reason: lexingHazard)), hint != nil)
         }
-        rewriter.catalogSearchedFirst = catalogSearchedFirst
+        rewriter.catalogSearchedFirst = catalogSearchedFirst()
         let outcome = sql.withUnsafeReadableBytes { rewriter.rewrite($0, lane: lane.mapping) }
         switch outcome {
         case .unchanged: return (.original, hint != nil)
@@ -461,10 +464,13 @@ public struct PostgresSessionStateMachine: Sendable {
 
     /// Whether an unqualified call reaches pg_catalog before any user schema: unless the session's search_path (or
     /// every startup one) names pg_catalog after another schema, or the proxy lost track of it.
-    var catalogSearchedFirst: Bool {
+    mutating func catalogSearchedFirst() -> Bool {
         if searchPath.uncertain || searchPathSetByFunction { return false }
-        if let path = searchPath.effectiveLane { return Self.searchesCatalogFirst(path) }
-        return startupSearchPaths.allSatisfy(Self.searchesCatalogFirst)
+        guard let path = searchPath.effectiveLane else { return startupSearchesCatalogFirst }
+        if let read = readSearchPath, read.path == path { return read.catalogFirst }
+        let catalogFirst = Self.searchesCatalogFirst(path)
+        readSearchPath = (path, catalogFirst)
+        return catalogFirst
     }
 
     /// `search_path` as written (`a, "B", pg_catalog`): PostgreSQL searches pg_catalog first unless the path names
