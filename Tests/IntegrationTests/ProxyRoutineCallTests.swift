@@ -38,6 +38,28 @@ struct ProxyRoutineCallTests {
             }
             #expect(try lane.query("SELECT sg_vouched(21), CONCAT('a', UPPER('b')), COUNT(*) >= 0 FROM mse_demo_table").rows.first
                 == ["42", "aB", "1"])
+            // A real driver gets the refusal as an ordinary server error and goes on using the connection.
+            let script = """
+            import os, pymysql
+            c = pymysql.connect(host='127.0.0.1', port=int(os.environ['P_PORT']), user=os.environ['P_USER'],
+                                password=os.environ['P_PASS'], database='mse_demo', defer_connect=True, autocommit=True)
+            c._connect_attrs['lane'] = 'gray'
+            c.connect()
+            with c.cursor() as cur:
+                try:
+                    cur.execute("SELECT sg_write_base(%s)", (os.environ['P_MARKER'],))
+                    print('not refused')
+                except pymysql.err.MySQLError as e:
+                    print('refused', e.args[0], 'sg_write_base' in e.args[1])
+                cur.execute("SELECT sg_vouched(2)")
+                print('after', cur.fetchone()[0])
+            c.close()
+            """
+            let out = try MySQLPythonClient.run(script, environment: [
+                "P_PORT": "\(proxy.port)", "P_USER": proxy.env.mysql.user, "P_PASS": proxy.env.mysql.password,
+                "P_MARKER": marker,
+            ])
+            #expect(out.contains("refused 1105 True") && out.contains("after 4"), "\(out)")
             // The base lane is not checked: the same call runs there.
             let base = try proxy.connect()
             defer { base.close() }
