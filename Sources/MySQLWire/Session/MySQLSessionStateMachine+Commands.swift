@@ -198,7 +198,7 @@ extension MySQLSessionStateMachine {
         } else if ansiBefore && effects.contains(where: { if case .setSQLMode = $0 { true } else { false } }) {
             pendingANSIQuotesCleared = true
         }
-        if mirroredLanes.contains(laneName),
+        if !mirroredLanes.isEmpty, mirroredLanes.contains(laneName),
             let reason = text.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .mysql) })
         {
             sessionLane = sessionBefore

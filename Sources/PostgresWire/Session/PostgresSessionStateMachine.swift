@@ -398,7 +398,7 @@ public struct PostgresSessionStateMachine: Sendable {
     private mutating func routeStatement(
         _ sql: ByteBuffer, laneName: String, hint: String?, effects: [SessionEffect]
     ) -> (Routed, hinted: Bool) {
-        if mirroredLanes.contains(laneName),
+        if !mirroredLanes.isEmpty, mirroredLanes.contains(laneName),
             let reason = sql.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .postgres) })
         {
             let message = "refused in lane \(laneName), whose writes are mirrored (dual_write): \(reason); run it "
