@@ -134,11 +134,9 @@ extension MySQLSessionStateMachine {
         let hint = text.withUnsafeReadableBytes { hints.lane(in: $0, dialect: .mysql) }
         let effects = text.withUnsafeReadableBytes { SessionStatementScanner.effects(in: $0, dialect: .mysql) }
         // A refused statement never reaches the server, so its session effects must not stick either.
-        let sessionBefore = sessionLane
-        let charsetBefore = clientCharset
-        let charsetAfter = command == .query ? charsetBefore.after(effects) : charsetBefore
-        let ansiBefore = ansiQuotesPossible
-        let ansiAfter = Self.ansiQuotes(after: effects, before: ansiBefore, prepared: command != .query)
+        let before = SessionStateBefore(lane: sessionLane, charset: clientCharset, ansiQuotes: ansiQuotesPossible)
+        let charsetAfter = command == .query ? before.charset.after(effects) : before.charset
+        let ansiAfter = Self.ansiQuotes(after: effects, before: before.ansiQuotes, prepared: command != .query)
         for effect in effects {
             switch effect {
             case .setVariable(let name, let value, _) where name.lowercased() == routing.label.mysqlSessionVariable.lowercased():
@@ -167,7 +165,7 @@ extension MySQLSessionStateMachine {
         let fromHint: Bool
         switch decision {
         case .refuse(let err):
-            sessionLane = sessionBefore
+            undoSessionEffects(before)
             statementEvent = MySQLStatementEvent(
                 lane: Self.reportedLane(hint ?? currentLaneName, in: routing), sql: text,
                 outcome: .refused(Refusal(lane: hint ?? currentLaneName ?? routing.label.baseLane, table: nil, rule: .unsupported, message: err.message)))
@@ -180,12 +178,12 @@ extension MySQLSessionStateMachine {
         let single = uses.isEmpty || text.withUnsafeReadableBytes { StatementClassifier.classify($0, dialect: .mysql).count == 1 }
         var refusal: ERRPacket? = nil
         if let lane {
-            refusal = backslashRefusal(text, lane: lane) ?? ansiQuotesRefusal(text, lane: lane, possible: ansiBefore || ansiAfter)
-                ?? charsetRefusal(text, lane: lane, charsets: [charsetBefore, charsetAfter])
+            refusal = backslashRefusal(text, lane: lane) ?? ansiQuotesRefusal(text, lane: lane, possible: before.ansiQuotes || ansiAfter)
+                ?? charsetRefusal(text, lane: lane, charsets: [before.charset, charsetAfter])
         }
         if refusal == nil, uses.isEmpty || !single { refusal = databaseLaneConflict(lane) }
         if let refusal {
-            sessionLane = sessionBefore
+            undoSessionEffects(before)
             statementEvent = MySQLStatementEvent(
                 lane: Self.reportedLane(lane?.name, in: routing), sql: text,
                 outcome: .refused(Refusal(lane: laneName, table: nil, rule: .unsupported, message: refusal.message)))
@@ -195,16 +193,13 @@ extension MySQLSessionStateMachine {
         clientCharset = charsetAfter
         if ansiAfter {
             ansiQuotesPossible = true
-        } else if ansiBefore && effects.contains(where: { if case .setSQLMode = $0 { true } else { false } }) {
+        } else if before.ansiQuotes && effects.contains(where: { if case .setSQLMode = $0 { true } else { false } }) {
             pendingANSIQuotesCleared = true
         }
         if !mirroredLanes.isEmpty, mirroredLanes.contains(laneName),
             let reason = text.withUnsafeReadableBytes({ UncapturableWrite.reason(in: $0, dialect: .mysql) })
         {
-            sessionLane = sessionBefore
-            clientCharset = charsetBefore
-            ansiQuotesPossible = ansiBefore
-            pendingANSIQuotesCleared = false
+            undoSessionEffects(before)
             let message = "shadowgate: refused in lane '\(laneName)', whose writes are mirrored (dual_write): \(reason); "
                 + "run it directly on both databases, or through a listener without dual-write"
             statementEvent = MySQLStatementEvent(
@@ -241,10 +236,7 @@ extension MySQLSessionStateMachine {
             // query by the mapped `USE` would drop the others.
             guard single else {
                 pendingDatabase = nil
-                sessionLane = sessionBefore
-                clientCharset = charsetBefore
-                ansiQuotesPossible = ansiBefore
-                pendingANSIQuotesCleared = false
+                undoSessionEffects(before)
                 let message = "shadowgate: `USE \(db)` in lane '\(lane.name)', which maps that database to '\(mapped)', "
                     + "must be sent as a statement of its own, not in a multi-statement query (the statements around it "
                     + "would run in the wrong database); send it alone, or select the database when connecting"
@@ -277,10 +269,7 @@ extension MySQLSessionStateMachine {
             tracker.expect(.idle)
             pendingPrepare = nil
             pendingDatabase = nil
-            sessionLane = sessionBefore
-            clientCharset = charsetBefore
-            ansiQuotesPossible = ansiBefore
-            pendingANSIQuotesCleared = false
+            undoSessionEffects(before)
             statementEvent = MySQLStatementEvent(lane: lane.name, sql: text, outcome: .refused(refusal))
             let err: ERRPacket = (refusal.rule == .unmappedWrites || refusal.rule == .unmappedReads)
                 ? .tableRefusal(refusal.message) : .proxyRefusal(refusal.message)
@@ -406,6 +395,23 @@ extension MySQLSessionStateMachine {
             lastPrepareRefused = true
         }
         return .sendToClient(MySQLPacket(sequenceID: packet.lastSequenceID &+ 1, payload: err.encode()))
+    }
+}
+
+/// The session state a statement's effects change before the server answered, kept so that a refusal can undo them.
+struct SessionStateBefore {
+    var lane: String?
+    var charset: ClientCharset
+    var ansiQuotes: Bool
+}
+
+extension MySQLSessionStateMachine {
+    /// A refused statement never reaches the server: its session switch, character set and sql_mode change go.
+    mutating func undoSessionEffects(_ before: SessionStateBefore) {
+        sessionLane = before.lane
+        clientCharset = before.charset
+        ansiQuotesPossible = before.ansiQuotes
+        pendingANSIQuotesCleared = false
     }
 }
 

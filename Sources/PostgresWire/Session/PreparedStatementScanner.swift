@@ -110,10 +110,11 @@ enum PreparedStatementScanner {
         "set_config", "prepare", "execute", "deallocate", "savepoint", "release", "rollback", "discard",
     ].map { Array($0.utf8) }
 
-    /// One pass over the bytes: whether any keyword the scanner acts on occurs (ASCII, case-insensitive), and
-    /// whether `set_config` does.
+    /// The setting whose `set_config` makes the session's search_path unknown.
     static let searchPath = Array("search_path".utf8)
 
+    /// One pass over the bytes: whether any keyword the scanner acts on occurs (ASCII, case-insensitive), and
+    /// whether `set_config` does.
     static func precheck(_ sql: UnsafeRawBufferPointer) -> (any: Bool, setConfig: Bool) {
         var any = false
         var i = 0

@@ -77,18 +77,19 @@ extension SQLRewriter {
             return nil
         }
         let full = self.displayName(qualifier: call.qualifier, name: call.name, text: text)
-        if case .sideEffect(let effect) = verdict {
+        switch verdict {
+        case .builtin:
+            return nil
+        case .sideEffect(let effect):
             return self.refusal(lane, full, .unsupported,
                 "function '\(full)' refused: \(effect); run it on the base lane, or add it to lanes.\(lane.lane).routines to accept that")
-        }
-        if self.dialect == .mysql && call.qualifier < 0
-            && BuiltinRoutines.mysqlSpaceSensitive.contains(text.logical(nameToken), foldingCase: true)
-        {
+        case .spacedGrammarFunction:
             return self.refusal(lane, full, .routines,
                 "call of '\(full) (' refused: with a space before '(' the server calls a stored function named '\(full)', not the built-in; remove the space")
+        case .userRoutine:
+            return self.refusal(lane, full, .routines,
+                "call of function '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")
         }
-        return self.refusal(lane, full, .routines,
-            "call of function '\(full)' refused: its body cannot be checked; add it to lanes.\(lane.lane).routines if it only touches mapped tables")
     }
 
     /// What stands before the name at `index`: whether an expression may start there, and the two cases where an

@@ -13,6 +13,9 @@ enum BuiltinRoutines {
         case sideEffect(String)
         /// A user-defined routine (or a name this catalogue does not know): only the allow-list can let it through.
         case userRoutine
+        /// MySQL: a grammar-level built-in written with a space before `(` (`COUNT (x)`), which the server takes
+        /// for a stored function's name; only the allow-list can let it through.
+        case spacedGrammarFunction
     }
 
     /// Classifies a call of `name` (its logical bytes: quotes removed).
@@ -53,7 +56,7 @@ enum BuiltinRoutines {
             if Self.mysqlSideEffects.contains(name, foldingCase: true) {
                 return .sideEffect("it changes a sequence that the base lane shares")
             }
-            if spaced && Self.mysqlSpaceSensitive.contains(name, foldingCase: true) { return .userRoutine }
+            if spaced && Self.mysqlSpaceSensitive.contains(name, foldingCase: true) { return .spacedGrammarFunction }
             if Self.mariadbNative.contains(name, foldingCase: true) || Self.mysqlSyntax.contains(name, foldingCase: true)
                 || Self.sharedSyntax.contains(name, foldingCase: true)
             {
